@@ -1,0 +1,43 @@
+/**
+ * Flag parsers: each turns a string into a typed value or throws one sentence naming the flag and
+ * what was wrong (commander prints it and exits non-zero).
+ */
+import { InvalidArgumentError } from 'commander';
+import { isIP } from 'node:net';
+import { parseCidr } from '../control-plane/apiserver/plugins/ip-range.js';
+
+export function portFlag(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1 || n > 65535) throw new InvalidArgumentError(`${name} must be a port number between 1 and 65535, got ${JSON.stringify(v)}.`);
+    return n;
+  };
+}
+
+export function ipFlag(name: string): (v: string) => string {
+  return (v) => {
+    if (isIP(v) === 0) throw new InvalidArgumentError(`${name} must be an IP address such as 127.0.0.1 or 0.0.0.0, got ${JSON.stringify(v)}.`);
+    return v;
+  };
+}
+
+export function cidrFlag(name: string): (v: string) => string {
+  return (v) => {
+    try {
+      parseCidr(v);
+    } catch (err) {
+      throw new InvalidArgumentError(`${name}: ${(err as Error).message}.`);
+    }
+    return v;
+  };
+}
+
+export function portRangeFlag(name: string): (v: string) => { min: number; max: number } {
+  return (v) => {
+    const m = /^(\d+)-(\d+)$/.exec(v);
+    const min = Number(m?.[1]);
+    const max = Number(m?.[2]);
+    if (!m || min < 1 || max > 65535 || min > max) throw new InvalidArgumentError(`${name} must be a range like 30000-32767, got ${JSON.stringify(v)}.`);
+    return { min, max };
+  };
+}

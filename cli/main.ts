@@ -1,0 +1,18 @@
+/**
+ * The `knode` command. Each subcommand lives in its own file and only parses flags and calls into
+ * the components.
+ */
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { serverCommand } from './server.js';
+
+const program = new Command('knode')
+  .description('knode: a small, readable Kubernetes node suite and control plane')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .addCommand(serverCommand());
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`knode: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+/**
+ * `knode server`: the control plane in one process, until SIGTERM or SIGINT.
+ */
+import { Command } from 'commander';
+import { startControlPlane } from '../control-plane/main.js';
+import { createLogger } from '../lib/log.js';
+import { cidrFlag, ipFlag, portFlag, portRangeFlag } from './flags.js';
+
+interface ServerFlags {
+  dataDir: string;
+  bindAddress: string;
+  advertiseAddress?: string;
+  port: number;
+  serviceCidr: string;
+  clusterCidr: string;
+  serviceNodePortRange: { min: number; max: number };
+  storeSync: 'FULL' | 'NORMAL';
+}
+
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('run the control plane (apiserver with an embedded store, garbage collector) in one process')
+    .option('--data-dir <dir>', 'where the store, certificates and admin.kubeconfig live', './knode-data')
+    .option('--bind-address <ip>', 'address the apiserver listens on', ipFlag('--bind-address'), '127.0.0.1')
+    .option('--advertise-address <ip>', 'address other hosts reach the apiserver at (default: the bind address)', ipFlag('--advertise-address'))
+    .option('--port <port>', 'secure port of the apiserver', portFlag('--port'), 6443)
+    .option('--service-cidr <cidr>', 'range of Service ClusterIPs', cidrFlag('--service-cidr'), '10.96.0.0/12')
+    .option('--cluster-cidr <cidr>', 'range of pod IPs (split into per-node ranges)', cidrFlag('--cluster-cidr'), '10.244.0.0/16')
+    .option('--service-node-port-range <range>', 'range of NodePorts', portRangeFlag('--service-node-port-range'), { min: 30000, max: 32767 })
+    .option('--store-sync <mode>', 'FULL: writes survive power loss; NORMAL: they survive a crash of the process', (v: string) => {
+      if (v !== 'FULL' && v !== 'NORMAL') throw new Error(`--store-sync must be FULL or NORMAL, got ${JSON.stringify(v)}.`);
+      return v;
+    }, 'FULL')
+    .action(async (flags: ServerFlags) => {
+      const log = createLogger({ component: 'knode-server' });
+      const cp = await startControlPlane({
+        dataDir: flags.dataDir,
+        bindAddress: flags.bindAddress,
+        ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
+        port: flags.port,
+        serviceCIDR: flags.serviceCidr,
+        clusterCIDR: flags.clusterCidr,
+        nodePortRange: flags.serviceNodePortRange,
+        synchronous: flags.storeSync,
+        log,
+      });
+      process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal }, 'shutting down');
+        cp.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            log.error({ err: String(err) }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,158 @@
+/**
+ * PATCH requests: picks the engine from the Content-Type, applies the patch to the current object
+ * inside the registry's read-modify-write loop (so a concurrent writer makes the patch re-apply to the
+ * new object rather than overwrite it), and re-checks the result like a request body.
+ * Server-side apply (`application/apply-patch+yaml`) creates the object when it does not exist.
+ */
+import { parse as parseYaml } from 'yaml';
+import type { KubeObject } from '../../api/meta.js';
+import type { Schema } from '../../api/schema.js';
+import { rfc3339 } from '../../lib/clock.js';
+import { ApiError, badRequest, conflict, unsupportedMediaType } from './errors.js';
+import { mediaType } from './decode.js';
+import type { RequestCtx } from './handlers.js';
+import { expectedOf } from './handlers.js';
+import { checkInput, fieldValidationOf } from './input.js';
+import { applyPatch } from './patch/apply.js';
+import { PatchError } from './patch/errors.js';
+import { applyJsonPatch } from './patch/json-patch.js';
+import { applyMergePatch } from './patch/json-merge-patch.js';
+import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
+import { isJsonObject } from './patch/json-util.js';
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export function patchTypeOf(contentType: string | undefined): PatchType {
+  switch (mediaType(contentType)) {
+    case 'application/json-patch+json':
+      return 'json';
+    case 'application/merge-patch+json':
+      return 'merge';
+    case 'application/strategic-merge-patch+json':
+      return 'strategic';
+    case 'application/apply-patch+yaml':
+      return 'apply';
+    default:
+      throw unsupportedMediaType(mediaType(contentType));
+  }
+}
+
+function parsePatchBody(type: PatchType, body: Buffer): unknown {
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw badRequest('the patch body is empty');
+  try {
+    return type === 'apply' ? (parseYaml(text, { maxAliasCount: 100 }) as unknown) : (JSON.parse(text) as unknown);
+  } catch (err) {
+    throw badRequest(`the ${type} patch is not valid ${type === 'apply' ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0] ?? ''}`);
+  }
+}
+
+function asApiError(err: unknown): unknown {
+  if (err instanceof PatchError) {
+    return err.httpStatus === 400 ? badRequest(err.message) : new ApiError(422, 'Invalid', err.message);
+  }
+  return err;
+}
+
+/** Applies a non-apply patch to a JSON value (used for objects and for the Scale subresource). */
+export function patchValue(type: PatchType, current: KubeObject, body: Buffer, schema: Schema): unknown {
+  const patch = parsePatchBody(type, body);
+  try {
+    switch (type) {
+      case 'json':
+        return applyJsonPatch(current, patch);
+      case 'merge':
+        if (!isJsonObject(patch)) throw badRequest('a merge patch must be a JSON object');
+        return applyMergePatch(current, patch);
+      case 'strategic':
+        if (!isJsonObject(patch)) throw badRequest('a strategic merge patch must be a JSON object');
+        return applyStrategicMergePatch(current, patch, schema);
+      case 'apply':
+        throw unsupportedMediaType('application/apply-patch+yaml');
+      default: {
+        const never: never = type;
+        return never;
+      }
+    }
+  } catch (err) {
+    throw asApiError(err);
+  }
+}
+
+export interface PatchResult {
+  readonly object: KubeObject;
+  readonly created: boolean;
+  readonly warnings: readonly string[];
+}
+
+export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: Buffer): Promise<PatchResult> {
+  const { registry, clock } = ctx.deps;
+  const entry = ctx.entry;
+  const name = ctx.info.name ?? '';
+  const expected = expectedOf(entry);
+  const validation = fieldValidationOf(ctx.query['fieldValidation']);
+  const dryRun = ctx.query['dryRun'] === 'All';
+  const subresource = ctx.info.subresource === 'status' ? ('status' as const) : undefined;
+  const gr = { group: entry.def.group, resource: entry.def.plural };
+  let warnings: readonly string[] = [];
+
+  if (type === 'apply') {
+    const manager = ctx.query['fieldManager'];
+    if (!manager) {
+      throw invalidPatchOptions('fieldManager: Required value: is required for apply patch');
+    }
+    const applied = parsePatchBody('apply', body);
+    const now = rfc3339(clock.now());
+    const apply = (live: KubeObject | undefined): KubeObject => {
+      try {
+        return applyPatch(live, applied, entry.def.schema, manager, now, subresource ? { subresource } : {});
+      } catch (err) {
+        throw asApiError(err);
+      }
+    };
+    try {
+      const object = await registry.update(
+        entry,
+        ctx.info.namespace,
+        name,
+        (current) => {
+          const d = checkInput(apply(current), expected, validation);
+          warnings = d.warnings;
+          return d.obj;
+        },
+        { dryRun, ...(subresource ? { subresource } : {}) },
+      );
+      return { object, created: false, warnings };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.httpCode === 404) || subresource) throw err;
+    }
+    const d = checkInput(apply(undefined), expected, validation);
+    if (d.obj.metadata.name !== undefined && d.obj.metadata.name !== name) {
+      throw badRequest(`the name of the object (${d.obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun, fieldManager: manager });
+    return { object, created: true, warnings: d.warnings };
+  }
+
+  const object = await registry.update(
+    entry,
+    ctx.info.namespace,
+    name,
+    (current) => {
+      const patched = patchValue(type, current, body, entry.def.schema);
+      const d = checkInput(patched, expected, validation);
+      warnings = d.warnings;
+      const rv = d.obj.metadata.resourceVersion;
+      if (rv !== undefined && rv !== current.metadata.resourceVersion) {
+        throw conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+      }
+      return d.obj;
+    },
+    { dryRun, ...(subresource ? { subresource } : {}) },
+  );
+  return { object, created: false, warnings };
+}
+
+function invalidPatchOptions(detail: string): ApiError {
+  return new ApiError(422, 'Invalid', `PatchOptions.meta.k8s.io "" is invalid: ${detail}`);
+}

@@ -1,0 +1,33 @@
+/**
+ * NamespaceLifecycle, as upstream's admission plugin: namespaced objects can only be created in a
+ * namespace that exists and is not terminating; the system namespaces cannot be deleted.
+ */
+import type { KubeObject } from '../../../api/meta.js';
+import type { AdmissionContext, AdmissionPlugin, AdmitResult } from '../admission.js';
+import { ApiError, forbidden, notFound } from '../errors.js';
+import type { ResourceEntry } from '../resource-table.js';
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+
+export class NamespaceLifecycle implements AdmissionPlugin {
+  readonly name = 'NamespaceLifecycle';
+  constructor(private readonly namespaces: () => ResourceEntry) {}
+
+  async admitCreate(ctx: AdmissionContext, obj: KubeObject): Promise<AdmitResult | undefined> {
+    if (!ctx.entry.def.namespaced) return undefined;
+    const ns = obj.metadata.namespace ?? '';
+    let namespace: KubeObject;
+    try {
+      namespace = await ctx.registry.get(this.namespaces(), undefined, ns);
+    } catch (err) {
+      if (err instanceof ApiError && err.httpCode === 404) throw notFound({ group: '', resource: 'namespaces' }, ns);
+      throw err;
+    }
+    if (namespace.metadata.deletionTimestamp !== undefined) {
+      throw forbidden(
+        `${ctx.entry.def.plural} "${obj.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
+      );
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
+ * write), `namespaces/finalize`. `pods/log` and `pods/exec` need the node agent and answer with a clear
+ * error until it exists.
+ */
+import type { KubeObject } from '../../api/meta.js';
+import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
+import type { Scalable, Scale } from '../../api/autoscaling/scale.js';
+import { rfc3339 } from '../../lib/clock.js';
+import { ApiError, badRequest, conflict, invalid, methodNotAllowed, notFound } from './errors.js';
+import { readBody, writeJson } from './http-util.js';
+import type { RequestCtx } from './handlers.js';
+import { respondObject } from './handlers.js';
+import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
+import { patchTypeOf, patchValue } from './patching.js';
+
+export async function handleSubresource(ctx: RequestCtx): Promise<void> {
+  const { info, entry } = ctx;
+  const sub = info.subresource ?? '';
+  const served = entry.subresources.includes(sub);
+  if (!served || info.name === undefined) throw notFound({ group: info.group, resource: `${info.resource}/${sub}` }, info.name ?? '');
+  switch (sub) {
+    case 'scale':
+      return scale(ctx);
+    case 'binding':
+      return binding(ctx);
+    case 'finalize':
+      return finalize(ctx);
+    case 'log':
+    case 'exec':
+    case 'attach':
+    case 'portforward':
+    case 'proxy':
+      return nodeProxy(ctx);
+    default:
+      throw notFound({ group: info.group, resource: `${info.resource}/${sub}` }, info.name);
+  }
+}
+
+// ---- scale ----------------------------------------------------------------------------------------
+
+function toScale(obj: KubeObject): Scale {
+  return scaleOf(obj as Scalable);
+}
+
+const scaleType = { apiVersion: 'autoscaling/v1', kind: 'Scale', schema: scaleSchema };
+
+async function scale(ctx: RequestCtx): Promise<void> {
+  const { registry } = ctx.deps;
+  const name = ctx.info.name ?? '';
+  const method = ctx.req.method ?? 'GET';
+  if (method === 'GET') {
+    writeJson(ctx.res, 200, toScale(await registry.get(ctx.entry, ctx.info.namespace, name)));
+    return;
+  }
+  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed(method, ctx.req.url ?? '');
+  const body = await readBody(ctx.req);
+  const validation = fieldValidationOf(ctx.query['fieldValidation']);
+  let warnings: readonly string[] = [];
+  let precondition: string | undefined;
+  const wanted = async (current: KubeObject): Promise<number> => {
+    let desired: KubeObject;
+    if (method === 'PUT') {
+      const d = decodeInput(body, ctx.req.headers['content-type'], scaleType, validation);
+      desired = d.obj;
+      warnings = d.warnings;
+    } else {
+      const patched = patchValue(patchTypeOf(ctx.req.headers['content-type']), toScale(current), body, scaleSchema);
+      const d = checkInput(patched, scaleType, validation);
+      desired = d.obj;
+      warnings = d.warnings;
+    }
+    precondition = desired.metadata.resourceVersion;
+    const errs = validateScale(desired as Scale);
+    if (errs.length > 0) throw invalid('Scale', 'autoscaling', name, errs);
+    return (desired as Scale).spec?.replicas ?? 0;
+  };
+  const updated = await registry.update(ctx.entry, ctx.info.namespace, name, async (current) => {
+    const replicas = await wanted(current);
+    if (precondition && precondition !== current.metadata.resourceVersion) {
+      throw conflict({ group: ctx.entry.def.group, resource: ctx.entry.def.plural }, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    }
+    return { ...current, spec: { ...((current['spec'] ?? {}) as object), replicas } };
+  });
+  writeJson(ctx.res, 200, toScale(updated), warningHeader(warnings));
+}
+
+// ---- binding --------------------------------------------------------------------------------------
+
+async function binding(ctx: RequestCtx): Promise<void> {
+  if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', ctx.req.url ?? '');
+  const body = await readBody(ctx.req);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`the Binding in the request body is not valid JSON: ${(err as Error).message}`);
+  }
+  const b = parsed as { metadata?: { name?: string; namespace?: string }; target?: { kind?: string; name?: string } };
+  const name = ctx.info.name ?? b.metadata?.name ?? '';
+  const node = b.target?.name;
+  if (!name) throw invalid('Binding', '', '', [{ type: 'FieldValueRequired', field: 'metadata.name' }]);
+  if (!node) throw invalid('Binding', '', name, [{ type: 'FieldValueRequired', field: 'target.name' }]);
+  if (b.target?.kind !== undefined && b.target.kind !== '' && b.target.kind !== 'Node') {
+    throw invalid('Binding', '', name, [{ type: 'FieldValueNotSupported', field: 'target.kind', value: b.target.kind, detail: 'supported values: "Node"' }]);
+  }
+  const now = rfc3339(ctx.deps.clock.now());
+  await ctx.deps.registry.update(
+    ctx.entry,
+    ctx.info.namespace,
+    name,
+    (pod) => {
+      const spec = (pod['spec'] ?? {}) as { nodeName?: string };
+      if (pod.metadata.deletionTimestamp) {
+        throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+      }
+      if (spec.nodeName) {
+        throw conflict({ group: '', resource: 'pods/binding' }, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+      }
+      const status = (pod['status'] ?? {}) as { conditions?: Array<{ type: string }> };
+      const conditions = (status.conditions ?? []).filter((c) => c.type !== 'PodScheduled');
+      return {
+        ...pod,
+        spec: { ...spec, nodeName: node },
+        status: { ...status, conditions: [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now }] },
+      };
+    },
+    { subresource: 'binding' },
+  );
+  writeJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+// ---- namespaces/finalize ----------------------------------------------------------------------------
+
+async function finalize(ctx: RequestCtx): Promise<void> {
+  if (ctx.req.method !== 'PUT') throw methodNotAllowed(ctx.req.method ?? '', ctx.req.url ?? '');
+  const body = await readBody(ctx.req);
+  const { obj } = decodeInput(body, ctx.req.headers['content-type'], { apiVersion: 'v1', kind: 'Namespace', schema: ctx.entry.def.schema }, 'Ignore');
+  const finalizers = ((obj['spec'] ?? {}) as { finalizers?: string[] }).finalizers ?? [];
+  const updated = await ctx.deps.registry.update(ctx.entry, undefined, ctx.info.name ?? '', (ns) => ({
+    ...ns,
+    spec: { ...((ns['spec'] ?? {}) as object), finalizers },
+  }), { subresource: 'finalize' });
+  respondObject(ctx, 200, updated);
+}
+
+// ---- node proxies ----------------------------------------------------------------------------------
+
+async function nodeProxy(ctx: RequestCtx): Promise<void> {
+  const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
+  const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
+  if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);
+  throw new ApiError(503, 'ServiceUnavailable', `${ctx.info.subresource ?? ''} for pod ${pod.metadata.name ?? ''} needs the node agent on ${nodeName}, which this control plane cannot reach yet`);
+}

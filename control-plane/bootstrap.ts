@@ -1,0 +1,122 @@
+/**
+ * What a fresh (or restarted) control plane makes sure exists before it serves: the system namespaces,
+ * the `default/kubernetes` Service on the first service IP with Endpoints and an EndpointSlice pointing
+ * at this apiserver, and ClusterIP/NodePort allocations that agree with the stored Services.
+ * Every step is idempotent: a restart changes nothing that is already right.
+ */
+import type { KubeObject } from '../api/meta.js';
+import type { Logger } from '../lib/log.js';
+import { deepEqual } from '../lib/json.js';
+import { ApiError } from './apiserver/errors.js';
+import type { Registry } from './apiserver/registry.js';
+import { listObjects } from './apiserver/registry-read.js';
+import type { ResourceEntry, ResourceIndex } from './apiserver/resource-table.js';
+import { everything } from './apiserver/filter.js';
+import { SYSTEM_NAMESPACES } from './apiserver/plugins/namespace-lifecycle.js';
+import type { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
+
+export interface BootstrapOptions {
+  readonly advertiseAddress: string;
+  readonly securePort: number;
+}
+
+function must(index: ResourceIndex, group: string, version: string, plural: string): ResourceEntry {
+  const e = index.find(group, version, plural);
+  if (!e) throw new Error(`${plural} are not served`);
+  return e;
+}
+
+async function exists(registry: Registry, e: ResourceEntry, ns: string | undefined, name: string): Promise<KubeObject | undefined> {
+  try {
+    return await registry.get(e, ns, name);
+  } catch (err) {
+    if (err instanceof ApiError && err.httpCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/** Creates `desired` or, when it exists with different content in the compared fields, replaces them. */
+async function ensure(registry: Registry, e: ResourceEntry, desired: KubeObject, compared: readonly string[]): Promise<void> {
+  const ns = e.def.namespaced ? desired.metadata.namespace : undefined;
+  const name = desired.metadata.name ?? '';
+  const current = await exists(registry, e, ns, name);
+  if (!current) {
+    await registry.create(e, ns, desired, { trusted: true });
+    return;
+  }
+  if (compared.every((f) => deepEqual(current[f], desired[f]))) return;
+  await registry.update(e, ns, name, (cur) => {
+    const next: Record<string, unknown> = { ...cur };
+    for (const f of compared) next[f] = desired[f];
+    return next as KubeObject;
+  }, { trusted: true });
+}
+
+export async function bootstrapCluster(
+  registry: Registry,
+  index: ResourceIndex,
+  services: ServiceAllocation,
+  opts: BootstrapOptions,
+  log: Logger,
+): Promise<void> {
+  const namespaces = must(index, '', 'v1', 'namespaces');
+  for (const name of SYSTEM_NAMESPACES) {
+    if (!(await exists(registry, namespaces, undefined, name))) {
+      await registry.create(namespaces, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      log.info({ namespace: name }, 'created system namespace');
+    }
+  }
+
+  // Allocations first, so the kubernetes Service's address is recorded as taken.
+  const svcEntry = must(index, '', 'v1', 'services');
+  const all = await listObjects(registry, svcEntry, { filter: everything });
+  const repaired = await services.repair(all.items);
+  if (repaired.freed.length > 0 || repaired.recorded.length > 0) log.info(repaired, 'repaired service allocations');
+
+  const ip = services.kubernetesServiceIP();
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  const port = { name: 'https', port: 443, protocol: 'TCP', targetPort: opts.securePort };
+  const current = await exists(registry, svcEntry, 'default', 'kubernetes');
+  if (!current) {
+    await registry.create(svcEntry, 'default', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels },
+      spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports: [port], sessionAffinity: 'None' },
+    });
+  } else {
+    const spec = (current['spec'] ?? {}) as { ports?: unknown };
+    if (!deepEqual(spec.ports, [port])) {
+      await registry.update(svcEntry, 'default', 'kubernetes', (s) => ({ ...s, spec: { ...((s['spec'] ?? {}) as object), ports: [port] } }));
+    }
+  }
+
+  await ensure(
+    registry,
+    must(index, '', 'v1', 'endpoints'),
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }] }],
+    },
+    ['subsets'],
+  );
+  await ensure(
+    registry,
+    must(index, 'discovery.k8s.io', 'v1', 'endpointslices'),
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'kubernetes',
+        namespace: 'default',
+        labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'knode-apiserver' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [opts.advertiseAddress], conditions: { ready: true, serving: true, terminating: false } }],
+      ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }],
+    },
+    ['endpoints', 'ports'],
+  );
+}

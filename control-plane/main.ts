@@ -1,0 +1,173 @@
+/**
+ * The control plane in one process (as k3s composes it): storage, PKI, apiserver, bootstrap objects
+ * and the controllers that belong to the apiserver's own semantics (garbage collector, namespace
+ * finalizer). `startControlPlane` returns once the apiserver answers; `stop()` shuts everything down
+ * in reverse order.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { networkInterfaces } from 'node:os';
+import type { KubeObject } from '../api/meta.js';
+import { realClock } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
+import type { Logger } from '../lib/log.js';
+import { loadOrCreateClusterPKI } from '../lib/pki/files.js';
+import { writeKubeconfig } from '../lib/pki/kubeconfig.js';
+import { AdmissionChain } from './apiserver/admission.js';
+import { BootstrapTokenAuthenticator } from './apiserver/auth/bootstrap-token.js';
+import type { SecretLike } from './apiserver/auth/bootstrap-token.js';
+import { ClientCertAuthenticator } from './apiserver/auth/client-cert.js';
+import { UnionAuthenticator } from './apiserver/auth/union.js';
+import { ApiError } from './apiserver/errors.js';
+import { NamespaceLifecycle } from './apiserver/plugins/namespace-lifecycle.js';
+import { PodAdmission } from './apiserver/plugins/pod-admission.js';
+import { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
+import { parseCidr } from './apiserver/plugins/ip-range.js';
+import { Registry } from './apiserver/registry.js';
+import { servedResources } from './apiserver/resources.js';
+import { ApiServer } from './apiserver/server.js';
+import { buildTable } from './apiserver/tables/table.js';
+import { bootstrapCluster } from './bootstrap.js';
+import { GarbageCollector } from './controllers/garbage-collector.js';
+import { NamespaceController } from './controllers/namespace.js';
+import { startCompactor } from './storage/compactor.js';
+import { SqliteStore } from './storage/sqlite-store.js';
+import type { Store } from './storage/store.js';
+
+export interface ControlPlaneOptions {
+  readonly dataDir: string;
+  readonly bindAddress: string;
+  readonly port: number;
+  readonly serviceCIDR: string;
+  readonly clusterCIDR: string;
+  /** Defaults to the bind address, or the first non-loopback IPv4 address when binding to 0.0.0.0. */
+  readonly advertiseAddress?: string;
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
+  readonly log: Logger;
+  readonly clock?: Clock;
+  /** A store to use instead of the embedded SQLite one (tests, etcd later). */
+  readonly store?: Store;
+  /** Durability of the embedded store: FULL survives power loss, NORMAL a process crash. */
+  readonly synchronous?: 'FULL' | 'NORMAL';
+  readonly bookmarkIntervalMs?: number;
+}
+
+export interface RunningControlPlane {
+  readonly url: string;
+  readonly kubeconfigPath: string;
+  readonly caPem: string;
+  readonly store: Store;
+  stop(): Promise<void>;
+}
+
+export function defaultAdvertiseAddress(bindAddress: string): string {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  for (const addrs of Object.values(networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<RunningControlPlane> {
+  const log = opts.log;
+  const clock = opts.clock ?? realClock;
+  const dataDir = resolve(opts.dataDir);
+  parseCidr(opts.clusterCIDR); // reject a malformed cluster CIDR before touching anything
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const advertiseAddress = opts.advertiseAddress ?? defaultAdvertiseAddress(opts.bindAddress);
+
+  const index = servedResources();
+  const ownStore = opts.store === undefined;
+  const store = opts.store ?? SqliteStore.open(join(dataDir, 'state.db'), { synchronous: opts.synchronous ?? 'FULL' });
+  const abort = new AbortController();
+  const background: Array<Promise<unknown>> = [];
+  let server: ApiServer | undefined;
+  try {
+    const services = new ServiceAllocation(store, { serviceCIDR: opts.serviceCIDR, nodePortRange: opts.nodePortRange ?? { min: 30000, max: 32767 } });
+    const pki = await loadOrCreateClusterPKI(join(dataDir, 'pki'), {
+      bindAddress: opts.bindAddress,
+      serviceIP: services.kubernetesServiceIP(),
+      extraSANs: advertiseAddress !== opts.bindAddress ? [advertiseAddress] : [],
+    });
+    for (const a of pki.actions) log.info({ action: a.kind }, 'pki');
+
+    const namespaces = index.find('', 'v1', 'namespaces');
+    const secrets = index.find('', 'v1', 'secrets');
+    if (!namespaces || !secrets) throw new Error('core resources missing from the resource table');
+    const admission = new AdmissionChain([new NamespaceLifecycle(() => namespaces), new PodAdmission(), services]);
+    const registry = new Registry(store, admission, clock);
+    await bootstrapCluster(registry, index, services, { advertiseAddress, securePort: opts.port }, log);
+
+    const lookupSecret = async (ns: string, name: string): Promise<SecretLike | undefined> => {
+      try {
+        return (await registry.get(secrets, ns, name)) as KubeObject as unknown as SecretLike;
+      } catch (err) {
+        if (err instanceof ApiError && err.httpCode === 404) return undefined;
+        throw err;
+      }
+    };
+    const authenticator = new UnionAuthenticator([new ClientCertAuthenticator(), new BootstrapTokenAuthenticator({ lookupSecret, now: () => clock.now() })]);
+    server = new ApiServer({
+      bindAddress: opts.bindAddress,
+      port: opts.port,
+      advertiseAddress,
+      tls: { certPem: pki.servingCertPem, keyPem: pki.servingKeyPem, caPem: pki.caCertPem },
+      authenticator,
+      log: log.child({ component: 'apiserver' }),
+      deps: {
+        registry,
+        index,
+        clock,
+        log: log.child({ component: 'apiserver' }),
+        buildTable,
+        bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      },
+    });
+    const addr = await server.listen();
+    const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? advertiseAddress : opts.bindAddress;
+    const url = `https://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+
+    const gc = new GarbageCollector(registry, index, clock, log.child({ component: 'garbage-collector' }));
+    background.push(gc.run(abort.signal));
+    const nsController = new NamespaceController(registry, index, clock, log.child({ component: 'namespace-controller' }));
+    background.push(nsController.run(abort.signal));
+    background.push(
+      startCompactor(store, { keepRevisions: 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
+    );
+
+    const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
+    await writeKubeconfig(kubeconfigPath, {
+      clusterName: 'knode',
+      server: url,
+      caPem: pki.caCertPem,
+      user: 'kubernetes-admin',
+      clientCertPem: pki.adminCertPem,
+      clientKeyPem: pki.adminKeyPem,
+      contextName: 'knode',
+    });
+    const running = server;
+    return {
+      url,
+      kubeconfigPath,
+      caPem: pki.caCertPem,
+      store,
+      stop: async () => {
+        abort.abort();
+        await running.close();
+        await Promise.allSettled(background);
+        if (ownStore) await store.close();
+      },
+    };
+  } catch (err) {
+    abort.abort();
+    await server?.close();
+    await Promise.allSettled(background);
+    if (ownStore) await store.close();
+    throw err;
+  }
+}
+
+/** Reads a kubeconfig written by `startControlPlane` (used by CLI commands that talk to the server). */
+export async function readAdminKubeconfig(dataDir: string): Promise<string> {
+  return readFile(join(resolve(dataDir), 'admin.kubeconfig'), 'utf8');
+}
