@@ -28,6 +28,8 @@ export interface AdmissionPlugin {
   /** Undefined: nothing to change or hold. */
   admitCreate?(ctx: AdmissionContext, obj: KubeObject): Promise<AdmitResult | undefined>;
   admitUpdate?(ctx: AdmissionContext, obj: KubeObject, old: KubeObject): Promise<AdmitResult | undefined>;
+  /** May refuse a delete (throws an ApiError). */
+  admitDelete?(ctx: AdmissionContext, obj: KubeObject): Promise<void>;
   afterDelete?(ctx: AdmissionContext, obj: KubeObject): Promise<void>;
 }
 
@@ -40,6 +42,10 @@ export class AdmissionChain {
 
   admitUpdate(ctx: AdmissionContext, obj: KubeObject, old: KubeObject): Promise<AdmitResult> {
     return this.run(obj, (p, o) => p.admitUpdate?.(ctx, o, old));
+  }
+
+  async admitDelete(ctx: AdmissionContext, obj: KubeObject): Promise<void> {
+    for (const p of this.plugins) await p.admitDelete?.(ctx, obj);
   }
 
   async afterDelete(ctx: AdmissionContext, obj: KubeObject): Promise<void> {

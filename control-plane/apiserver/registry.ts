@@ -301,6 +301,7 @@ export class Registry {
       if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(kv.modRevision)) {
         throw conflict(gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${kv.modRevision}`);
       }
+      await this.admission.admitDelete({ entry: e, registry: this, dryRun: opts.dryRun === true }, current);
       const plan = planDeletion(e, current, opts, this.clock.now());
       if (opts.dryRun) return { object: plan.kind === 'mark' ? plan.object : current, deleted: plan.kind === 'remove' };
       try {

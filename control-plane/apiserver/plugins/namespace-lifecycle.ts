@@ -8,6 +8,8 @@ import { ApiError, forbidden, notFound } from '../errors.js';
 import type { ResourceEntry } from '../resource-table.js';
 
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
+/** Namespaces upstream never lets anyone delete. */
+const IMMORTAL_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public']);
 
 export class NamespaceLifecycle implements AdmissionPlugin {
   readonly name = 'NamespaceLifecycle';
@@ -29,5 +31,11 @@ export class NamespaceLifecycle implements AdmissionPlugin {
       );
     }
     return undefined;
+  }
+
+  async admitDelete(ctx: AdmissionContext, obj: KubeObject): Promise<void> {
+    if (ctx.entry.def.group !== '' || ctx.entry.def.plural !== 'namespaces') return;
+    const name = obj.metadata.name ?? '';
+    if (IMMORTAL_NAMESPACES.has(name)) throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`);
   }
 }
