@@ -15,6 +15,7 @@ interface ServerFlags {
   clusterCidr: string;
   serviceNodePortRange: { min: number; max: number };
   storeSync: 'FULL' | 'NORMAL';
+  watchBookmarkInterval: number;
 }
 
 export function serverCommand(): Command {
@@ -31,6 +32,11 @@ export function serverCommand(): Command {
       if (v !== 'FULL' && v !== 'NORMAL') throw new Error(`--store-sync must be FULL or NORMAL, got ${JSON.stringify(v)}.`);
       return v;
     }, 'FULL')
+    .option('--watch-bookmark-interval <seconds>', 'how often watches that allow bookmarks get one (upstream: about a minute)', (v: string) => {
+      const n = Number(v);
+      if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new Error(`--watch-bookmark-interval must be a positive number of seconds, got ${JSON.stringify(v)}.`);
+      return n;
+    }, 60)
     .action(async (flags: ServerFlags) => {
       const log = createLogger({ component: 'knode-server' });
       const cp = await startControlPlane({
@@ -42,6 +48,7 @@ export function serverCommand(): Command {
         clusterCIDR: flags.clusterCidr,
         nodePortRange: flags.serviceNodePortRange,
         synchronous: flags.storeSync,
+        bookmarkIntervalMs: flags.watchBookmarkInterval * 1000,
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
