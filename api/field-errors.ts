@@ -71,7 +71,7 @@ export const forbidden = (f: FieldPath, detail: string): FieldError => ({
 
 /** Renders one error the way upstream does in a Status message: `spec.containers[0].name: Required value`. */
 export function formatFieldError(e: FieldError): string {
-  const v = e.value === undefined ? '' : `${JSON.stringify(e.value)}`;
+  const v = e.value === undefined ? '' : goValue(e.value);
   switch (e.type) {
     case 'FieldValueRequired':
       return `${e.field}: Required value${e.detail ? `: ${e.detail}` : ''}`;
@@ -94,4 +94,15 @@ export function formatFieldError(e: FieldError): string {
       return String(never);
     }
   }
+}
+
+/**
+ * Values as upstream prints them (Go's %#v for the common shapes): strings quoted, numbers bare,
+ * string slices as `[]string{"a", "b"}`, other values as JSON.
+ */
+function goValue(v: unknown): string {
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
+    return `[]string{${v.map((x) => JSON.stringify(x)).join(', ')}}`;
+  }
+  return JSON.stringify(v);
 }
