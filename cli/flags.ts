@@ -41,3 +41,37 @@ export function portRangeFlag(name: string): (v: string) => { min: number; max: 
     return { min, max };
   };
 }
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Go-style durations, as upstream flags take them: `500ms`, `1s`, `5m`, `1h30m`. Returns milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let i = 0;
+  if (text === '') return undefined;
+  while (i < text.length) {
+    re.lastIndex = i;
+    const m = re.exec(text);
+    if (!m?.[1] || !m[2]) return undefined;
+    total += Number(m[1]) * (DURATION_UNITS[m[2]] ?? 0);
+    i = re.lastIndex;
+  }
+  return total;
+}
+
+export function durationFlag(name: string): (v: string) => number {
+  return (v) => {
+    const ms = parseDuration(v);
+    if (ms === undefined || ms <= 0) throw new InvalidArgumentError(`${name} must be a positive duration such as 500ms, 10s or 5m, got ${JSON.stringify(v)}.`);
+    return ms;
+  };
+}
+
+export function positiveIntFlag(name: string): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${JSON.stringify(v)}.`);
+    return n;
+  };
+}

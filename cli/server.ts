@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { startControlPlane } from '../control-plane/main.js';
 import { createLogger } from '../lib/log.js';
-import { cidrFlag, ipFlag, portFlag, portRangeFlag } from './flags.js';
+import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
 interface ServerFlags {
   dataDir: string;
@@ -15,7 +15,9 @@ interface ServerFlags {
   clusterCidr: string;
   serviceNodePortRange: { min: number; max: number };
   storeSync: 'FULL' | 'NORMAL';
-  watchBookmarkInterval: number;
+  bookmarkInterval: number;
+  compactionInterval: number;
+  compactionKeep: number;
 }
 
 export function serverCommand(): Command {
@@ -32,11 +34,9 @@ export function serverCommand(): Command {
       if (v !== 'FULL' && v !== 'NORMAL') throw new Error(`--store-sync must be FULL or NORMAL, got ${JSON.stringify(v)}.`);
       return v;
     }, 'FULL')
-    .option('--watch-bookmark-interval <seconds>', 'how often watches that allow bookmarks get one (upstream: about a minute)', (v: string) => {
-      const n = Number(v);
-      if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new Error(`--watch-bookmark-interval must be a positive number of seconds, got ${JSON.stringify(v)}.`);
-      return n;
-    }, 60)
+    .option('--bookmark-interval <duration>', 'how often a watch that allows bookmarks gets one', durationFlag('--bookmark-interval'), 60_000)
+    .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
+    .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
     .action(async (flags: ServerFlags) => {
       const log = createLogger({ component: 'knode-server' });
       const cp = await startControlPlane({
@@ -48,7 +48,8 @@ export function serverCommand(): Command {
         clusterCIDR: flags.clusterCidr,
         nodePortRange: flags.serviceNodePortRange,
         synchronous: flags.storeSync,
-        bookmarkIntervalMs: flags.watchBookmarkInterval * 1000,
+        bookmarkIntervalMs: flags.bookmarkInterval,
+        compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);

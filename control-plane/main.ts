@@ -50,6 +50,8 @@ export interface ControlPlaneOptions {
   /** Durability of the embedded store: FULL survives power loss, NORMAL a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly bookmarkIntervalMs?: number;
+  /** Store compaction (upstream: every 5 minutes). */
+  readonly compaction?: { readonly intervalMs: number; readonly keepRevisions: number };
 }
 
 export interface RunningControlPlane {
@@ -132,7 +134,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const nsController = new NamespaceController(registry, index, clock, log.child({ component: 'namespace-controller' }));
     background.push(nsController.run(abort.signal));
     background.push(
-      startCompactor(store, { keepRevisions: 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
+      startCompactor(store, { intervalMs: opts.compaction?.intervalMs ?? 300_000, keepRevisions: opts.compaction?.keepRevisions ?? 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
     );
 
     const kubeconfigPath = join(dataDir, 'admin.kubeconfig');

@@ -34,22 +34,71 @@ export function formatOf(contentType: string | undefined): BodyFormat {
   }
 }
 
+/**
+ * Deepest nesting accepted in a body. Real objects stay under 30 levels; the limit keeps recursive
+ * code (patch engines, the YAML parser) away from stack and memory exhaustion on hostile input.
+ */
+export const MAX_NESTING_DEPTH = 256;
+
 /** Parses a body as JSON or YAML. The error names the format and the parser's position. */
 export function parseBody(body: Buffer, format: BodyFormat): unknown {
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: expected a JSON or YAML object');
   if (format === 'json') {
+    let value: unknown;
     try {
-      return JSON.parse(text) as unknown;
+      value = JSON.parse(text) as unknown;
     } catch (err) {
       throw badRequest(`the request body is not valid JSON: ${(err as Error).message}`);
     }
+    checkDepth(value);
+    return value;
   }
+  // The YAML parser itself recurses on flow collections ({...} and [...]): bound them before parsing.
+  if (flowDepth(text) > MAX_NESTING_DEPTH) throw tooDeep();
+  let value: unknown;
   try {
-    return parseYaml(text, { maxAliasCount: 100 }) as unknown;
+    value = parseYaml(text, { maxAliasCount: 100 }) as unknown;
   } catch (err) {
     throw badRequest(`the request body is not valid YAML: ${(err as Error).message.split('\n')[0] ?? ''}`);
   }
+  checkDepth(value);
+  return value;
+}
+
+const tooDeep = (): ReturnType<typeof badRequest> =>
+  badRequest(`the request body is nested too deeply (more than ${MAX_NESTING_DEPTH} levels)`);
+
+/** Throws 400 when a parsed value nests deeper than MAX_NESTING_DEPTH (iterative: no recursion). */
+export function checkDepth(value: unknown): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > MAX_NESTING_DEPTH) throw tooDeep();
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, d + 1]);
+    }
+  }
+}
+
+/** Maximum nesting of YAML/JSON flow brackets outside quoted strings (an upper bound is enough). */
+function flowDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '{' || c === '[') max = Math.max(max, ++depth);
+    else if (c === '}' || c === ']') depth = Math.max(0, depth - 1);
+  }
+  return max;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

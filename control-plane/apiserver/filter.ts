@@ -34,7 +34,7 @@ export function buildFilter(e: ResourceEntry, labelSelector: string | undefined,
   try {
     if (hasLabels) labelSel = parseSelector(labelSelector);
   } catch (err) {
-    throw badRequest(`unable to parse requirement: ${(err as Error).message}`);
+    throw badRequest((err as Error).message);
   }
   try {
     if (hasFields) fieldSel = parseFieldSelector(fieldSelector);

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KubeObject, ListMeta, ObjectList } from '../../api/meta.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
-import { badRequest, methodNotAllowed, notFound } from './errors.js';
+import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { buildFilter } from './filter.js';
 import { boolParam, negotiate, queryOf, readBody, writeJson } from './http-util.js';
 import type { ResponseShape } from './http-util.js';
@@ -54,10 +54,10 @@ export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMes
       const pods = deps.index.find('', 'v1', 'pods');
       if (pods) return handleSubresource({ deps, req, res, info: { ...info, resource: 'pods', subresource: 'binding' }, entry: pods, query: queryOf(url) });
     }
-    throw notFound({ group: info.group, resource: info.resource }, info.name ?? '');
+    throw noSuchResource();
   }
   if (entry.def.namespaced === false && info.namespace !== undefined) {
-    throw notFound({ group: info.group, resource: info.resource }, info.name ?? '');
+    throw noSuchResource();
   }
   const ctx: RequestCtx = { deps, req, res, info, entry, query: queryOf(url) };
   if (info.subresource !== undefined && info.subresource !== 'status') return handleSubresource(ctx);
@@ -94,6 +94,8 @@ export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMes
       throw methodNotAllowed(method, req.url ?? '');
   }
 }
+
+const noSuchResource = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
 const dryRunOf = (q: Record<string, string>): boolean => q['dryRun'] === 'All';
 

@@ -4,12 +4,11 @@
  * new object rather than overwrite it), and re-checks the result like a request body.
  * Server-side apply (`application/apply-patch+yaml`) creates the object when it does not exist.
  */
-import { parse as parseYaml } from 'yaml';
 import type { KubeObject } from '../../api/meta.js';
 import type { Schema } from '../../api/schema.js';
 import { rfc3339 } from '../../lib/clock.js';
 import { ApiError, badRequest, conflict, unsupportedMediaType } from './errors.js';
-import { mediaType } from './decode.js';
+import { checkDepth, mediaType, parseBody } from './decode.js';
 import type { RequestCtx } from './handlers.js';
 import { expectedOf } from './handlers.js';
 import { checkInput, fieldValidationOf } from './input.js';
@@ -38,13 +37,11 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
 }
 
 function parsePatchBody(type: PatchType, body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (text.trim() === '') throw badRequest('the patch body is empty');
-  try {
-    return type === 'apply' ? (parseYaml(text, { maxAliasCount: 100 }) as unknown) : (JSON.parse(text) as unknown);
-  } catch (err) {
-    throw badRequest(`the ${type} patch is not valid ${type === 'apply' ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0] ?? ''}`);
-  }
+  if (body.toString('utf8').trim() === '') throw badRequest('the patch body is empty');
+  // same parsers and nesting limits as request bodies
+  const value = parseBody(body, type === 'apply' ? 'yaml' : 'json');
+  checkDepth(value);
+  return value;
 }
 
 function asApiError(err: unknown): unknown {

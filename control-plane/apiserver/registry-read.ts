@@ -56,8 +56,32 @@ function parseRv(rv: string, what: string): number {
   return Number(rv);
 }
 
+/** Upstream's ListOptions validation of resourceVersion and resourceVersionMatch (422 / 400). */
+export function validateListVersion(resourceVersion: string | undefined, match: string | undefined, watch: boolean): void {
+  if (match !== undefined && match !== '') {
+    if (match !== 'Exact' && match !== 'NotOlderThan') {
+      throw new ApiError(422, 'Invalid', `ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan"`, {
+        kind: 'ListOptions',
+        group: 'meta.k8s.io',
+        causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: ${JSON.stringify(match)}: supported values: "Exact", "NotOlderThan"`, field: 'resourceVersionMatch' }],
+      });
+    }
+    if (!watch && (resourceVersion === undefined || resourceVersion === '')) {
+      throw new ApiError(422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', {
+        kind: 'ListOptions',
+        group: 'meta.k8s.io',
+        causes: [{ reason: 'FieldValueForbidden', message: 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided', field: 'resourceVersionMatch' }],
+      });
+    }
+  }
+  if (resourceVersion !== undefined && resourceVersion !== '' && !/^\d+$/.test(resourceVersion)) {
+    throw badRequest(`resourceVersion: Invalid value: ${JSON.stringify(resourceVersion)}: must be a non-negative integer`);
+  }
+}
+
 /** Lists pages of at most `limit` matching objects (filtering happens before counting, like upstream). */
 export async function listObjects(registry: Registry, e: ResourceEntry, p: ListParams): Promise<ObjectList> {
+  validateListVersion(p.resourceVersion, p.resourceVersionMatch, false);
   const store = registry.store;
   const prefix = listPrefix(e, p.namespace);
   let revision = 0;
@@ -226,6 +250,7 @@ function translate(registry: Registry, e: ResourceEntry, ev: WatchEvent, filter:
   const before = prev !== undefined && (filter.empty || filter.matches(prev));
   if (now && before) return { type: 'MODIFIED', object: obj };
   if (now) return { type: 'ADDED', object: obj };
-  if (before) return { type: 'DELETED', object: obj };
+  // leaving the selection: upstream sends the last state that matched, stamped with this revision
+  if (before && prev) return { type: 'DELETED', object: { ...prev, metadata: { ...prev.metadata, resourceVersion: obj.metadata.resourceVersion ?? '' } } };
   return undefined;
 }

@@ -27,7 +27,7 @@ import {
   modifiedConflict,
   notFound,
 } from './errors.js';
-import type { DeletionPropagation, ResourceEntry } from './resource-table.js';
+import type { DeletionPropagation, RequestUser, ResourceEntry } from './resource-table.js';
 import { objectKey, apiVersionOfEntry } from './resource-table.js';
 
 export interface WriteOptions {
@@ -39,6 +39,8 @@ export interface WriteOptions {
    * point at a loopback apiserver, which user validation forbids). Never set from a request.
    */
   readonly trusted?: boolean;
+  /** The authenticated requester (from the HTTP handler); kinds with `stampRequester` record it on create. */
+  readonly user?: RequestUser;
 }
 
 export interface DeleteOptions extends WriteOptions {
@@ -102,7 +104,8 @@ export class Registry {
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
     for (let attempt = 0; ; attempt++) {
-      const prepared = this.prepareCreate(e, namespace, input);
+      const created = this.prepareCreate(e, namespace, input);
+      const prepared = e.stampRequester ? e.stampRequester(created, opts.user) : created;
       const admitted = await this.admission.admitCreate({ entry: e, registry: this, dryRun: opts.dryRun === true }, prepared);
       const obj = opts.trusted ? admitted.obj : this.validatedCreate(e, admitted.obj);
       if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata } };

@@ -20,6 +20,15 @@ export interface ResourceEntry {
   readonly toView?: (stored: KubeObject) => KubeObject;
   readonly fromView?: (view: KubeObject) => KubeObject;
   readonly defaultPropagation: DeletionPropagation;
+  /** Stamps the authenticated creator into a new object (CSR spec.username/groups); `user` is absent for in-process writes. */
+  readonly stampRequester?: (obj: KubeObject, user: RequestUser | undefined) => KubeObject;
+}
+
+/** Who made a request, as the authenticator saw it (a structural copy of auth's UserInfo). */
+export interface RequestUser {
+  readonly name: string;
+  readonly uid?: string;
+  readonly groups: readonly string[];
 }
 
 export function apiVersionOfEntry(e: ResourceEntry): string {

@@ -9,7 +9,7 @@ import { buildFilter } from './filter.js';
 import { boolParam, negotiate } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import { shapeOne } from './handlers.js';
-import { watchObjects } from './registry-read.js';
+import { validateListVersion, watchObjects } from './registry-read.js';
 import type { ApiWatchEvent } from './registry-read.js';
 import { apiVersionOfEntry } from './resource-table.js';
 import type { KubeObject } from '../../api/meta.js';
@@ -19,6 +19,8 @@ export async function serveWatch(ctx: RequestCtx): Promise<void> {
   const shape = negotiate(ctx.req.headers.accept);
   const q = ctx.query;
   const filter = buildFilter(ctx.entry, q['labelSelector'], q['fieldSelector']);
+  // refuse bad parameters before the stream starts, so they get a proper 4xx Status
+  validateListVersion(q['resourceVersion'], q['resourceVersionMatch'], true);
   const bookmarks = boolParam(q['allowWatchBookmarks']);
   let timeoutSeconds = 1800 + Math.floor(Math.random() * 1800);
   if (q['timeoutSeconds'] !== undefined) {

@@ -1,15 +1,19 @@
 /**
- * Server-side apply (`application/apply-patch+yaml`, PATCH with fieldManager), without conflict detection.
+ * Server-side apply (`application/apply-patch+yaml`, PATCH with fieldManager).
  *
  * One apply by manager M of configuration C to live object L:
  *  1. merge C into L with strategic-merge semantics (maps merge, keyed lists merge by key, sets union,
  *     atomic lists replace);
- *  2. prune: fields M owned at its previous apply (its 'Apply' entry) that C no longer sets are removed,
+ *  2. conflicts: a field whose value the merge changed and that another entry owns (any manager and
+ *     operation except M's own Apply entry) is a conflict; unless the apply is forced, the whole apply
+ *     fails with every conflict listed (conflicts.ts). Setting the value a field already has is no
+ *     conflict: the field becomes shared;
+ *  3. prune: fields M owned at its previous apply (its 'Apply' entry) that C no longer sets are removed,
  *     unless another entry owns them or something under them (then only M's own leaves go); key fields
  *     of surviving list items, status and server-owned metadata are never removed, and maps or lists
  *     emptied by pruning are dropped, as upstream's typed objects omit them;
- *  3. ownership: M's 'Apply' entry becomes exactly the fields of C; fields whose value this apply changed
- *     are taken from other entries, as a forced apply does upstream (we report no conflicts).
+ *  4. ownership: M's 'Apply' entry becomes exactly the fields of C; fields whose value this apply changed
+ *     (possible only when forced, or when nobody else owned them) leave every other entry.
  * The entry's time only moves when the object, the field set or the apiVersion changes, so a repeated identical apply
  * yields an identical object and the apiserver can skip the write. Pure; cost linear in object size.
  */
@@ -17,6 +21,7 @@ import type { KubeObject, ManagedFieldsEntry } from '../../../api/meta.js';
 import type { Schema } from '../../../api/schema.js';
 import { resolveSchema } from '../../../api/schema.js';
 import { deepEqual } from '../../../lib/json.js';
+import { applyConflictError, findConflicts } from './conflicts.js';
 import { PatchError } from './errors.js';
 import { FieldSet, locate, parseElement, removeElement, replaceElement } from './field-set.js';
 import type { JsonObject } from './json-util.js';
@@ -27,6 +32,8 @@ import { applyStrategicMergePatch, childSchema } from './strategic-merge-patch.j
 export interface ApplyOptions {
   /** Set when applying through a subresource (`status`); entries are kept per subresource. */
   readonly subresource?: string;
+  /** Take fields other managers own instead of failing with ApplyConflictError (`force=true`). */
+  readonly force?: boolean;
 }
 
 /** Metadata members owned by the server: an apply configuration never sets or removes them. */
@@ -37,6 +44,7 @@ const protectedMeta = new Set(['name', 'namespace', ...serverMeta].map((f) => `f
 /**
  * Applies configuration `applied` for `manager` to `live` (undefined: the object is being created) and
  * returns the resulting object with its managedFields updated. `now` is the RFC 3339 time recorded.
+ * Throws ApplyConflictError when a non-forced apply would change fields other managers own.
  */
 export function applyPatch(
   live: KubeObject | undefined,
@@ -69,6 +77,10 @@ export function applyPatch(
     result = pruned === GONE || !isJsonObject(pruned) ? {} : pruned;
     objectChanged = !deepEqual(withManagedFields(live, []), withManagedFields(result, []));
     const changed = changedFields(applySet, live, result);
+    if (options.force !== true) {
+      const conflicts = findConflicts(others, changed);
+      if (conflicts.length > 0) throw applyConflictError(conflicts);
+    }
     otherEntries = others.flatMap((e) => {
       const set = entrySet(e).difference(changed);
       return set.isEmpty() ? [] : [withFieldSet(e, set)];

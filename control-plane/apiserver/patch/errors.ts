@@ -6,7 +6,10 @@
  *  - 422 Unprocessable: a well-formed patch that does not apply to this object (missing path, failed
  *    `test`, merge key missing). Upstream answers 422 for every JSON patch application error, including a
  *    failed `test`; callers wanting 409 for `test` can switch on ERR_PATCH_TEST_FAILED.
+ * A server-side apply that would change fields other managers own fails with ApplyConflictError (409),
+ * which lists every such field so the caller can build upstream's Status causes.
  */
+import type { ManagedFieldsEntry } from '../../../api/meta.js';
 import { KnodeError } from '../../../lib/errors.js';
 
 export type PatchErrorCode =
@@ -64,4 +67,25 @@ export class PatchError extends KnodeError {
 /** Dotted path for messages: `spec.containers[1]`, `metadata.labels`; the root reads as `<root>`. */
 export function describePath(path: string): string {
   return path === '' ? '<root>' : path;
+}
+
+/** One field a server-side apply would take from another manager. */
+export interface ApplyConflict {
+  /** The entry owning the field (its manager, operation, apiVersion and subresource name the owner). */
+  readonly owner: ManagedFieldsEntry;
+  /** The field, as fieldsV1 path elements (`f:metadata`, `k:{"name":"web"}`). */
+  readonly path: readonly string[];
+}
+
+/** A non-forced apply would change fields owned by other managers; nothing was applied. */
+export class ApplyConflictError extends KnodeError {
+  declare readonly code: 'ERR_PATCH_APPLY_CONFLICT';
+  readonly httpStatus = 409;
+
+  constructor(
+    readonly conflicts: readonly ApplyConflict[],
+    message: string,
+  ) {
+    super('ERR_PATCH_APPLY_CONFLICT', message);
+  }
 }

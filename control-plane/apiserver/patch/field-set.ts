@@ -140,6 +140,17 @@ export class FieldSet {
     return FieldSet.node(this.member && !other.member, children);
   }
 
+  /** Members of this set that are also members of `other`. */
+  intersection(other: FieldSet): FieldSet {
+    if (other.isEmpty() || this.isEmpty()) return FieldSet.EMPTY;
+    const children = new Map<string, FieldSet>();
+    for (const [el, child] of this.children) {
+      const theirs = other.children.get(el);
+      if (theirs !== undefined) children.set(el, child.intersection(theirs));
+    }
+    return FieldSet.node(this.member && other.member, children);
+  }
+
   /** Every member path, depth first in element order (for tests and messages). */
   paths(prefix: readonly string[] = []): string[][] {
     const out: string[][] = [];

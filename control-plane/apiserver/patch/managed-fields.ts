@@ -122,6 +122,8 @@ export function isEntryOf(entry: ManagedFieldsEntry, manager: string, operation:
 export interface RecordOptions {
   /** Set for writes through a subresource (`status`); entries are kept per subresource, like upstream. */
   readonly subresource?: string;
+  /** The entries to start from; default: those of `old`. */
+  readonly entries?: readonly ManagedFieldsEntry[];
 }
 
 /**
@@ -145,7 +147,7 @@ export function recordUpdate<T extends JsonObject>(
   const removed = before.difference(after);
   const entries: ManagedFieldsEntry[] = [];
   let mine: ManagedFieldsEntry | undefined;
-  for (const entry of old === undefined ? [] : managedFieldsOf(old)) {
+  for (const entry of options.entries ?? (old === undefined ? [] : managedFieldsOf(old))) {
     if (isEntryOf(entry, manager, 'Update', options.subresource)) {
       mine = entry;
       continue;
@@ -168,6 +170,48 @@ export function recordUpdate<T extends JsonObject>(
     });
   }
   return withManagedFields(updated, sortEntries(entries));
+}
+
+/**
+ * managedFields after a create or update by `manager` through the REST API, like upstream's field
+ * manager: entries the client sent in `written` are taken as the new baseline when there are any (that
+ * is how a client resets them, e.g. with `[{}]`), except through a subresource; otherwise those of
+ * `live` (a client unaware of managedFields cannot drop them). Then the write is recorded (recordUpdate).
+ */
+export function trackUpdate<T extends JsonObject>(
+  live: JsonObject | undefined,
+  written: T,
+  schema: Schema | undefined,
+  manager: string,
+  now: string,
+  options: RecordOptions = {},
+): T {
+  const sent = managedFieldsOf(written);
+  const viaSubresource = options.subresource !== undefined && options.subresource !== '';
+  const entries = sent.length > 0 && !viaSubresource ? sent : live === undefined ? [] : managedFieldsOf(live);
+  return recordUpdate(live, written, schema, manager, now, { ...options, entries });
+}
+
+/** Upstream caps field managers at 128 bytes (FieldManagerMaxLength). */
+const MAX_MANAGER_BYTES = 128;
+
+/**
+ * The manager a request writes as: its `fieldManager` parameter, else what precedes the first `/` of its
+ * User-Agent (`kubectl/v1.32.0 (linux/amd64)` -> `kubectl`), without unprintable characters and cut to
+ * 128 bytes, as upstream derives it. '' when neither says.
+ */
+export function requestFieldManager(fieldManager: string | undefined, userAgent: string | undefined): string {
+  if (fieldManager !== undefined && fieldManager !== '') return fieldManager;
+  let out = '';
+  let bytes = 0;
+  for (const ch of (userAgent ?? '').split('/')[0] ?? '') {
+    if (/[\p{C}\p{Z}]/u.test(ch) && ch !== ' ') continue;
+    const size = Buffer.byteLength(ch, 'utf8');
+    if (bytes + size > MAX_MANAGER_BYTES) break;
+    out += ch;
+    bytes += size;
+  }
+  return out;
 }
 
 /** Upstream's order of managedFields: by operation, then time (to the second), manager, apiVersion, subresource. */
