@@ -16,10 +16,13 @@ fi
 echo "setup: [1/3] Debian packages"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# python3/make/g++: better-sqlite3 compiles from source here (its prebuilt download is unreachable).
+# python3/make/g++/gcc/libc6-dev: better-sqlite3 compiles from source here (its prebuilt download is
+#   unreachable); the lab's test image links a tiny static UDP echo server.
 # etcd: the reference the apiserver benchmark compares against.
+# containerd/runc/CNI plugins/busybox-static/iproute2/nftables/iptables/conntrack: the lab's nodes.
 $SUDO apt-get install -y -qq --no-install-recommends \
-  ca-certificates python3 make g++ iproute2 etcd-server etcd-client >/dev/null
+  ca-certificates python3 make g++ gcc libc6-dev iproute2 etcd-server etcd-client \
+  containerd runc containernetworking-plugins busybox-static nftables iptables conntrack tcpdump iperf3 >/dev/null
 
 echo "setup: [2/3] npm packages (npm ci; builds dist/)"
 npm ci --no-audit --no-fund --loglevel=error
