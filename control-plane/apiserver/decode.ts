@@ -10,8 +10,10 @@ import { parse as parseYaml } from 'yaml';
 import { resolveSchema } from '../../api/schema.js';
 import type { Schema } from '../../api/schema.js';
 import { badRequest, unsupportedMediaType } from './errors.js';
+import { PROTOBUF_MEDIA_TYPE, decodeProtobufBody } from './protobuf.js';
+import type { ExpectedKind } from './protobuf.js';
 
-export type BodyFormat = 'json' | 'yaml';
+export type BodyFormat = 'json' | 'yaml' | 'protobuf';
 
 /** The media type without parameters, lower-cased: `application/json; charset=utf-8` -> `application/json`. */
 export function mediaType(contentType: string | undefined): string {
@@ -29,6 +31,9 @@ export function formatOf(contentType: string | undefined): BodyFormat {
     case 'application/x-yaml':
     case 'text/yaml':
       return 'yaml';
+    // Go typed clients (kubectl create ...) send protobuf and never retry in JSON
+    case PROTOBUF_MEDIA_TYPE:
+      return 'protobuf';
     default:
       throw unsupportedMediaType(mt);
   }
@@ -40,8 +45,16 @@ export function formatOf(contentType: string | undefined): BodyFormat {
  */
 export const MAX_NESTING_DEPTH = 256;
 
-/** Parses a body as JSON or YAML. The error names the format and the parser's position. */
-export function parseBody(body: Buffer, format: BodyFormat): unknown {
+/**
+ * Parses a body as JSON, YAML or protobuf into the same JSON shape. The error names the format and the
+ * parser's position. `expected` only matters for protobuf: it stands in for an envelope without TypeMeta
+ * (without it, the envelope's TypeMeta decides and the kind checks come after).
+ */
+export function parseBody(body: Buffer, format: BodyFormat, expected?: ExpectedKind): unknown {
+  if (format === 'protobuf') {
+    if (body.length === 0) throw badRequest('the request body is empty: expected a protobuf object');
+    return decodeProtobufBody(body, expected);
+  }
   const text = body.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty: expected a JSON or YAML object');
   if (format === 'json') {
