@@ -12,11 +12,12 @@ import { buildFilter } from './filter.js';
 import { boolParam, negotiate, queryOf, readBody, writeJson } from './http-util.js';
 import type { ResponseShape } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
-import { applyPatchRequest, patchTypeOf } from './patching.js';
+import { applyPatchRequest, fieldManagerOf, patchTypeOf } from './patching.js';
+import { decodeProtobufBody, hasProtobufMagic } from './protobuf.js';
 import type { DeleteOptions, Registry } from './registry.js';
 import { listObjects } from './registry-read.js';
 import type { ResourceRequest } from './request-info.js';
-import type { ResourceEntry, ResourceIndex } from './resource-table.js';
+import type { RequestUser, ResourceEntry, ResourceIndex } from './resource-table.js';
 import { apiVersionOfEntry } from './resource-table.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-http.js';
@@ -44,10 +45,12 @@ export interface RequestCtx {
   readonly info: ResourceRequest;
   readonly entry: ResourceEntry;
   readonly query: Record<string, string>;
+  /** The authenticated requester, for kinds that record their creator (CSRs). */
+  readonly user?: RequestUser;
 }
 
 /** Handles one resource request; throws ApiError for the caller to render. */
-export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMessage, res: ServerResponse, info: ResourceRequest, url: URL): Promise<void> {
+export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMessage, res: ServerResponse, info: ResourceRequest, url: URL, user?: RequestUser): Promise<void> {
   const entry = deps.index.find(info.group, info.version, info.resource);
   if (!entry) {
     if (info.group === '' && info.resource === 'bindings' && info.namespace && req.method === 'POST') {
@@ -59,7 +62,7 @@ export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMes
   if (entry.def.namespaced === false && info.namespace !== undefined) {
     throw noSuchResource();
   }
-  const ctx: RequestCtx = { deps, req, res, info, entry, query: queryOf(url) };
+  const ctx: RequestCtx = { deps, req, res, info, entry, query: queryOf(url), ...(user !== undefined ? { user } : {}) };
   if (info.subresource !== undefined && info.subresource !== 'status') return handleSubresource(ctx);
   if (info.subresource === 'status' && !entry.def.hasStatusSubresource) throw notFound({ group: info.group, resource: `${info.resource}/status` }, info.name ?? '');
   const method = req.method ?? 'GET';
@@ -98,6 +101,12 @@ export async function handleResource(deps: ResourceHandlerDeps, req: IncomingMes
 const noSuchResource = (): ApiError => new ApiError(404, 'NotFound', 'the server could not find the requested resource');
 
 const dryRunOf = (q: Record<string, string>): boolean => q['dryRun'] === 'All';
+
+/** The writer recorded in managedFields (fieldManager, else the User-Agent's product); nothing if neither. */
+function managerOption(ctx: RequestCtx): { fieldManager?: string } {
+  const fieldManager = fieldManagerOf(ctx);
+  return fieldManager !== '' ? { fieldManager } : {};
+}
 
 export function respondObject(ctx: RequestCtx, code: number, obj: KubeObject, warnings: readonly string[] = []): void {
   const shape = negotiate(ctx.req.headers.accept);
@@ -175,7 +184,8 @@ async function create(ctx: RequestCtx): Promise<void> {
   const { obj, warnings } = decodeInput(body, ctx.req.headers['content-type'], expectedOf(ctx.entry), fieldValidationOf(ctx.query['fieldValidation']));
   const created = await ctx.deps.registry.create(ctx.entry, ctx.info.namespace, obj, {
     dryRun: dryRunOf(ctx.query),
-    ...(ctx.query['fieldManager'] ? { fieldManager: ctx.query['fieldManager'] } : {}),
+    ...managerOption(ctx),
+    ...(ctx.user !== undefined ? { user: ctx.user } : {}),
   });
   respondObject(ctx, 201, created, warnings);
 }
@@ -194,6 +204,7 @@ async function update(ctx: RequestCtx): Promise<void> {
   const rv = obj.metadata.resourceVersion;
   const updated = await ctx.deps.registry.update(ctx.entry, ctx.info.namespace, name, () => obj, {
     dryRun: dryRunOf(ctx.query),
+    ...managerOption(ctx),
     ...(ctx.info.subresource === 'status' ? { subresource: 'status' as const } : {}),
     ...(rv ? { expectedResourceVersion: rv } : {}),
   });
@@ -209,7 +220,9 @@ async function patch(ctx: RequestCtx): Promise<void> {
 
 export function deleteOptionsOf(q: Record<string, string>, body: Buffer): DeleteOptions {
   let fromBody: Record<string, unknown> = {};
-  if (body.length > 0 && body.toString('utf8').trim() !== '') {
+  // Go typed clients send DeleteOptions as protobuf; its prefix tells it apart without the Content-Type
+  if (hasProtobufMagic(body)) fromBody = decodeProtobufBody(body, { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions' });
+  else if (body.length > 0 && body.toString('utf8').trim() !== '') {
     try {
       const parsed = JSON.parse(body.toString('utf8')) as unknown;
       if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) fromBody = parsed as Record<string, unknown>;

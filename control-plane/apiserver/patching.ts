@@ -2,7 +2,10 @@
  * PATCH requests: picks the engine from the Content-Type, applies the patch to the current object
  * inside the registry's read-modify-write loop (so a concurrent writer makes the patch re-apply to the
  * new object rather than overwrite it), and re-checks the result like a request body.
- * Server-side apply (`application/apply-patch+yaml`) creates the object when it does not exist.
+ * Server-side apply (`application/apply-patch+yaml`) creates the object when it does not exist, and
+ * fails with 409 Conflict when it would change fields other managers own unless `force=true`.
+ * Other patch types record an `Update` entry in managedFields for the request's field manager (done by
+ * the registry); apply computes its own entries (patch/apply.ts).
  */
 import type { KubeObject } from '../../api/meta.js';
 import type { Schema } from '../../api/schema.js';
@@ -13,11 +16,13 @@ import type { RequestCtx } from './handlers.js';
 import { expectedOf } from './handlers.js';
 import { checkInput, fieldValidationOf } from './input.js';
 import { applyPatch } from './patch/apply.js';
-import { PatchError } from './patch/errors.js';
+import { conflictCauses } from './patch/conflicts.js';
+import { ApplyConflictError, PatchError } from './patch/errors.js';
 import { applyJsonPatch } from './patch/json-patch.js';
 import { applyMergePatch } from './patch/json-merge-patch.js';
 import { applyStrategicMergePatch } from './patch/strategic-merge-patch.js';
 import { isJsonObject } from './patch/json-util.js';
+import { requestFieldManager } from './patch/managed-fields.js';
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
 
@@ -48,7 +53,31 @@ function asApiError(err: unknown): unknown {
   if (err instanceof PatchError) {
     return err.httpStatus === 400 ? badRequest(err.message) : new ApiError(422, 'Invalid', err.message);
   }
+  if (err instanceof ApplyConflictError) {
+    return new ApiError(409, 'Conflict', err.message, { causes: conflictCauses(err.conflicts) });
+  }
   return err;
+}
+
+/** The manager a write records in managedFields: `fieldManager`, else the User-Agent's product name. */
+export function fieldManagerOf(ctx: RequestCtx): string {
+  return requestFieldManager(ctx.query['fieldManager'], ctx.req.headers['user-agent']);
+}
+
+/**
+ * The configuration without what the endpoint resets (upstream's reset fields), so the applier neither
+ * owns nor conflicts over fields its write cannot change: status through the main resource of a kind with
+ * a status subresource, everything but status (and metadata) through `status`.
+ */
+function withoutResetFields(applied: unknown, subresource: 'status' | undefined, hasStatusSubresource: boolean): unknown {
+  if (!isJsonObject(applied) || !hasStatusSubresource) return applied;
+  if (subresource === 'status') {
+    const kept: Record<string, unknown> = {};
+    for (const k of ['apiVersion', 'kind', 'metadata', 'status']) if (k in applied) kept[k] = applied[k];
+    return kept;
+  }
+  const { status: _s, ...rest } = applied;
+  return rest;
 }
 
 /** Applies a non-apply patch to a JSON value (used for objects and for the Scale subresource). */
@@ -98,11 +127,12 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
     if (!manager) {
       throw invalidPatchOptions('fieldManager: Required value: is required for apply patch');
     }
-    const applied = parsePatchBody('apply', body);
+    const applied = withoutResetFields(parsePatchBody('apply', body), subresource, entry.def.hasStatusSubresource);
+    const force = ctx.query['force'] === 'true';
     const now = rfc3339(clock.now());
     const apply = (live: KubeObject | undefined): KubeObject => {
       try {
-        return applyPatch(live, applied, entry.def.schema, manager, now, subresource ? { subresource } : {});
+        return applyPatch(live, applied, entry.def.schema, manager, now, { force, ...(subresource ? { subresource } : {}) });
       } catch (err) {
         throw asApiError(err);
       }
@@ -127,10 +157,15 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
     if (d.obj.metadata.name !== undefined && d.obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${d.obj.metadata.name}) does not match the name on the URL (${name})`);
     }
-    const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun, fieldManager: manager });
+    // No fieldManager: the Apply entry is already in place, and an Update entry must not join it.
+    const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun });
     return { object, created: true, warnings: d.warnings };
   }
 
+  if (ctx.query['force'] !== undefined) {
+    throw invalidPatchOptions('force: Forbidden: may not be specified for non-apply patch');
+  }
+  const fieldManager = fieldManagerOf(ctx);
   const object = await registry.update(
     entry,
     ctx.info.namespace,
@@ -145,7 +180,7 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
       }
       return d.obj;
     },
-    { dryRun, ...(subresource ? { subresource } : {}) },
+    { dryRun, ...(fieldManager !== '' ? { fieldManager } : {}), ...(subresource ? { subresource } : {}) },
   );
   return { object, created: false, warnings };
 }

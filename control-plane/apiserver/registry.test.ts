@@ -143,6 +143,50 @@ describe('Registry', () => {
     });
   });
 
+  describe('managedFields', () => {
+    const managers = (o: KubeObject) => (o.metadata.managedFields ?? []).map((e) => [e.manager, e.operation, e.subresource ?? '']);
+
+    it('a create records an Update entry owning the fields the writer set, defaults included', async () => {
+      const p = await registry.create(pods, 'default', pod('p'), { fieldManager: 'kubectl-create' });
+      expect(p.metadata.managedFields).toEqual([
+        expect.objectContaining({ manager: 'kubectl-create', operation: 'Update', apiVersion: 'v1', time: '2026-11-22T03:00:00Z', fieldsType: 'FieldsV1' }),
+      ]);
+      const spec = (p.metadata.managedFields?.[0]?.fieldsV1 as { 'f:spec': Record<string, unknown> })['f:spec'];
+      expect(spec).toHaveProperty('f:restartPolicy');
+      expect(spec).toHaveProperty('f:containers');
+    });
+
+    it('an update moves the changed fields to its writer; a status write records its subresource', async () => {
+      await registry.create(configmaps, 'default', { metadata: { name: 'x' }, data: { a: '1' } }, { fieldManager: 'kubectl-create' });
+      await clock.advance(60_000);
+      const edited = await registry.update(configmaps, 'default', 'x', (c) => ({ ...c, data: { a: '2' } }), { fieldManager: 'kubectl-edit' });
+      expect(managers(edited)).toEqual([['kubectl-edit', 'Update', '']]);
+      expect(edited.metadata.managedFields?.[0]).toMatchObject({ time: '2026-11-22T03:01:00Z', fieldsV1: { 'f:data': { 'f:a': {} } } });
+
+      await registry.create(pods, 'default', pod('p'), { fieldManager: 'kubectl-create' });
+      const st = await registry.update(pods, 'default', 'p', (p) => ({ ...p, status: { phase: 'Running' } }), { subresource: 'status', fieldManager: 'kubelet' });
+      expect(managers(st)).toEqual([
+        ['kubectl-create', 'Update', ''],
+        ['kubelet', 'Update', 'status'],
+      ]);
+    });
+
+    it('a write that changes nothing stays a no-op, even later and by another manager', async () => {
+      const cm = await registry.create(configmaps, 'default', { metadata: { name: 'x' }, data: { a: '1' } }, { fieldManager: 'kubectl-create' });
+      await clock.advance(60_000);
+      for (const fieldManager of ['kubectl-create', 'kubectl-edit']) {
+        const again = await registry.update(configmaps, 'default', 'x', (c) => ({ ...c, data: { a: '1' } }), { fieldManager });
+        expect(again.metadata.resourceVersion).toBe(cm.metadata.resourceVersion);
+        expect(again.metadata.managedFields).toEqual(cm.metadata.managedFields);
+      }
+    });
+
+    it('writers that name no manager leave managedFields as they are', async () => {
+      const cm = await registry.create(configmaps, 'default', { metadata: { name: 'x' }, data: { a: '1' } });
+      expect(cm.metadata.managedFields).toBeUndefined();
+    });
+  });
+
   describe('delete', () => {
     it('deletes an unbound pod at once', async () => {
       await registry.create(pods, 'default', pod('p'));

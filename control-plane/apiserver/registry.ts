@@ -29,10 +29,15 @@ import {
 } from './errors.js';
 import type { DeletionPropagation, RequestUser, ResourceEntry } from './resource-table.js';
 import { objectKey, apiVersionOfEntry } from './resource-table.js';
+import { trackUpdate } from './patch/managed-fields.js';
 
 export interface WriteOptions {
   readonly dryRun?: boolean;
-  /** Who writes (for events and managed fields). */
+  /**
+   * Who writes: the write records an `Update` entry for this manager in managedFields (the fields it
+   * changed become its own). Unset: managedFields are left as the caller made them (server-side apply
+   * computes its own entries; in-process writers that name nobody record nothing).
+   */
   readonly fieldManager?: string;
   /**
    * The control plane's own reconciler writing an object it owns (the `kubernetes` Endpoints may
@@ -104,7 +109,7 @@ export class Registry {
       throw badRequest('resourceVersion should not be set on objects to be created');
     }
     for (let attempt = 0; ; attempt++) {
-      const created = this.prepareCreate(e, namespace, input);
+      const created = this.recordManager(e, undefined, this.prepareCreate(e, namespace, input), opts);
       const prepared = e.stampRequester ? e.stampRequester(created, opts.user) : created;
       const admitted = await this.admission.admitCreate({ entry: e, registry: this, dryRun: opts.dryRun === true }, prepared);
       const obj = opts.trusted ? admitted.obj : this.validatedCreate(e, admitted.obj);
@@ -183,7 +188,7 @@ export class Registry {
         throw modifiedConflict(gr, name);
       }
       const desired = await mutate(current);
-      const prepared = this.prepareUpdate(e, desired, current, opts.subresource);
+      const prepared = this.recordManager(e, current, this.prepareUpdate(e, desired, current, opts.subresource), opts, opts.subresource);
       const admitted: AdmitResult = await this.admission.admitUpdate(
         { entry: e, registry: this, dryRun: opts.dryRun === true, ...(opts.subresource ? { subresource: opts.subresource } : {}) },
         prepared,
@@ -225,6 +230,16 @@ export class Registry {
       }
     }
     throw conflict(gr, name, `too many concurrent updates (gave up after ${MAX_UPDATE_RETRIES} tries)`);
+  }
+
+  /**
+   * managedFields after this write, like upstream's field manager: it runs on the defaulted object and
+   * before admission, so fields admission plugins add stay unowned. A write that changes nothing keeps
+   * the entries as they were, so the no-op check below still holds.
+   */
+  private recordManager(e: ResourceEntry, current: KubeObject | undefined, next: KubeObject, opts: WriteOptions, subresource?: UpdateSubresource): KubeObject {
+    if (opts.fieldManager === undefined || opts.fieldManager === '') return next;
+    return trackUpdate(current, next, e.def.schema, opts.fieldManager, rfc3339(this.clock.now()), subresource !== undefined ? { subresource } : {});
   }
 
   /** Carries over what a client may not change through this endpoint, and bumps generation on spec changes. */

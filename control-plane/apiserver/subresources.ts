@@ -13,6 +13,8 @@ import type { RequestCtx } from './handlers.js';
 import { respondObject } from './handlers.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { patchTypeOf, patchValue } from './patching.js';
+import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
+import { csrApproval } from './csr-approval.js';
 
 export async function handleSubresource(ctx: RequestCtx): Promise<void> {
   const { info, entry } = ctx;
@@ -26,6 +28,8 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
       return binding(ctx);
     case 'finalize':
       return finalize(ctx);
+    case 'approval':
+      return csrApproval(ctx);
     case 'log':
     case 'exec':
     case 'attach':
@@ -91,10 +95,15 @@ async function binding(ctx: RequestCtx): Promise<void> {
   if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', ctx.req.url ?? '');
   const body = await readBody(ctx.req);
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw badRequest(`the Binding in the request body is not valid JSON: ${(err as Error).message}`);
+  if (isProtobuf(ctx.req.headers['content-type']) || hasProtobufMagic(body)) {
+    // Go schedulers post the Binding as protobuf
+    parsed = decodeProtobufBody(body, { apiVersion: 'v1', kind: 'Binding' });
+  } else {
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw badRequest(`the Binding in the request body is not valid JSON: ${(err as Error).message}`);
+    }
   }
   const b = parsed as { metadata?: { name?: string; namespace?: string }; target?: { kind?: string; name?: string } };
   const name = ctx.info.name ?? b.metadata?.name ?? '';

@@ -115,11 +115,11 @@ describe('applyPatch', () => {
     expect(JSON.stringify(applyPatch(live, initial, podSchema, 'kubectl', T2))).toBe(JSON.stringify(live));
   });
 
-  it('takes ownership of fields whose value it changes, dropping emptied entries', () => {
+  it('a forced apply takes ownership of fields whose value it changes, dropping emptied entries', () => {
     const applied = stored(applyPatch(undefined, initial, podSchema, 'kubectl', T1));
     const edited = deepFreeze(recordUpdate(applied, { ...applied, metadata: { ...applied.metadata, labels: { app: 'web', tier: 'be' } } }, podSchema, 'kubectl-label', T2));
     expect(entry(edited, 'kubectl-label')?.fieldsV1).toEqual({ 'f:metadata': { 'f:labels': { 'f:tier': {} } } });
-    const out = applyPatch(edited, initial, podSchema, 'kubectl', T3);
+    const out = applyPatch(edited, initial, podSchema, 'kubectl', T3, { force: true });
     expect(out.metadata.labels).toEqual({ app: 'web', tier: 'fe' });
     expect(managedFieldsOf(out).map((e) => e.manager)).toEqual(['kubectl']);
   });

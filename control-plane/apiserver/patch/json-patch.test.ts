@@ -192,7 +192,7 @@ describe('applyJsonPatch (RFC 6902)', () => {
       patch: [{ op: 'test', path: '/~01', value: '10' }],
       code: 'ERR_PATCH_TEST_FAILED',
       status: 422,
-      message: /value at \/~01 is 10, expected "10"/,
+      message: /^testing value \/~01 failed: test failed$/,
     },
     {
       name: 'a test on a missing path',
@@ -233,7 +233,8 @@ describe('applyJsonPatch (RFC 6902)', () => {
         { op: 'test', path: '/a', value: 2 },
       ]),
     );
-    expect(err.message).toMatch(/operation 1 \(test \/a\)/);
+    expect(err.code).toBe('ERR_PATCH_TEST_FAILED');
+    expect(err.message).toBe('testing value /a failed: test failed');
     expect(doc).toEqual({ a: 1 });
   });
 

@@ -101,7 +101,7 @@ interface Holder {
 type Container = { [k: string]: unknown } | unknown[];
 
 function applyOperation(holder: Holder, operation: JsonPatchOperation, i: number): void {
-  const fail = (code: 'ERR_PATCH_PATH_NOT_FOUND' | 'ERR_PATCH_TEST_FAILED' | 'ERR_PATCH_TYPE_MISMATCH', pointer: string, detail: string) =>
+  const fail = (code: 'ERR_PATCH_PATH_NOT_FOUND' | 'ERR_PATCH_TYPE_MISMATCH', pointer: string, detail: string) =>
     new PatchError(code, `json patch operation ${i} (${operation.op} ${operation.path}): ${detail}`, pointer);
 
   /** Walks to the value at `pointer`; missing locations throw. */
@@ -189,11 +189,8 @@ function applyOperation(holder: Holder, operation: JsonPatchOperation, i: number
     case 'test': {
       const actual = get(operation.path);
       if (!deepEqual(actual, operation.value)) {
-        throw fail(
-          'ERR_PATCH_TEST_FAILED',
-          operation.path,
-          `value at ${operation.path || '<root>'} is ${JSON.stringify(actual)}, expected ${JSON.stringify(operation.value)}`,
-        );
+        // Upstream's wording (evanphx/json-patch), which clients and scripts match on.
+        throw new PatchError('ERR_PATCH_TEST_FAILED', `testing value ${operation.path} failed: test failed`, operation.path);
       }
       return;
     }

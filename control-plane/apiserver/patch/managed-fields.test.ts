@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ManagedFieldsEntry } from '../../../api/meta.js';
 import { FieldSet, keyElement, locate, removeElement } from './field-set.js';
 import type { JsonObject } from './json-util.js';
-import { computeFieldSet, managedFieldsOf, recordUpdate, sortEntries } from './managed-fields.js';
+import { computeFieldSet, managedFieldsOf, recordUpdate, requestFieldManager, sortEntries, trackUpdate } from './managed-fields.js';
 import { deepFreeze, deploymentSchema, podSchema } from './test-schemas.js';
 
 describe('computeFieldSet', () => {
@@ -103,6 +103,13 @@ describe('FieldSet', () => {
     expect(a.difference(a).isEmpty()).toBe(true);
     expect(a.has(['f:m', 'f:x'])).toBe(true);
     expect(a.has(['f:m'])).toBe(false);
+  });
+
+  it('intersects member-wise: a shared parent alone is not shared', () => {
+    const a = FieldSet.fromFieldsV1({ 'f:a': {}, 'f:m': { 'f:x': {}, 'f:y': {} }, 'f:l': { 'k:{"name":"w"}': { '.': {}, 'f:image': {} } } });
+    const b = FieldSet.fromFieldsV1({ 'f:m': { 'f:y': {}, 'f:z': {} }, 'f:l': { 'k:{"name":"w"}': { 'f:image': {} } } });
+    expect(a.intersection(b).toFieldsV1()).toEqual({ 'f:m': { 'f:y': {} }, 'f:l': { 'k:{"name":"w"}': { 'f:image': {} } } });
+    expect(a.intersection(FieldSet.fromFieldsV1({ 'f:m': { 'f:q': {} } })).isEmpty()).toBe(true);
   });
 
   it('skips what is not fieldsV1', () => {
@@ -223,5 +230,60 @@ describe('recordUpdate', () => {
       'a',
       'b',
     ]);
+  });
+});
+
+describe('trackUpdate', () => {
+  const T1 = '2024-01-01T00:00:00Z';
+  const T2 = '2024-01-01T00:01:00Z';
+  const entryOf = (manager: string, fieldsV1: JsonObject, extra: Partial<ManagedFieldsEntry> = {}): ManagedFieldsEntry => ({
+    manager,
+    operation: 'Update',
+    apiVersion: 'v1',
+    time: T1,
+    fieldsType: 'FieldsV1',
+    fieldsV1,
+    ...extra,
+  });
+  const creator = entryOf('kubectl-create', { 'f:data': { 'f:a': {} } });
+  const live = deepFreeze({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', managedFields: [creator] }, data: { a: '1' } });
+
+  it('records the writer on top of the live entries when the client sent none', () => {
+    const written = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1', b: '2' } };
+    expect(managedFieldsOf(trackUpdate(live, written, undefined, 'kubectl-edit', T2))).toEqual([
+      creator,
+      entryOf('kubectl-edit', { 'f:data': { 'f:b': {} } }, { time: T2 }),
+    ]);
+  });
+
+  it('a client resets managedFields with [{}]: no entry survives a write that changes nothing else', () => {
+    const written = { ...live, metadata: { name: 'c', managedFields: [{}] } };
+    expect(managedFieldsOf(trackUpdate(live, written, undefined, 'kubectl-patch', T2))).toEqual([]);
+  });
+
+  it('entries the client sent replace the live ones, except through a subresource', () => {
+    const replaced = entryOf('someone', { 'f:data': { 'f:a': {} } });
+    const written = { ...live, metadata: { name: 'c', managedFields: [replaced] } };
+    expect(managedFieldsOf(trackUpdate(live, written, undefined, 'kubectl-replace', T2))).toEqual([replaced]);
+    expect(managedFieldsOf(trackUpdate(live, written, undefined, 'kubelet', T2, { subresource: 'status' }))).toEqual([creator]);
+  });
+
+  it('on create, the writer owns everything, alongside any entries the client sent', () => {
+    const out = trackUpdate(undefined, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' }, data: { a: '1' } }, undefined, 'kubectl-create', T1);
+    expect(managedFieldsOf(out)).toEqual([creator]);
+  });
+});
+
+describe('requestFieldManager', () => {
+  const cases: { name: string; fieldManager?: string; userAgent?: string; want: string }[] = [
+    { name: 'the fieldManager parameter wins', fieldManager: 'kubectl-label', userAgent: 'kubectl/v1.32.0 (linux/amd64) kubernetes/abc', want: 'kubectl-label' },
+    { name: 'else the User-Agent up to its first slash', userAgent: 'kube-controller-manager/v1.32.0 (linux/amd64) kubernetes/abc', want: 'kube-controller-manager' },
+    { name: 'a User-Agent without a slash is kept whole', userAgent: 'curl 8', want: 'curl 8' },
+    { name: 'unprintable characters are dropped', userAgent: 'my\tagent\u0000/1', want: 'myagent' },
+    { name: 'cut to 128 bytes', userAgent: 'x'.repeat(200), want: 'x'.repeat(128) },
+    { name: 'nobody when neither says', want: '' },
+  ];
+  it.each(cases)('$name', ({ fieldManager, userAgent, want }) => {
+    expect(requestFieldManager(fieldManager, userAgent)).toBe(want);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * Managed fields: which manager owns which fields of an object (metadata.managedFields), computed from
  * the kind's Schema. `computeFieldSet` describes the fields an object sets, in upstream's fieldsV1 shape;
- * `recordUpdate` keeps the entries current for ordinary writes (create, update, patch), and apply.ts does
- * the same for server-side apply.
+ * `recordUpdate` keeps the entries current for ordinary writes (create, update, patch; `trackUpdate` is
+ * the apiserver's entry point, `requestFieldManager` names the writer), and apply.ts does the same for
+ * server-side apply.
  *
  * Field sets follow upstream's structured-merge-diff conventions: every present scalar, atomic list and
  * empty object is a member; keyed-list items (`k:{"name":"web"}`) and set items (`v:"x"`) are members
