@@ -4,13 +4,17 @@
  */
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { labCommand } from './lab.js';
 import { serverCommand } from './server.js';
+import { tokenCommand } from './token.js';
 
 const program = new Command('knode')
   .description('knode: a small, readable Kubernetes node suite and control plane')
   .version('0.1.0')
   .showHelpAfterError()
-  .addCommand(serverCommand());
+  .addCommand(serverCommand())
+  .addCommand(tokenCommand())
+  .addCommand(labCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`knode: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -13,11 +13,14 @@ import { listObjects } from './apiserver/registry-read.js';
 import type { ResourceEntry, ResourceIndex } from './apiserver/resource-table.js';
 import { everything } from './apiserver/filter.js';
 import { SYSTEM_NAMESPACES } from './apiserver/plugins/namespace-lifecycle.js';
+import { buildClusterInfoConfigMap } from '../lib/client/cluster-info.js';
 import type { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
 
 export interface BootstrapOptions {
   readonly advertiseAddress: string;
   readonly securePort: number;
+  /** Cluster CA, published in kube-public/cluster-info for joining nodes (as kubeadm does). */
+  readonly caPem?: string;
 }
 
 function must(index: ResourceIndex, group: string, version: string, plural: string): ResourceEntry {
@@ -119,4 +122,10 @@ export async function bootstrapCluster(
     },
     ['endpoints', 'ports'],
   );
+
+  // ---- node TLS bootstrap: kube-public/cluster-info (server URL + CA), read by `knode agent` ----
+  if (opts.caPem !== undefined) {
+    const host = opts.advertiseAddress.includes(':') ? `[${opts.advertiseAddress}]` : opts.advertiseAddress;
+    await ensure(registry, must(index, '', 'v1', 'configmaps'), buildClusterInfoConfigMap({ server: `https://${host}:${opts.securePort}`, caPem: opts.caPem }), ['data']);
+  }
 }

@@ -30,6 +30,8 @@ import { buildTable } from './apiserver/tables/table.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceController } from './controllers/namespace.js';
+import { CsrApprover } from './controllers/csr-approver.js';
+import { CsrSigner } from './controllers/csr-signer.js';
 import { startCompactor } from './storage/compactor.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { Store } from './storage/store.js';
@@ -98,7 +100,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     if (!namespaces || !secrets) throw new Error('core resources missing from the resource table');
     const admission = new AdmissionChain([new NamespaceLifecycle(() => namespaces), new PodAdmission(), services]);
     const registry = new Registry(store, admission, clock);
-    await bootstrapCluster(registry, index, services, { advertiseAddress, securePort: opts.port }, log);
+    await bootstrapCluster(registry, index, services, { advertiseAddress, securePort: opts.port, caPem: pki.caCertPem }, log);
 
     const lookupSecret = async (ns: string, name: string): Promise<SecretLike | undefined> => {
       try {
@@ -133,6 +135,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     background.push(gc.run(abort.signal));
     const nsController = new NamespaceController(registry, index, clock, log.child({ component: 'namespace-controller' }));
     background.push(nsController.run(abort.signal));
+    // ---- node TLS bootstrap: approve and sign kubelet client CSRs with the cluster CA ----
+    const csrDeps = { registry, index, clock };
+    background.push(new CsrApprover({ ...csrDeps, log: log.child({ component: 'csr-approver' }) }).run(abort.signal));
+    background.push(new CsrSigner({ ...csrDeps, log: log.child({ component: 'csr-signer' }) }, { ca: pki.ca }).run(abort.signal));
     background.push(
       startCompactor(store, { intervalMs: opts.compaction?.intervalMs ?? 300_000, keepRevisions: opts.compaction?.keepRevisions ?? 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
     );

@@ -18,6 +18,7 @@ import { replicaSetKind } from '../../api/apps/replicaset.js';
 import { daemonSetKind } from '../../api/apps/daemonset.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
+import { csrKind, stampCsrRequester } from '../../api/certificates/csr.js';
 import { eventsV1EventKind } from '../../api/events/event.js';
 import { coreToEventsV1, eventsV1ToCore } from '../../api/events/conversion.js';
 import type { CoreEvent, EventsV1Event } from '../../api/events/conversion.js';
@@ -53,6 +54,7 @@ export function servedResources(): ResourceIndex {
     entry(kind(daemonSetKind), ['status']),
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
+    entry(kind(csrKind), ['status', 'approval'], { stampRequester: stampCsrRequester }),
     // events.k8s.io/v1 Events are the core Events seen through another schema (one storage, as upstream)
     entry(kind(eventsV1EventKind), [], {
       storagePrefix: storagePrefixFor({ group: '', plural: 'events' }),

@@ -124,7 +124,7 @@ export class ApiServer {
     try {
       const user = await this.authenticate(req, url.pathname);
       if (!user) throw unauthorized();
-      if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url);
+      if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url, user);
       else this.serveNonResource(req, res, url, info);
     } catch (err) {
       this.fail(res, err, req);

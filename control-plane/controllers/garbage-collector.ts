@@ -17,7 +17,7 @@ import { ApiError } from '../apiserver/errors.js';
 import type { Registry } from '../apiserver/registry.js';
 import type { ResourceEntry, ResourceIndex } from '../apiserver/resource-table.js';
 import type { WatchEvent } from '../storage/store.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../../lib/work-queue.js';
 
 interface GraphNode {
   readonly uid: string;

@@ -12,7 +12,7 @@ import type { Registry } from '../apiserver/registry.js';
 import { listObjects } from '../apiserver/registry-read.js';
 import type { ResourceEntry, ResourceIndex } from '../apiserver/resource-table.js';
 import { everything } from '../apiserver/filter.js';
-import { WorkQueue } from './work-queue.js';
+import { WorkQueue } from '../../lib/work-queue.js';
 
 export class NamespaceController {
   private readonly queue: WorkQueue<string>;

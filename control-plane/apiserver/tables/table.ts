@@ -25,6 +25,7 @@ import {
 import type { TableCell, TableColumnDefinition } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { podPrinter } from './pods.js';
+import { csrPrinter } from './certificates.js';
 import type { Printer, TableRowCondition } from './printer.js';
 import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './workloads.js';
 
@@ -77,6 +78,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['secrets', secretPrinter],
   ['serviceaccounts', serviceAccountPrinter],
   ['leases', leasePrinter],
+  ['certificatesigningrequests', csrPrinter],
 ]);
 
 /** The printer of a resource, NAME/AGE for resources without one. */

@@ -1,9 +1,12 @@
 /**
- * A de-duplicating work queue with per-item exponential back-off, as controllers use upstream:
- * an item added while queued is queued once; an item that fails is retried after 5 ms, doubling up to
- * 60 s; success forgets its failures. One consumer at a time (callers run one `process` loop).
+ * A de-duplicating work queue with per-item exponential back-off, as controllers use upstream: an item
+ * added while queued is queued once; an item that fails is retried after `baseDelayMs` (5 ms), doubling
+ * up to `maxDelayMs` (60 s); success forgets its failures. One consumer at a time (callers run one
+ * `process` loop). Shared by the control plane's controllers and the node agent.
+ *
+ * Cost: O(1) per add/take; one pending Clock sleep per item waiting for a retry.
  */
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from './clock.js';
 
 export class WorkQueue<T> {
   private readonly items: T[] = [];
@@ -30,6 +33,19 @@ export class WorkQueue<T> {
     w?.();
   }
 
+  /** Adds `item` once `delayMs` has passed on the queue's clock (dropped if `signal` aborts first). */
+  addAfter(item: T, delayMs: number, signal?: AbortSignal): void {
+    this.clock.sleep(delayMs, signal).then(
+      () => this.add(item),
+      () => undefined,
+    );
+  }
+
+  /** How many times in a row `item` has failed. */
+  failureCount(item: T): number {
+    return this.failures.get(item) ?? 0;
+  }
+
   /** The delay before retry number `failures` (1-based). */
   backoff(failures: number): number {
     return Math.min(this.baseDelayMs * 2 ** (failures - 1), this.maxDelayMs);
@@ -40,8 +56,13 @@ export class WorkQueue<T> {
       const item = this.items.shift();
       if (item === undefined) {
         await new Promise<void>((resolve) => {
-          this.wake = resolve;
-          signal.addEventListener('abort', () => resolve(), { once: true });
+          const onAbort = (): void => resolve();
+          this.wake = () => {
+            // one listener per wait, removed again so a long-lived loop does not pile them up
+            signal.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          signal.addEventListener('abort', onAbort, { once: true });
         });
         continue;
       }
@@ -53,10 +74,7 @@ export class WorkQueue<T> {
         onError(item, err);
         const n = (this.failures.get(item) ?? 0) + 1;
         this.failures.set(item, n);
-        this.clock.sleep(this.backoff(n), signal).then(
-          () => this.add(item),
-          () => undefined,
-        );
+        this.addAfter(item, this.backoff(n), signal);
       }
     }
   }
