@@ -97,7 +97,7 @@ export function labCommand(): Command {
       .description('remove everything the lab created (safe to repeat, safe after a failed up)')
       .action(async (f: TargetFlags) => {
         const stateDir = stateDirOf(f);
-        const r = await labDown({ name: f.name, stateDir }, { exec: realExec, progress: progress() });
+        const r = await labDown({ name: f.name, stateDir }, { exec: realExec, progress: progress(), runtime: realNodeRuntime(realExec) });
         process.stderr.write(
           `lab ${f.name} removed: ${r.stoppedProcesses} processes stopped (+${r.strayProcesses} strays), ${r.unmounted} mounts, ${r.namespaces.length} namespaces, ${r.cgroupsRemoved} cgroup trees${r.hadState ? '' : ' (there was no state file)'}\n`,
         );
