@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{api,lib,control-plane,kubelet,kube-proxy,cni,lab,cli,proto}/**/*.test.ts'],
+          include: ['{api,lib,control-plane,kubelet,kube-proxy,cni,lab,cli,proto,bench}/**/*.test.ts'],
           exclude: ['**/*.host.test.ts', 'node_modules/**', 'dist/**'],
         },
       },

@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { buildFilter } from './filter.js';
-import { boolParam, negotiate, queryOf, readBody, writeJson } from './http-util.js';
+import { boolParam, negotiate, queryOf, readBody, writeJson, writeJsonList } from './http-util.js';
 import type { ResponseShape } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { applyPatchRequest, fieldManagerOf, patchTypeOf } from './patching.js';
@@ -176,6 +176,12 @@ async function list(ctx: RequestCtx): Promise<void> {
     ...(q['resourceVersion'] !== undefined ? { resourceVersion: q['resourceVersion'] } : {}),
     ...(q['resourceVersionMatch'] ? { resourceVersionMatch: q['resourceVersionMatch'] } : {}),
   });
+  if (shape === 'object') {
+    // stream big lists item by item (items last, as upstream orders the fields)
+    const { items, ...head } = result;
+    await writeJsonList(ctx.res, head, items);
+    return;
+  }
   writeJson(ctx.res, 200, shapeList(ctx, shape, result));
 }
 

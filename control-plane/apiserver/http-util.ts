@@ -39,6 +39,31 @@ export function writeJson(res: ServerResponse, code: number, body: unknown, head
   res.end(text);
 }
 
+/**
+ * Writes a list response item by item instead of as one string: a LIST of 10,000 objects would
+ * otherwise hold the whole document (and its UTF-8 copy) in memory at once, doubling the peak RSS.
+ */
+export async function writeJsonList(
+  res: ServerResponse,
+  head: Record<string, unknown>,
+  items: readonly unknown[],
+  headers: Record<string, string | string[]> = {},
+): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
+  const prefix = JSON.stringify({ ...head, items: [] });
+  // `{"apiVersion":...,"items":[]}`: open the items array, stream the items, close it
+  res.write(prefix.slice(0, -2));
+  let chunk = '';
+  for (let i = 0; i < items.length; i++) {
+    chunk += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
+    if (chunk.length >= 64 * 1024) {
+      if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
+      chunk = '';
+    }
+  }
+  res.end(`${chunk}]}`);
+}
+
 export function writeStatus(res: ServerResponse, err: ApiError): void {
   writeJson(res, err.httpCode, err.toStatus());
 }
