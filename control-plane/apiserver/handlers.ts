@@ -9,13 +9,14 @@ import type { Clock } from '../../lib/clock.js';
 import type { Logger } from '../../lib/log.js';
 import { ApiError, badRequest, methodNotAllowed, notFound } from './errors.js';
 import { buildFilter } from './filter.js';
-import { boolParam, negotiate, queryOf, readBody, writeJson, writeJsonList } from './http-util.js';
+import { boolParam, JsonArrayStream, negotiate, queryOf, readBody, writeJson } from './http-util.js';
+import { buildTableRow, tableFor } from './tables/table.js';
 import type { ResponseShape } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { applyPatchRequest, fieldManagerOf, patchTypeOf } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic } from './protobuf.js';
 import type { DeleteOptions, Registry } from './registry.js';
-import { listObjects } from './registry-read.js';
+import { listObjects, scanList } from './registry-read.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser, ResourceEntry, ResourceIndex } from './resource-table.js';
 import { apiVersionOfEntry } from './resource-table.js';
@@ -168,21 +169,32 @@ async function list(ctx: RequestCtx): Promise<void> {
   const q = ctx.query;
   const limit = q['limit'] !== undefined ? Number(q['limit']) : undefined;
   if (limit !== undefined && (!Number.isInteger(limit) || limit < 0)) throw badRequest(`limit: invalid value ${JSON.stringify(q['limit'])}: must be a non-negative integer`);
-  const result = await listObjects(ctx.deps.registry, ctx.entry, {
+  const params = {
     ...(ctx.info.namespace !== undefined ? { namespace: ctx.info.namespace } : {}),
     filter: buildFilter(ctx.entry, q['labelSelector'], q['fieldSelector']),
     ...(limit !== undefined ? { limit } : {}),
     ...(q['continue'] ? { continueToken: q['continue'] } : {}),
     ...(q['resourceVersion'] !== undefined ? { resourceVersion: q['resourceVersion'] } : {}),
     ...(q['resourceVersionMatch'] ? { resourceVersionMatch: q['resourceVersionMatch'] } : {}),
-  });
+  };
+  const { registry, clock } = ctx.deps;
+  // Objects and Table rows are streamed as they are read, so a big LIST never holds them all.
   if (shape === 'object') {
-    // stream big lists item by item (items last, as upstream orders the fields)
-    const { items, ...head } = result;
-    await writeJsonList(ctx.res, head, items);
+    const out = new JsonArrayStream(ctx.res, `{"kind":${JSON.stringify(`${ctx.entry.def.kind}List`)},"apiVersion":${JSON.stringify(apiVersionOfEntry(ctx.entry))},"items":[`);
+    const meta = await scanList(registry, ctx.entry, params, (obj) => out.push(obj));
+    out.end(`],"metadata":${JSON.stringify(meta)}}`);
     return;
   }
-  writeJson(ctx.res, 200, shapeList(ctx, shape, result));
+  if (shape === 'table') {
+    const plural = ctx.entry.def.plural;
+    const includeObject = includeObjectOf(q);
+    const now = clock.now();
+    const out = new JsonArrayStream(ctx.res, `{"kind":"Table","apiVersion":"meta.k8s.io/v1","columnDefinitions":${JSON.stringify(tableFor(plural).columns)},"rows":[`);
+    const meta = await scanList(registry, ctx.entry, params, (obj) => out.push(buildTableRow(plural, obj, now, { includeObject })));
+    out.end(`],"metadata":${JSON.stringify(meta)}}`);
+    return;
+  }
+  writeJson(ctx.res, 200, shapeList(ctx, shape, await listObjects(registry, ctx.entry, params)));
 }
 
 async function create(ctx: RequestCtx): Promise<void> {

@@ -40,28 +40,44 @@ export function writeJson(res: ServerResponse, code: number, body: unknown, head
 }
 
 /**
- * Writes a list response item by item instead of as one string: a LIST of 10,000 objects would
- * otherwise hold the whole document (and its UTF-8 copy) in memory at once, doubling the peak RSS.
+ * A JSON document whose big array is written element by element: a LIST of 10,000 objects would
+ * otherwise hold every object and the whole document (plus its UTF-8 copy) in memory at once.
+ * Headers go out with the first element (or at the end), so an error before that can still be
+ * answered with a proper Status.
  */
-export async function writeJsonList(
-  res: ServerResponse,
-  head: Record<string, unknown>,
-  items: readonly unknown[],
-  headers: Record<string, string | string[]> = {},
-): Promise<void> {
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', ...headers });
-  const prefix = JSON.stringify({ ...head, items: [] });
-  // `{"apiVersion":...,"items":[]}`: open the items array, stream the items, close it
-  res.write(prefix.slice(0, -2));
-  let chunk = '';
-  for (let i = 0; i < items.length; i++) {
-    chunk += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
-    if (chunk.length >= 64 * 1024) {
-      if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
-      chunk = '';
+export class JsonArrayStream {
+  private started = false;
+  private count = 0;
+  private buf = '';
+
+  /** `open` ends with `[` (e.g. `{"kind":"PodList","apiVersion":"v1","items":[`). */
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly open: string,
+  ) {}
+
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    this.buf = this.open + this.buf;
+  }
+
+  async push(value: unknown): Promise<void> {
+    this.start();
+    this.buf += (this.count++ === 0 ? '' : ',') + JSON.stringify(value);
+    if (this.buf.length >= 64 * 1024) {
+      const chunk = this.buf;
+      this.buf = '';
+      if (!this.res.write(chunk)) await new Promise<void>((r) => this.res.once('drain', () => r()));
     }
   }
-  res.end(`${chunk}]}`);
+
+  /** `close` starts with `]` (e.g. `],"metadata":{...}}`). */
+  end(close: string): void {
+    this.start();
+    this.res.end(this.buf + close);
+  }
 }
 
 export function writeStatus(res: ServerResponse, err: ApiError): void {

@@ -12,7 +12,7 @@
  * as ADDED events. With selectors, an object entering or leaving the selection is ADDED or DELETED, as upstream.
  * Events come from the store's watch (pushed on commit), never from polling.
  */
-import type { KubeObject, ObjectList } from '../../api/meta.js';
+import type { KubeObject, ListMeta, ObjectList } from '../../api/meta.js';
 import { CompactedError, FutureRevisionError, WatchOverflowError } from '../storage/errors.js';
 import type { KeyValue, WatchEvent } from '../storage/store.js';
 import { ApiError, badRequest, gone } from './errors.js';
@@ -81,6 +81,23 @@ export function validateListVersion(resourceVersion: string | undefined, match: 
 
 /** Lists pages of at most `limit` matching objects (filtering happens before counting, like upstream). */
 export async function listObjects(registry: Registry, e: ResourceEntry, p: ListParams): Promise<ObjectList> {
+  const items: KubeObject[] = [];
+  const metadata = await scanList(registry, e, p, (obj) => {
+    items.push(obj);
+  });
+  return { apiVersion: apiVersionOfEntry(e), kind: `${e.def.kind}List`, metadata, items };
+}
+
+/**
+ * The LIST loop: hands each matching object to `consume` as it is decoded (so a caller can stream
+ * the answer without holding every object), and returns the list's metadata.
+ */
+export async function scanList(
+  registry: Registry,
+  e: ResourceEntry,
+  p: ListParams,
+  consume: (obj: KubeObject) => void | Promise<void>,
+): Promise<ListMeta> {
   validateListVersion(p.resourceVersion, p.resourceVersionMatch, false);
   const store = registry.store;
   const prefix = listPrefix(e, p.namespace);
@@ -107,13 +124,13 @@ export async function listObjects(registry: Registry, e: ResourceEntry, p: ListP
     throw badRequest('resourceVersionMatch "Exact" is forbidden for resourceVersion "" or "0"');
   }
   const limit = p.limit && p.limit > 0 ? p.limit : 0;
-  const items: KubeObject[] = [];
+  let count = 0;
   let more = false;
   let remaining = 0;
   let next: string | undefined;
   try {
     for (;;) {
-      const want = limit === 0 ? 0 : Math.max(limit - items.length, 1);
+      const want = limit === 0 ? 0 : Math.max(limit - count, 1);
       const page = await store.list(prefix, {
         ...(revision > 0 ? { revision } : {}),
         ...(want > 0 ? { limit: want } : {}),
@@ -122,11 +139,14 @@ export async function listObjects(registry: Registry, e: ResourceEntry, p: ListP
       revision = page.revision;
       for (const kv of page.items) {
         const obj = registry.decode(e, kv);
-        if (p.filter.matches(obj)) items.push(obj);
+        if (p.filter.matches(obj)) {
+          count++;
+          await consume(obj);
+        }
         start = kv.key + '\u0000';
       }
       if (!page.more) break;
-      if (limit > 0 && items.length >= limit) {
+      if (limit > 0 && count >= limit) {
         more = true;
         remaining = page.remaining;
         next = start;
@@ -150,14 +170,9 @@ export async function listObjects(registry: Registry, e: ResourceEntry, p: ListP
     throw err;
   }
   return {
-    apiVersion: apiVersionOfEntry(e),
-    kind: `${e.def.kind}List`,
-    metadata: {
-      resourceVersion: String(revision),
-      ...(more && next !== undefined ? { continue: encodeContinue(revision, next) } : {}),
-      ...(more && p.filter.empty ? { remainingItemCount: remaining } : {}),
-    },
-    items,
+    resourceVersion: String(revision),
+    ...(more && next !== undefined ? { continue: encodeContinue(revision, next) } : {}),
+    ...(more && p.filter.empty ? { remainingItemCount: remaining } : {}),
   };
 }
 

@@ -105,23 +105,25 @@ function rowObject(obj: KubeObject, opts: BuildTableOptions): KubeObject | Parti
   }
 }
 
+/** One row of a Table (used by buildTable, and by LIST handlers that stream rows one by one). */
+export function buildTableRow(plural: string, obj: KubeObject, now: Date, opts: BuildTableOptions = {}): TableRow {
+  const printer = tableFor(plural);
+  const conditions = printer.conditions?.(obj) ?? [];
+  const object = rowObject(obj, opts);
+  return {
+    cells: printer.cells(obj, now),
+    ...(conditions.length > 0 ? { conditions } : {}),
+    ...(object !== undefined ? { object } : {}),
+  };
+}
+
 /** A meta.k8s.io/v1 Table of `objects`, one row each, in the order given. */
 export function buildTable(plural: string, objects: readonly KubeObject[], now: Date, opts: BuildTableOptions = {}): Table {
-  const printer = tableFor(plural);
-  const rows = objects.map((obj): TableRow => {
-    const conditions = printer.conditions?.(obj) ?? [];
-    const object = rowObject(obj, opts);
-    return {
-      cells: printer.cells(obj, now),
-      ...(conditions.length > 0 ? { conditions } : {}),
-      ...(object !== undefined ? { object } : {}),
-    };
-  });
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: opts.listMeta ?? {},
-    columnDefinitions: printer.columns,
-    rows,
+    columnDefinitions: tableFor(plural).columns,
+    rows: objects.map((obj) => buildTableRow(plural, obj, now, opts)),
   };
 }
