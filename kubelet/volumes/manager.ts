@@ -1,0 +1,251 @@
+/**
+ * HostVolumeManager: the VolumeManager of knode's kubelet. Thin executor over the pure plans:
+ *   setUpPod    fetch the ConfigMaps/Secrets the volumes name -> planPodVolumes (plan.ts) -> apply each
+ *               step (mkdir, tmpfs mount, hostPath check, atomic projection) -> write the managed
+ *               /etc/hosts -> return volume name -> host path.
+ *               Called on every pod sync, so ConfigMap/Secret/label changes reach the volumes (the
+ *               atomic writer skips unchanged content). Call it again once the sandbox has its IP:
+ *               the hosts file needs the pod IPs.
+ *   mountsFor   planContainerMounts (mounts.ts) + the small synchronous effects a container start needs:
+ *               creating missing subPath directories without following symlinks out of the volume,
+ *               and a fresh termination-log file per start (upstream's <pod>/containers/<name>/<8 hex>).
+ *   tearDownPod unmount every mount below the pod directory (read from the mount table, so it also
+ *               works after an agent restart), then remove the directory.
+ * Layout in paths.ts. Errors: VolumeSetupError (FailedMount) from setUpPod, ContainerConfigError
+ * from mountsFor.
+ *
+ * Cost model per setUpPod: one lookup per referenced ConfigMap/Secret, one mountinfo read per
+ * memory-backed volume, and for API-data volumes a read of the current files (writes only on change).
+ */
+import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { ResourceList } from '../../api/core/common.js';
+import type { Container, Pod } from '../../api/core/pod.js';
+import type { Clock } from '../../lib/clock.js';
+import type { Exec } from '../../lib/exec.js';
+import { realExec } from '../../lib/exec.js';
+import type { Logger } from '../../lib/log.js';
+import { ContainerConfigError, VolumeSetupError } from '../errors.js';
+import { hostsFileFor } from '../hosts-file.js';
+import type { EnvVar, HostMount, ObjectLookup, PodRuntimeFacts, VolumeManager } from '../types.js';
+import { writeAtomically } from './atomic-writer.js';
+import { ensureHostPath } from './host-path.js';
+import type { Mounter } from './mounter.js';
+import { ExecMounter } from './mounter.js';
+import { planContainerMounts, terminationMessagePath } from './mounts.js';
+import { PodPaths, isSafeSegment } from './paths.js';
+import type { VolumeObjects, VolumeStep } from './plan.js';
+import { planPodVolumes, volumeReferences } from './plan.js';
+
+export interface HostVolumeManagerOptions {
+  /** The kubelet root, e.g. /var/lib/kubelet. */
+  readonly rootDir: string;
+  readonly lookup: ObjectLookup;
+  readonly clock: Clock;
+  /** Runs mount/umount for the default mounter (default: real processes). */
+  readonly exec?: Exec;
+  /** Replaces the mount(8)-based mounter (tests use FakeMounter). */
+  readonly mounter?: Mounter;
+  /** For the FQDN line of the managed /etc/hosts (default `cluster.local`). */
+  readonly clusterDomain?: string;
+  /** Node allocatable: downward API limits and the tmpfs size ceiling. */
+  readonly nodeAllocatable?: ResourceList;
+  /** Secret, downwardAPI and projected volumes on tmpfs, as upstream (default true). */
+  readonly memoryBackedSecrets?: boolean;
+  /** Names termination-log files (default 8 random hex digits, as upstream). */
+  readonly randomId?: () => string;
+  readonly log?: Logger;
+}
+
+const EMPTY_DIR_MODE = 0o777;
+
+const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class HostVolumeManager implements VolumeManager {
+  private readonly paths: PodPaths;
+  private readonly mounter: Mounter;
+  private readonly clusterDomain: string;
+  private readonly randomId: () => string;
+  /** UIDs whose managed hosts file exists, so mountsFor (synchronous) knows to mount it. */
+  private readonly hostsFiles = new Set<string>();
+
+  constructor(private readonly opts: HostVolumeManagerOptions) {
+    this.paths = new PodPaths(opts.rootDir);
+    this.mounter = opts.mounter ?? new ExecMounter(opts.exec ?? realExec);
+    this.clusterDomain = opts.clusterDomain ?? 'cluster.local';
+    this.randomId = opts.randomId ?? ((): string => randomBytes(4).toString('hex'));
+  }
+
+  /** Host paths of the pod's directory tree (for the executor and tests). */
+  get layout(): PodPaths {
+    return this.paths;
+  }
+
+  async setUpPod(pod: Pod, facts: PodRuntimeFacts): Promise<ReadonlyMap<string, string>> {
+    const uid = pod.metadata.uid ?? '';
+    if (!isSafeSegment(uid)) throw new VolumeSetupError('', `pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} has no usable UID ${JSON.stringify(uid)}`);
+    const objects = await this.fetchObjects(pod);
+    const steps = planPodVolumes(pod, objects, this.paths, {
+      facts,
+      memoryBackedSecrets: this.opts.memoryBackedSecrets ?? true,
+      ...(this.opts.nodeAllocatable !== undefined ? { nodeAllocatable: this.opts.nodeAllocatable } : {}),
+    });
+    await mkdir(this.paths.volumesDir(uid), { recursive: true, mode: 0o750 });
+    const result = new Map<string, string>();
+    for (const step of steps) {
+      try {
+        result.set(step.volume, await this.apply(step));
+      } catch (err) {
+        if (err instanceof VolumeSetupError) throw err;
+        throw new VolumeSetupError(step.volume, errorMessage(err), { cause: err });
+      }
+    }
+    const hosts = hostsFileFor(pod, facts, this.clusterDomain);
+    if (hosts !== undefined) {
+      await writeHostsFile(this.paths.etcHosts(uid), hosts, 0o644);
+      this.hostsFiles.add(uid);
+    }
+    return result;
+  }
+
+  async tearDownPod(uid: string): Promise<void> {
+    if (!isSafeSegment(uid)) throw new VolumeSetupError('', `refusing to tear down pod directory for UID ${JSON.stringify(uid)}`);
+    const podDir = this.paths.podDir(uid);
+    for (const mountPoint of await this.mounter.mountPointsUnder(podDir)) await this.mounter.unmount(mountPoint);
+    const left = await this.mounter.mountPointsUnder(podDir);
+    // removing a directory that still has a mount below it would delete what the mount shows
+    if (left.length > 0) throw new VolumeSetupError('', `pod ${uid}: ${left.join(', ')} still mounted after unmount`);
+    await rm(podDir, { recursive: true, force: true });
+    this.hostsFiles.delete(uid);
+  }
+
+  mountsFor(pod: Pod, container: Container, volumes: ReadonlyMap<string, string>, env?: readonly EnvVar[]): readonly HostMount[] {
+    const uid = pod.metadata.uid ?? '';
+    if (!isSafeSegment(uid)) throw new ContainerConfigError(`pod ${pod.metadata.name ?? ''} has no usable UID ${JSON.stringify(uid)}`);
+    const plan = planContainerMounts({
+      pod,
+      container,
+      volumes,
+      ...(this.hostsFiles.has(uid) ? { etcHostsPath: this.paths.etcHosts(uid) } : {}),
+      ...(env !== undefined ? { env } : {}),
+    });
+    for (const sp of plan.subPaths) {
+      if (!prepareSubPath(sp.volumeRoot, posix.relative(sp.volumeRoot, sp.hostPath))) {
+        throw new ContainerConfigError(`failed to prepare subPath for volumeMount ${JSON.stringify(sp.volume)} of container ${JSON.stringify(container.name)}`);
+      }
+    }
+    const mounts = [...plan.mounts];
+    const termination = this.terminationLogMount(uid, container);
+    if (termination !== undefined) mounts.push(termination);
+    return mounts;
+  }
+
+  private terminationLogMount(uid: string, container: Container): HostMount | undefined {
+    const containerPath = terminationMessagePath(container);
+    if (containerPath === '') return undefined;
+    const dir = this.paths.containerDir(uid, container.name);
+    const file = posix.join(dir, this.randomId());
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o750 });
+      writeFileSync(file, '', { mode: 0o666 });
+      // any user in the container must be able to write its termination message, whatever the umask
+      chmodSync(file, 0o666);
+    } catch (err) {
+      // upstream starts the container without the file rather than failing it
+      this.opts.log?.warn({ uid, container: container.name, err: errorMessage(err) }, 'cannot create termination-log file');
+      return undefined;
+    }
+    return { hostPath: file, containerPath, readOnly: false };
+  }
+
+  private async fetchObjects(pod: Pod): Promise<VolumeObjects> {
+    const ns = pod.metadata.namespace ?? '';
+    const refs = volumeReferences(pod);
+    try {
+      const [cms, secrets] = await Promise.all([
+        Promise.all(refs.configMaps.map(async (n) => [n, await this.opts.lookup.getConfigMap(ns, n)] as const)),
+        Promise.all(refs.secrets.map(async (n) => [n, await this.opts.lookup.getSecret(ns, n)] as const)),
+      ]);
+      return { configMaps: new Map(cms), secrets: new Map(secrets) };
+    } catch (err) {
+      throw new VolumeSetupError('', `cannot read the objects the volumes of pod ${ns}/${pod.metadata.name ?? ''} refer to: ${errorMessage(err)}`, { cause: err });
+    }
+  }
+
+  private async apply(step: VolumeStep): Promise<string> {
+    switch (step.kind) {
+      case 'emptyDir':
+        await this.ensureDir(step.dir, step.medium, step.sizeBytes);
+        return step.dir;
+      case 'hostPath':
+        await ensureHostPath(step.path, step.type);
+        return step.path;
+      case 'files':
+        await this.ensureDir(step.dir, step.medium, step.sizeBytes);
+        await writeAtomically(step.dir, step.files, this.opts.clock);
+        return step.dir;
+      default: {
+        const never: never = step;
+        throw new Error(`unknown volume step ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** The volume directory, on tmpfs for memory-backed volumes, world-writable like upstream's emptyDir. */
+  private async ensureDir(dir: string, medium: 'disk' | 'memory', sizeBytes: number | undefined): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    if (medium === 'memory' && !(await this.mounter.mountPointsUnder(dir)).includes(dir)) {
+      await this.mounter.mountTmpfs(dir, sizeBytes);
+    }
+    const st = await stat(dir);
+    if ((st.mode & EMPTY_DIR_MODE) !== EMPTY_DIR_MODE) await chmod(dir, EMPTY_DIR_MODE);
+  }
+}
+
+/**
+ * Rewrites the hosts file in place, as upstream does: running containers bind-mounted this inode, so a
+ * rename would hide the update from them. Unchanged content is not rewritten at all.
+ */
+async function writeHostsFile(path: string, content: string, mode: number): Promise<void> {
+  const current = await readFile(path, 'utf8').catch(() => undefined);
+  if (current !== content) await writeFile(path, content, { mode });
+  await chmod(path, mode);
+}
+
+/**
+ * Creates `sub` below `root` one component at a time, never following a symlink that leads out of
+ * `root` (a container could plant one in an emptyDir to reach the host). New directories copy the
+ * root's mode, as upstream does. Returns false when the path escapes the volume.
+ */
+export function prepareSubPath(root: string, sub: string): boolean {
+  try {
+    return prepareSubPathUnsafe(root, sub);
+  } catch {
+    // a dangling link, a loop, a permission problem: upstream reports them all the same way
+    return false;
+  }
+}
+
+function prepareSubPathUnsafe(root: string, sub: string): boolean {
+  const realRoot = realpathSync(root);
+  const inside = (p: string): boolean => p === realRoot || p.startsWith(`${realRoot}/`);
+  const mode = statSync(root).mode & 0o7777;
+  let current = root;
+  for (const part of sub.split('/').filter((p) => p !== '' && p !== '.')) {
+    current = posix.join(current, part);
+    let exists = true;
+    try {
+      lstatSync(current);
+    } catch {
+      exists = false;
+    }
+    if (!exists) {
+      mkdirSync(current, { mode });
+      chmodSync(current, mode);
+    }
+    if (!inside(realpathSync(current))) return false;
+  }
+  return inside(realpathSync(current));
+}
