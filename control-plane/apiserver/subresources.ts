@@ -15,6 +15,7 @@ import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './inp
 import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
 import { csrApproval } from './csr-approval.js';
+import { servePodLog } from './node-proxy.js';
 
 export async function handleSubresource(ctx: RequestCtx): Promise<void> {
   const { info, entry } = ctx;
@@ -156,6 +157,7 @@ async function finalize(ctx: RequestCtx): Promise<void> {
 // ---- node proxies ----------------------------------------------------------------------------------
 
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
+  if (ctx.info.subresource === 'log') return servePodLog(ctx);
   const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
   const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);
