@@ -8,21 +8,22 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { KUBERNETES_SERVICE_IP, LOOPBACK, NODE_PORT_RANGE, SERVICE_CIDR } from './helpers/ip-plan.js';
-import { apiRequest, loadCredentials } from './helpers/kube-api.js';
-import type { ApiCredentials } from './helpers/kube-api.js';
+import { adminClient } from './helpers/api-client.js';
+import type { ApiClient } from './helpers/api-client.js';
 import { at, createNamespace, getJson, listAt, tryGet } from './helpers/objects.js';
 
 let server: TestServer;
-let creds: ApiCredentials;
+let api: ApiClient;
 const NS = 'svc';
 
 beforeAll(async () => {
   server = await startServer();
-  creds = await loadCredentials(server.kubeconfig);
+  api = await adminClient(server.kubeconfig);
   await createNamespace(server, NS);
 });
 
 afterAll(async () => {
+  api?.close();
   await server?.stop();
 });
 
@@ -82,7 +83,7 @@ async function allocations(): Promise<Map<string, { ip: unknown; nodePorts: unkn
 }
 
 async function postService(svc: Record<string, unknown>): Promise<{ status: number; body: unknown }> {
-  const r = await apiRequest(creds, 'POST', `/api/v1/namespaces/${NS}/services`, svc);
+  const r = await api.post(`/api/v1/namespaces/${NS}/services`, svc);
   return { status: r.status, body: r.body };
 }
 
@@ -241,7 +242,9 @@ describe('after a restart of the server', () => {
 
     await server.stopProcess('SIGTERM');
     await server.restart();
-    creds = await loadCredentials(server.kubeconfig);
+    // the old keep-alive sockets point at the stopped process
+    api.close();
+    api = await adminClient(server.kubeconfig);
 
     expect(await allocations()).toEqual(before);
     expect(at(await getSvc('kubernetes', 'default'), 'spec.clusterIP')).toBe(KUBERNETES_SERVICE_IP);

@@ -16,9 +16,9 @@
  *    `x-kubernetes-patch-merge-key`/`x-kubernetes-patch-strategy`, if the PATCH operation accepts
  *    `application/strategic-merge-patch+json`.
  *
- * Schemas come from each kind's `Schema` (api/schema.ts). Nested objects are inlined (the DSL has no type
- * names) except the shared meta/v1 types, Quantity and IntOrString, which are components referenced the
- * way upstream does, so that explain prints `<ObjectMeta>`, `<LabelSelector>`, `<IntOrString>`.
+ * Schemas come from each kind's `Schema` (api/schema.ts), converted by SchemaConverter (openapi-schema.ts,
+ * which decides what is inlined and what becomes a shared component); this file adds the shared meta/v1
+ * and autoscaling/v1 components, the paths and their operations, and memoizes the documents.
  *
  * Cost model: a document is linear in the size of its kinds' schemas (tens of KB for core/v1). Documents
  * and their hashes are memoized per `resources` array, so the root and the group-version documents are
@@ -26,21 +26,17 @@
  */
 import { createHash } from 'node:crypto';
 import type { KindDefinition } from '../../api/kind.js';
-import {
-  labelSelectorSchema,
-  listMetaSchema,
-  managedFieldsEntrySchema,
-  objectMetaSchema,
-  ownerReferenceSchema,
-  typeMetaFields,
-} from '../../api/meta-schema.js';
-import type { ArraySchema, ObjectSchema, ScalarSchema, Schema } from '../../api/schema.js';
-import { anyValue, arrayOf, bool, int, obj, resolveSchema, str } from '../../api/schema.js';
+import { listMetaSchema, objectMetaSchema, typeMetaFields } from '../../api/meta-schema.js';
+import type { ObjectSchema } from '../../api/schema.js';
+import { anyValue, arrayOf, bool, int, obj, str } from '../../api/schema.js';
 import type { JsonValue } from '../../lib/json.js';
 import type { GroupVersionKind, ServedResource } from './discovery.js';
 import { KNODE_GIT_VERSION, resourceVerbs, servedGroupVersions, subresourceInfo } from './discovery.js';
+import type { JsonObject } from './openapi-schema.js';
+import { componentRef, META, SchemaConverter } from './openapi-schema.js';
 
-export type JsonObject = { [k: string]: JsonValue };
+export type { JsonObject } from './openapi-schema.js';
+export { SchemaConverter } from './openapi-schema.js';
 
 export interface OpenAPIV3Root {
   readonly paths: Readonly<Record<string, { readonly serverRelativeURL: string }>>;
@@ -55,10 +51,6 @@ export interface OpenAPIV3Document {
 
 // ---------------------------------------------------------------------------------------------------
 // Names
-
-const META = 'io.k8s.apimachinery.pkg.apis.meta.v1';
-const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
-const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
 /** Go package prefixes upstream's schema names use for groups that do not follow `io.k8s.api.<name>`. */
 const GROUP_PACKAGES: Readonly<Record<string, string>> = {
@@ -77,158 +69,11 @@ export function componentName(gvk: GroupVersionKind): string {
   return `${pkg}.${gvk.version}.${gvk.kind}`;
 }
 
-const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
 const gvkOf = (def: KindDefinition, kind = def.kind): GroupVersionKind => ({ group: def.group, version: def.version, kind });
 const gvkJson = (g: GroupVersionKind): JsonObject => ({ group: g.group, kind: g.kind, version: g.version });
 
 // ---------------------------------------------------------------------------------------------------
-// Schema conversion
-
-/** DSL schemas that become shared components instead of being inlined, by identity. */
-const NAMED_SCHEMAS: ReadonlyMap<Schema, string> = new Map<Schema, string>([
-  [objectMetaSchema, `${META}.ObjectMeta`],
-  [listMetaSchema, `${META}.ListMeta`],
-  [ownerReferenceSchema, `${META}.OwnerReference`],
-  [managedFieldsEntrySchema, `${META}.ManagedFieldsEntry`],
-  [labelSelectorSchema, `${META}.LabelSelector`],
-]);
-
-/**
- * Turns DSL schemas into OpenAPI v3 schemas, collecting the components they reference. A schema that
- * contains itself (through a thunk) is cut at the repetition and left open, as explain would stop there.
- */
-export class SchemaConverter {
-  readonly components = new Map<string, JsonObject>();
-  private readonly path = new Set<Schema>();
-
-  constructor(private readonly named: ReadonlyMap<Schema, string> = NAMED_SCHEMAS) {}
-
-  /** The schema for a value; named types become `$ref`s. */
-  convert(input: Schema | (() => Schema)): JsonObject {
-    const s = resolveSchema(input);
-    const name = this.named.get(s);
-    if (name === undefined) return this.inline(s);
-    // The description stays with each use (the property wrapper), not on the shared component: explain
-    // prints both, and they would repeat each other.
-    if (!this.components.has(name)) this.defineNamed(name, s, { description: null });
-    return ref(name);
-  }
-
-  /** A property: like `convert`, but a `$ref` is wrapped in `allOf` so it can carry its own description. */
-  property(input: Schema | (() => Schema)): JsonObject {
-    const s = resolveSchema(input);
-    const converted = this.convert(s);
-    const extra: JsonObject = s.type === 'object' && s.retainKeys ? { 'x-kubernetes-patch-strategy': 'retainKeys' } : {};
-    if (converted.$ref === undefined) return { ...converted, ...extra };
-    if (s.description === undefined && Object.keys(extra).length === 0) return converted;
-    return { allOf: [converted], ...(s.description !== undefined ? { description: s.description } : {}), ...extra };
-  }
-
-  /** Registers `s` as the component `name` (once), e.g. a kind's top-level schema. `null` in `extra` drops a key. */
-  defineNamed(name: string, s: Schema, extra: JsonObject = {}): void {
-    if (this.components.has(name)) return;
-    this.components.set(name, {}); // placeholder, so that a schema reaching itself stops at a $ref
-    const merged: JsonObject = { ...this.inline(s), ...extra };
-    for (const [k, v] of Object.entries(extra)) if (v === null) delete merged[k];
-    this.components.set(name, merged);
-  }
-
-  private inline(s: Schema): JsonObject {
-    switch (s.type) {
-      case 'object':
-        return this.object(s);
-      case 'map':
-        return withDescription({ type: 'object', additionalProperties: this.convert(s.values) }, s.description);
-      case 'array':
-        return this.array(s);
-      default:
-        return this.scalar(s);
-    }
-  }
-
-  private object(s: ObjectSchema): JsonObject {
-    if (this.path.has(s)) return withDescription({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, s.description);
-    this.path.add(s);
-    try {
-      const properties: JsonObject = {};
-      for (const [field, fs] of Object.entries(s.fields)) properties[field] = this.property(fs);
-      return {
-        ...(s.description !== undefined ? { description: s.description } : {}),
-        type: 'object',
-        ...(Object.keys(properties).length > 0 ? { properties } : {}),
-        ...(s.required && s.required.length > 0 ? { required: [...s.required] } : {}),
-      };
-    } finally {
-      this.path.delete(s);
-    }
-  }
-
-  private array(s: ArraySchema): JsonObject {
-    const out: JsonObject = withDescription({ type: 'array', items: this.convert(s.items) }, s.description);
-    if (s.mergeKey !== undefined) out['x-kubernetes-patch-merge-key'] = s.mergeKey;
-    if (s.strategy !== undefined) out['x-kubernetes-patch-strategy'] = s.strategy;
-    // Server-side apply's view of the same list: keyed lists are maps, merged scalar lists are sets.
-    if (s.strategy !== undefined && s.strategy.startsWith('merge')) {
-      if (s.mergeKey !== undefined) {
-        out['x-kubernetes-list-type'] = 'map';
-        out['x-kubernetes-list-map-keys'] = [s.mergeKey];
-      } else {
-        out['x-kubernetes-list-type'] = 'set';
-      }
-    } else if (s.strategy === 'replace') {
-      out['x-kubernetes-list-type'] = 'atomic';
-    }
-    return out;
-  }
-
-  private scalar(s: ScalarSchema): JsonObject {
-    const enumValues: JsonObject = s.enum && s.enum.length > 0 ? { enum: [...s.enum] } : {};
-    const d = s.description;
-    switch (s.type) {
-      case 'string':
-        return withDescription({ type: 'string', ...enumValues }, d);
-      case 'integer':
-        return withDescription({ type: 'integer', ...enumValues }, d);
-      case 'number':
-        return withDescription({ type: 'number', format: 'double' }, d);
-      case 'boolean':
-        return withDescription({ type: 'boolean' }, d);
-      case 'date-time':
-        return withDescription({ type: 'string', format: 'date-time' }, d);
-      case 'bytes':
-        return withDescription({ type: 'string', format: 'byte' }, d);
-      case 'any':
-        return withDescription({ 'x-kubernetes-preserve-unknown-fields': true }, d);
-      case 'quantity':
-        this.components.set(QUANTITY, QUANTITY_SCHEMA);
-        return withDescription(ref(QUANTITY), d, true);
-      case 'int-or-string':
-        this.components.set(INT_OR_STRING, INT_OR_STRING_SCHEMA);
-        return withDescription(ref(INT_OR_STRING), d, true);
-      default: {
-        const never: never = s.type;
-        return never;
-      }
-    }
-  }
-}
-
-function withDescription(schema: JsonObject, description: string | undefined, isRef = false): JsonObject {
-  if (description === undefined) return schema;
-  return isRef ? { allOf: [schema], description } : { description, ...schema };
-}
-
-// Upstream's v3 forms: these two have no single `type`, they accept either JSON type.
-const QUANTITY_SCHEMA: JsonObject = {
-  description: 'A fixed-point number with a unit suffix, e.g. 100m (CPU), 128Mi (memory), 1e3.',
-  oneOf: [{ type: 'string' }, { type: 'number' }],
-};
-const INT_OR_STRING_SCHEMA: JsonObject = {
-  description: 'Either an integer or a string, e.g. a port number or a port name, a count or a percentage.',
-  format: 'int-or-string',
-  oneOf: [{ type: 'integer' }, { type: 'string' }],
-  'x-kubernetes-int-or-string': true,
-};
+// Shared components
 
 // Shared meta/v1 and autoscaling/v1 schemas every group-version document references.
 const statusSchema: ObjectSchema = obj(
@@ -406,7 +251,7 @@ function writeOps(ctx: OpContext, gvk: GroupVersionKind, idSuffix: string, what:
     });
   }
   if (verbs.includes('patch')) {
-    const patchSchema = ref(`${META}.Patch`);
+    const patchSchema = componentRef(`${META}.Patch`);
     ops.patch = operation(ctx, 'patch', 'patch', idSuffix, `partially update ${what}`, gvk, {
       params: [...WRITE_PARAMS, P.force],
       request: { content: Object.fromEntries(PATCH_TYPES.map((t) => [t, { schema: patchSchema }])), required: true },
@@ -428,7 +273,7 @@ function resourcePaths(def: KindDefinition, subresources: readonly string[], sch
   const verbs = resourceVerbs(def);
   const kind = gvkOf(def);
   const listKind = gvkOf(def, `${def.kind}List`);
-  const status = ref(`${META}.Status`);
+  const status = componentRef(`${META}.Status`);
   const scopeParams = def.namespaced ? [pathParam('namespace', 'object name and auth scope, such as for teams and projects')] : [];
   const base = def.namespaced ? `${prefix}/namespaces/{namespace}/${def.plural}` : `${prefix}/${def.plural}`;
   const paths: Record<string, JsonObject> = {};
@@ -450,7 +295,7 @@ function resourcePaths(def: KindDefinition, subresources: readonly string[], sch
   if (verbs.includes('deletecollection')) {
     collection.delete = operation(ctx, 'deletecollection', 'deleteCollection', def.kind, `delete collection of ${def.kind}`, kind, {
       params: [...DELETE_PARAMS, ...LIST_PARAMS.filter((p) => p.name !== 'watch' && p.name !== 'allowWatchBookmarks')],
-      request: { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } },
+      request: { content: { '*/*': { schema: componentRef(`${META}.DeleteOptions`) } } },
       responses: { '200': body(status, 'OK') },
     });
   }
@@ -460,7 +305,7 @@ function resourcePaths(def: KindDefinition, subresources: readonly string[], sch
   if (verbs.includes('delete')) {
     item.delete = operation(ctx, 'delete', 'delete', def.kind, `delete a ${def.kind}`, kind, {
       params: DELETE_PARAMS,
-      request: { content: { '*/*': { schema: ref(`${META}.DeleteOptions`) } } },
+      request: { content: { '*/*': { schema: componentRef(`${META}.DeleteOptions`) } } },
       responses: { '200': body(schemaOf(kind), 'OK'), '202': body(schemaOf(kind), 'Accepted') },
     });
   }
@@ -554,7 +399,7 @@ function buildDocument(resources: readonly ServedResource[], group: string, vers
       if (isScale) conv.defineNamed(name, scaleSchema, { 'x-kubernetes-group-version-kind': [gvkJson(SCALE)] });
       else conv.components.set(name, { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-group-version-kind': [gvkJson(gvk)] });
     }
-    return ref(name);
+    return componentRef(name);
   };
 
   const paths: Record<string, JsonObject> = {};
@@ -586,7 +431,7 @@ function defineKind(conv: SchemaConverter, def: KindDefinition): void {
     type: 'object',
     properties: {
       apiVersion: conv.property(typeMetaFields.apiVersion ?? str()),
-      items: { description: `List of ${def.plural}.`, type: 'array', items: ref(kindName) },
+      items: { description: `List of ${def.plural}.`, type: 'array', items: componentRef(kindName) },
       kind: conv.property(typeMetaFields.kind ?? str()),
       metadata: conv.property(listMetaSchema),
     },
