@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { agentCommand } from './agent.js';
 import { labCommand } from './lab.js';
 import { serverCommand } from './server.js';
 import { tokenCommand } from './token.js';
@@ -14,7 +15,8 @@ const program = new Command('knode')
   .showHelpAfterError()
   .addCommand(serverCommand())
   .addCommand(tokenCommand())
-  .addCommand(labCommand());
+  .addCommand(labCommand())
+  .addCommand(agentCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`knode: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -12,6 +12,8 @@ import { realClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { loadOrCreateClusterPKI } from '../lib/pki/files.js';
+import { createClientCert, encodeCertKeyPair } from '../lib/pki/certs.js';
+import { KUBELET_SERVING_CA_ANNOTATION } from '../kubelet/serving-cert.js';
 import { writeKubeconfig } from '../lib/pki/kubeconfig.js';
 import { AdmissionChain } from './apiserver/admission.js';
 import { BootstrapTokenAuthenticator } from './apiserver/auth/bootstrap-token.js';
@@ -19,6 +21,8 @@ import type { SecretLike } from './apiserver/auth/bootstrap-token.js';
 import { ClientCertAuthenticator } from './apiserver/auth/client-cert.js';
 import { UnionAuthenticator } from './apiserver/auth/union.js';
 import { ApiError } from './apiserver/errors.js';
+import { everything } from './apiserver/filter.js';
+import { listObjects } from './apiserver/registry-read.js';
 import { NamespaceLifecycle } from './apiserver/plugins/namespace-lifecycle.js';
 import { PodAdmission } from './apiserver/plugins/pod-admission.js';
 import { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
@@ -110,7 +114,19 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         throw err;
       }
     };
+    // ---- knode-kubelet: the apiserver's client certificate for kubelets (pods/log proxy, node-proxy.ts) ----
+    const kubeletClient = await kubeletClientTls(pki.ca, pki.caCertPem);
+    // ---- end knode-kubelet ----
     const authenticator = new UnionAuthenticator([new ClientCertAuthenticator(), new BootstrapTokenAuthenticator({ lookupSecret, now: () => clock.now() })]);
+    const deps = {
+      registry,
+      index,
+      clock,
+      log: log.child({ component: 'apiserver' }),
+      buildTable,
+      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+      kubeletClient, // knode-kubelet: read by node-proxy.ts (kubeletClientFrom)
+    };
     server = new ApiServer({
       bindAddress: opts.bindAddress,
       port: opts.port,
@@ -118,14 +134,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       tls: { certPem: pki.servingCertPem, keyPem: pki.servingKeyPem, caPem: pki.caCertPem },
       authenticator,
       log: log.child({ component: 'apiserver' }),
-      deps: {
-        registry,
-        index,
-        clock,
-        log: log.child({ component: 'apiserver' }),
-        buildTable,
-        bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
-      },
+      deps,
     });
     const addr = await server.listen();
     const host = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? advertiseAddress : opts.bindAddress;
@@ -142,6 +151,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     background.push(
       startCompactor(store, { intervalMs: opts.compaction?.intervalMs ?? 300_000, keepRevisions: opts.compaction?.keepRevisions ?? 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
     );
+
+    // knode-kubelet: trust each kubelet's self-signed serving CA, published on its Node
+    background.push(refreshKubeletServingCAs(registry, index, kubeletClient, pki.caCertPem, clock, abort.signal, log.child({ component: 'kubelet-serving-cas' })));
 
     const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
@@ -174,6 +186,60 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     throw err;
   }
 }
+
+// ---- knode-kubelet ------------------------------------------------------------------------------------
+/**
+ * The apiserver -> kubelet TLS: a client certificate (CN kube-apiserver-kubelet-client, O system:masters,
+ * signed by the cluster CA, made fresh at each start) and the CAs a kubelet serving certificate may
+ * chain to. knode agents serve a self-signed certificate (a per-node CA, as upstream's kubelet does
+ * without --tls-cert-file) and publish that CA on their Node (kubelet/serving-cert.ts); the bundle
+ * here is the cluster CA plus those, refreshed every few seconds. Caveat: a node's CA is trusted for
+ * whatever address its certificates name, so a rogue registered node able to intercept traffic to
+ * another node could answer for it; upstream's default (no --kubelet-certificate-authority) verifies
+ * nothing at all.
+ */
+interface MutableKubeletTls {
+  readonly certPem: string;
+  readonly keyPem: string;
+  caPem: string;
+}
+
+async function kubeletClientTls(ca: Parameters<typeof createClientCert>[0], caPem: string): Promise<MutableKubeletTls> {
+  const pair = await createClientCert(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] });
+  return { ...(await encodeCertKeyPair(pair)), caPem };
+}
+
+async function refreshKubeletServingCAs(
+  registry: Registry,
+  index: ReturnType<typeof servedResources>,
+  tls: MutableKubeletTls,
+  clusterCaPem: string,
+  clock: Clock,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<void> {
+  const nodes = index.find('', 'v1', 'nodes');
+  if (!nodes) return;
+  while (!signal.aborted) {
+    try {
+      const list = await listObjects(registry, nodes, { filter: everything });
+      const cas = new Set<string>();
+      for (const n of list.items) {
+        const pem = n.metadata.annotations?.[KUBELET_SERVING_CA_ANNOTATION];
+        if (pem !== undefined && pem.includes('BEGIN CERTIFICATE')) cas.add(pem.trim());
+      }
+      tls.caPem = [clusterCaPem.trim(), ...cas].join('\n') + '\n';
+    } catch (err) {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading kubelet serving CAs failed');
+    }
+    try {
+      await clock.sleep(3_000, signal);
+    } catch {
+      return;
+    }
+  }
+}
+// ---- end knode-kubelet ----------------------------------------------------------------------------------
 
 /** Reads a kubeconfig written by `startControlPlane` (used by CLI commands that talk to the server). */
 export async function readAdminKubeconfig(dataDir: string): Promise<string> {

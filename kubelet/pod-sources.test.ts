@@ -37,9 +37,10 @@ const pod = (uid: string, name = `p-${uid}`, annotations?: Record<string, string
 function setup(staticPods = false) {
   const inf = new FakeInformer();
   const sink = new Sink();
-  const s = new PodSources(sink, inf, { staticPods });
+  const mirrorChanges: string[] = [];
+  const s = new PodSources(sink, inf, { staticPods, onMirrorChange: (m) => mirrorChanges.push(m.metadata.name ?? '') });
   s.start();
-  return { inf, sink, s };
+  return { inf, sink, s, mirrorChanges };
 }
 
 describe('PodSources', () => {
@@ -63,6 +64,14 @@ describe('PodSources', () => {
     expect(isStaticPod(st)).toBe(true);
     inf.h.onDelete?.(mirror);
     expect(s.mirrorPodOf(st)).toBeUndefined();
+  });
+
+  it('reports a mirror pod being deleted so it is replaced at once', () => {
+    const { inf, mirrorChanges } = setup(true);
+    const mirror = pod('m', 'etcd-w1', { 'kubernetes.io/config.mirror': 'h' });
+    inf.h.onAdd?.(mirror);
+    inf.h.onUpdate?.(mirror, { ...mirror, metadata: { ...mirror.metadata, deletionTimestamp: '2026-01-01T00:00:00Z' } });
+    expect(mirrorChanges).toEqual(['etcd-w1']);
   });
 
   it('removes static pods whose manifest went away and updates only changed ones', () => {

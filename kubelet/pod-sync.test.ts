@@ -83,6 +83,7 @@ function setup(opts: { configMaps?: ConfigMap[]; images?: string[] } = {}) {
   const restartBackoff = new Backoff(clock);
   const imageBackoff = new Backoff(clock);
   const log = silentLogger();
+  const logDirs: string[] = [];
   const executor = new PodExecutor({
     runtime,
     images,
@@ -97,10 +98,13 @@ function setup(opts: { configMaps?: ConfigMap[]; images?: string[] } = {}) {
     nodeIP: '172.31.250.11',
     memoryCapacity: 4 << 30,
     dns: { clusterDNS: ['10.96.0.10'], clusterDomain: 'cluster.local', hostResolvConf: 'nameserver 1.1.1.1\n' },
+    ensureDir: async (dir) => {
+      logDirs.push(dir);
+    },
   });
   const statusManager = new StatusManager({ client: api });
   const syncer = new PodSyncer({ runtime, images, executor, statusManager, volumes, probes, restartBackoff, imageBackoff, clock, log, nodeIP: '172.31.250.11' });
-  return { clock, images, runtime, api, volumes, probes, hooks, syncer, statusManager, restartBackoff };
+  return { clock, images, runtime, api, volumes, probes, hooks, syncer, statusManager, restartBackoff, logDirs };
 }
 
 function makePod(api: FakeApi, spec: Partial<Pod['spec']> = {}, name = 'web'): Pod {
@@ -130,9 +134,10 @@ describe('scopedRuntime', () => {
 
 describe('PodSyncer.syncPod', () => {
   it('creates the sandbox and starts the containers, then reports Running with the sandbox IP', async () => {
-    const { api, runtime, syncer, volumes, probes } = setup();
+    const { api, runtime, syncer, volumes, probes, logDirs } = setup();
     const pod = makePod(api);
     await syncer.syncPod(pod, signal);
+    expect(logDirs).toEqual([`/var/log/pods/default_web_${pod.metadata.uid ?? ''}`]);
     const rp = await readPodRuntime(runtime, pod.metadata.uid ?? '');
     expect(rp?.sandboxes).toHaveLength(1);
     expect(rp?.containers.map((c) => [c.name, c.state])).toEqual([['app', 'running']]);
@@ -180,6 +185,20 @@ describe('PodSyncer.syncPod', () => {
     await syncer.syncPod(pod, signal);
     expect(waitingReason(api)).toBe('CrashLoopBackOff');
     expect(statusOf(api)?.containerStatuses?.[0]?.state?.waiting?.message).toContain('back-off 10s');
+  });
+
+  it('asks to be synced again when the back-off window ends', async () => {
+    const { api, runtime, syncer, clock } = setup();
+    const pod = makePod(api);
+    await syncer.syncPod(pod, signal);
+    runtime.exitContainer((await runtime.listContainers({})).containers[0]!.id, 1);
+    await syncer.syncPod(pod, signal); // restarts at once, opening a 10 s window
+    const running = (await runtime.listContainers({ filter: { state: { state: 'CONTAINER_RUNNING' } } })).containers[0]!;
+    runtime.exitContainer(running.id, 1);
+    await clock.advance(4_000);
+    const outcome = await syncer.syncPod(pod, signal);
+    expect(outcome.requeueAfterMs).toBeGreaterThan(5_000);
+    expect(outcome.requeueAfterMs).toBeLessThanOrEqual(10_100);
   });
 
   it('reports ErrImagePull with the runtime message, then ImagePullBackOff within the window', async () => {

@@ -24,14 +24,16 @@ class Handler implements PodSyncHandler {
   gate: Promise<void> | undefined;
   stopAfter = 1;
   failSync = 0;
+  requeueAfterMs: number | undefined;
   private terminateCount = 0;
-  async syncPod(p: Pod): Promise<void> {
+  async syncPod(p: Pod): Promise<{ requeueAfterMs?: number }> {
     this.calls.push({ op: 'sync', uid: p.metadata.uid ?? '', ...(p.metadata.generation !== undefined ? { gen: p.metadata.generation } : {}) });
     if (this.gate) await this.gate;
     if (this.failSync > 0) {
       this.failSync--;
       throw new Error('runtime down');
     }
+    return this.requeueAfterMs !== undefined ? { requeueAfterMs: this.requeueAfterMs } : {};
   }
   async terminatePod(uid: string, _p: Pod | undefined, grace: number | undefined): Promise<boolean> {
     this.calls.push({ op: 'terminate', uid, ...(grace !== undefined ? { grace } : {}) });
@@ -117,6 +119,26 @@ describe('PodWorkers', () => {
     w.tick();
     await w.idle();
     expect(h.calls).toHaveLength(2);
+  });
+
+  it('syncs again when a pass asked for it before the resync (a back-off window ends)', async () => {
+    const { clock, h, w } = setup();
+    h.requeueAfterMs = 3_000;
+    w.update(pod('a'));
+    await w.idle();
+    h.requeueAfterMs = undefined;
+    await clock.advance(2_000);
+    w.tick();
+    await w.idle();
+    expect(h.calls).toHaveLength(1);
+    await clock.advance(1_000);
+    w.tick();
+    await w.idle();
+    expect(h.calls).toHaveLength(2);
+    await clock.advance(3_000);
+    w.tick();
+    await w.idle();
+    expect(h.calls).toHaveLength(2); // no requeue asked the second time: back to the periodic resync
   });
 
   it('retries a failed pass after the retry interval, doubling', async () => {
