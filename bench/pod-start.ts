@@ -2,7 +2,7 @@
  * `node dist/bench/pod-start.js`: how fast does knode's kubelet start pods, and what does it cost?
  *
  * Brings up a one-worker lab (`knode lab up --nodes 1`, the built CLI), then creates N pods (default
- * 50) bound to w1 at once, each running the local testserver image (already imported: no pull), and
+ * 50) bound to w1 (all at once, or --in-flight N at a time), each running the local testserver image (already imported: no pull), and
  * times every pod from just before its POST to the first watch event that shows it Running. Then it
  * reads the agent's RSS with N pods, and its CPU over a quiet window (PLEG relists, resyncs, probes
  * none). The reference run drives the same containerd directly through the CRI (RunPodSandbox +
@@ -38,6 +38,8 @@ const NAMESPACE = 'bench';
 
 interface Options {
   pods: number;
+  /** Pods created but not yet Running at most (default: all at once). */
+  inFlight?: number;
   reference: boolean;
   settle: number;
   timeout: number;
@@ -71,13 +73,32 @@ function podManifest(name: string): Pod {
   };
 }
 
-/** Creates every pod at once; resolves with create -> Running latency per pod (ms). */
-async function knodePodStarts(client: KubeClient, n: number, progress: Progress, signal: AbortSignal): Promise<number[]> {
+/** Runs `n` tasks with at most `limit` in flight. */
+async function limited<T>(n: number, limit: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array<T>(n);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) {
+        const i = next++;
+        out[i] = await task(i);
+      }
+    }),
+  );
+  return out;
+}
+
+/**
+ * Creates the pods with at most `inFlight` of them not yet Running (n = all at once); resolves with
+ * create -> Running latency per pod (ms).
+ */
+async function knodePodStarts(client: KubeClient, n: number, inFlight: number, progress: Progress, signal: AbortSignal): Promise<number[]> {
   const list = await client.list<Pod>(resources.pods, { namespace: NAMESPACE });
   const sent = new Map<string, number>();
   const running = new Map<string, number>();
   let allRunning: () => void = () => undefined;
   const done = new Promise<void>((r) => (allRunning = r));
+  let wakeCreator: () => void = () => undefined;
   const watchAbort = new AbortController();
   const stop = (): void => watchAbort.abort();
   signal.addEventListener('abort', stop, { once: true });
@@ -88,18 +109,18 @@ async function knodePodStarts(client: KubeClient, n: number, progress: Progress,
       if (ev.object.status?.phase === 'Running' && !running.has(name)) {
         running.set(name, performance.now());
         progress.tick();
+        wakeCreator();
         if (running.size === n) allRunning();
       }
     }
   })().catch(() => undefined);
   progress.start('pods create -> Running', n);
-  await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
-      const name = `bench-${i}`;
-      sent.set(name, performance.now());
-      await client.create(resources.pods, podManifest(name), { namespace: NAMESPACE });
-    }),
-  );
+  for (let i = 0; i < n; i++) {
+    while (i - running.size >= inFlight) await new Promise<void>((r) => (wakeCreator = r));
+    const name = `bench-${i}`;
+    sent.set(name, performance.now());
+    void client.create(resources.pods, podManifest(name), { namespace: NAMESPACE });
+  }
   await done;
   progress.done();
   watchAbort.abort();
@@ -109,11 +130,10 @@ async function knodePodStarts(client: KubeClient, n: number, progress: Progress,
 }
 
 /** The runtime floor: sandbox + container + start straight through the CRI, same concurrency. */
-async function criStarts(runtime: RuntimeService, n: number, logDir: string, cgroupParent: string, progress: Progress): Promise<{ latencies: number[]; sandboxes: string[] }> {
+async function criStarts(runtime: RuntimeService, n: number, inFlight: number, logDir: string, cgroupParent: string, progress: Progress): Promise<{ latencies: number[]; sandboxes: string[] }> {
   const sandboxes: string[] = [];
   progress.start('CRI reference sandbox + container', n);
-  const latencies = await Promise.all(
-    Array.from({ length: n }, async (_, i) => {
+  const latencies = await limited(n, inFlight, async (i) => {
       const t0 = performance.now();
       const config = {
         metadata: { name: `ref-${i}`, namespace: 'bench-ref', uid: randomUUID(), attempt: 0 },
@@ -134,8 +154,7 @@ async function criStarts(runtime: RuntimeService, n: number, logDir: string, cgr
       await runtime.startContainer({ containerId });
       progress.tick();
       return performance.now() - t0;
-    }),
-  );
+  });
   progress.done();
   return { latencies, sandboxes };
 }
@@ -177,7 +196,7 @@ async function main(opts: Options): Promise<void> {
 
     const ac = new AbortController();
     const wallStart = performance.now();
-    const knodeLat = await knodePodStarts(client, opts.pods, progress, ac.signal);
+    const knodeLat = await knodePodStarts(client, opts.pods, opts.inFlight ?? opts.pods, progress, ac.signal);
     const knodeWall = performance.now() - wallStart;
     const loaded = await readProcMemory(agent.pid);
 
@@ -193,7 +212,7 @@ async function main(opts: Options): Promise<void> {
       const cri = await connectCri({ endpoint: `unix://${worker.socket}` });
       try {
         const refStart = performance.now();
-        const r = await criStarts(cri.runtime, opts.pods, join(state.stateDir, 'w1', 'bench-ref-logs'), `/knode-${lab}/w1/bench-ref`, progress);
+        const r = await criStarts(cri.runtime, opts.pods, opts.inFlight ?? opts.pods, join(state.stateDir, 'w1', 'bench-ref-logs'), `/knode-${lab}/w1/bench-ref`, progress);
         ref = { summary: summarize(r.latencies), wall: performance.now() - refStart };
         for (const id of r.sandboxes) {
           await cri.runtime.stopPodSandbox({ podSandboxId: id }).catch(() => undefined);
@@ -207,7 +226,7 @@ async function main(opts: Options): Promise<void> {
 
     const k = summarize(knodeLat);
     const out: string[] = [];
-    out.push(`pod start: ${opts.pods} pods created at once on one node (image present), knode lab ${lab}`);
+    out.push(`pod start: ${opts.pods} pods on one node, ${opts.inFlight === undefined || opts.inFlight >= opts.pods ? 'created at once' : `at most ${opts.inFlight} starting at a time`} (image present), knode lab ${lab}`);
     out.push('');
     const rows = [latencyRow('knode: POST -> Running (watch)', k, knodeWall)];
     if (ref) rows.push(latencyRow('reference: CRI sandbox+container', ref.summary, ref.wall));
@@ -235,7 +254,8 @@ async function main(opts: Options): Promise<void> {
 }
 
 const program = new Command('pod-start')
-  .option('--pods <n>', 'pods to start at once', intFlag('--pods', 1, 200), 50)
+  .option('--pods <n>', 'pods to start', intFlag('--pods', 1, 200), 50)
+  .option('--in-flight <n>', 'at most this many pods starting at a time (default: all at once)', intFlag('--in-flight', 1, 200))
   .option('--no-reference', 'skip the direct-CRI reference run')
   .option('--settle <s>', 'seconds of quiet measured for CPU', intFlag('--settle', 1, 600), 15)
   .option('--timeout <s>', 'abort the whole run after this long', intFlag('--timeout', 30, 7200), 600)

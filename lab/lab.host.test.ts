@@ -153,8 +153,11 @@ describe('knode lab up --nodes 2, then down', () => {
       ['server', true],
       ['containerd', true],
       ['containerd', true],
+      ['agent', true],
+      ['agent', true],
     ]);
     expect(Array.isArray(doc.nodes)).toBe(true);
+    expect((doc.nodes as unknown[]).length).toBe(2);
   });
 
   it('refuses a second up on the same lab, naming the down command', async () => {
