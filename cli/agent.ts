@@ -6,7 +6,6 @@
  *     --node-ip 10.0.0.11 --containerd unix:///run/containerd/containerd.sock --data-dir /var/lib/knode
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { startKubelet } from '../kubelet/main.js';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, ipFlag, portFlag } from './flags.js';
 
@@ -86,7 +85,7 @@ export function agentCommand(): Command {
         throw new InvalidArgumentError('knode agent needs --ca-file (or --discovery-token-ca-cert-hash) to verify the apiserver before sending the token.');
       }
       const log = createLogger({ app: 'knode-agent', node: flags.nodeName });
-      const kubelet = await startKubelet({
+      const kubelet = await (await import('../kubelet/main.js')).startKubelet({
         ...(flags.server !== undefined ? { server: flags.server } : {}),
         ...(flags.token !== undefined ? { token: flags.token } : {}),
         ...(flags.kubeconfig !== undefined ? { kubeconfig: flags.kubeconfig } : {}),

@@ -2,7 +2,6 @@
  * `knode server`: the control plane in one process, until SIGTERM or SIGINT.
  */
 import { Command } from 'commander';
-import { startControlPlane } from '../control-plane/main.js';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
@@ -39,7 +38,7 @@ export function serverCommand(): Command {
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
     .action(async (flags: ServerFlags) => {
       const log = createLogger({ component: 'knode-server' });
-      const cp = await startControlPlane({
+      const cp = await (await import('../control-plane/main.js')).startControlPlane({
         dataDir: flags.dataDir,
         bindAddress: flags.bindAddress,
         ...(flags.advertiseAddress ? { advertiseAddress: flags.advertiseAddress } : {}),
