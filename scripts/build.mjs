@@ -1,7 +1,7 @@
 // Bundles each entry point into dist/ with esbuild. npm packages stay external
 // (native addons such as better-sqlite3 cannot be bundled), only our own code is inlined.
 import { build } from 'esbuild';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, writeFileSync, chmodSync } from 'node:fs';
 
 const entries = { 'cli/main': 'cli/main.ts' };
 if (existsSync('bench')) {
@@ -17,6 +17,27 @@ await build({
   format: 'esm',
   target: 'node20',
   packages: 'external',
+  // Subcommands import their component lazily (`knode agent` never loads the control plane): shared
+  // code goes to chunks so each process loads only what it runs.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+// The CNI plugin is its own bundle: it runs once per pod start, so it loads only its own code (no npm
+// packages) as CommonJS (~5 ms faster to start than ESM). The shebang drops NODE_EXTRA_CA_CERTS (reading a
+// CA bundle costs ~45 ms per start, and the plugin makes no TLS connection) and NODE_OPTIONS. The
+// package.json beside it keeps the .js file CommonJS inside this ESM package. See cni/README.md.
+await build({
+  entryPoints: { 'cni/knode-cni': 'cni/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  banner: { js: '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS -u NODE_OPTIONS node' },
+  logLevel: 'warning',
+});
+writeFileSync('dist/cni/package.json', '{ "type": "commonjs" }\n');
+chmodSync('dist/cni/knode-cni.js', 0o755);

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { FakeExec } from '../lib/exec.js';
+import { CniNetworkSetupError } from './errors.js';
+import { NetExecutor, Rollback, resolveTools } from './executor.js';
+
+const tools = { ip: '/sbin/ip', nft: '/sbin/nft', nsenter: '/bin/nsenter' };
+
+describe('NetExecutor', () => {
+  it('runs a whole script in one exec, in the pod namespace through nsenter', async () => {
+    const exec = new FakeExec();
+    await new NetExecutor(exec, tools).ipBatch(['link set dev eth0 up', 'addr add 10.0.0.2/24 dev eth0'], { netns: '/run/netns/p', what: 'x' });
+    expect(exec.calls).toEqual([
+      { argv: ['/bin/nsenter', '--net=/run/netns/p', '--', '/sbin/ip', '-batch', '-'], stdin: 'link set dev eth0 up\naddr add 10.0.0.2/24 dev eth0\n' },
+    ]);
+  });
+  it('starts nothing for an empty script', async () => {
+    const exec = new FakeExec();
+    await new NetExecutor(exec, tools).ipBatch([], { what: 'x' });
+    expect(exec.calls).toEqual([]);
+  });
+  it('turns a failure into code 101 with ip\'s message, and the script in the details', async () => {
+    const exec = new FakeExec(() => ({ code: 1, stderr: 'RTNETLINK answers: File exists\nCommand failed -:1\n' }));
+    const err = await new NetExecutor(exec, tools).ipBatch(['link add name knode0 type bridge'], { what: 'setting up knode0' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CniNetworkSetupError);
+    expect((err as CniNetworkSetupError).cniCode).toBe(101);
+    expect((err as Error).message).toBe('setting up knode0 failed: RTNETLINK answers: File exists | Command failed -:1');
+    expect((err as CniNetworkSetupError).details).toContain('link add name knode0 type bridge');
+  });
+});
+
+describe('Rollback', () => {
+  it('undoes newest first and keeps going past a failing step', async () => {
+    const done: string[] = [];
+    const rb = new Rollback();
+    rb.push('ip', () => done.push('ip'));
+    rb.push('record', () => {
+      throw new Error('disk gone');
+    });
+    rb.push('veth', async () => done.push('veth'));
+    expect(await rb.run()).toEqual(['record: disk gone']);
+    expect(done).toEqual(['veth', 'ip']);
+    expect(await rb.run()).toEqual([]);
+  });
+});
+
+describe('resolveTools', () => {
+  it('falls back to the bare name when a tool is nowhere', () => {
+    expect(resolveTools('/nonexistent-dir').ip).toMatch(/(^|\/)ip$/);
+  });
+});
