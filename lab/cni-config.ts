@@ -1,16 +1,27 @@
 /**
- * The lab's pod-network choice, in one place. Today: Debian's reference plugins (`bridge` with
- * `host-local` IPAM, from containernetworking-plugins) with a /24 per worker out of 10.244.0.0/16, and
- * static "host-gw" routes between the lab namespaces so pods on different workers reach each other
- * over the underlay. When knode's own CNI plugin (bridge + VXLAN overlay) lands, this file is what
- * changes: a new `LabCni` value with its plugin dir, config and `staticPodRoutes: false`.
+ * The lab's pod-network choice, in one place. Default: knode's own plugin (`knode-cni`, built by
+ * `npm run build` to dist/cni/knode-cni.js) with a /24 per worker out of 10.244.0.0/16 and static
+ * "host-gw" routes between the lab namespaces so pods on different workers reach each other over the
+ * underlay (the VXLAN overlay does not exist yet: when it lands, `staticPodRoutes` becomes false).
+ * Debian's reference plugins (`bridge` + `host-local`) stay available as `referenceBridgeCni`.
  *
- * Where state goes: host-local keeps its allocations under the node's state dir (not the default
- * /var/lib/cni/networks), so `lab down` removes them with the dir; the network is named after the lab
- * and node (`knode-<lab>-<host>`) so containerd's CNI result cache files (/var/lib/cni/results,
- * `<network>-<container>-<ifname>`) can be found by prefix and removed too.
+ * What a runtime needs for knode-cni (cni/README.md): a CNI bin dir holding `knode-cni` as a SYMLINK
+ * to the built bundle (a copy inside the repo would sit under the root package.json's
+ * `"type": "module"` and fail to load as CommonJS) and `loopback`; and `node` on containerd's PATH
+ * (the bundle's shebang runs `node`). So each worker gets its own bin dir of symlinks under its host
+ * dir (removed with it by `lab down`), and containerd's PATH gets the directory of the node running
+ * the lab.
+ *
+ * Where state goes: every plugin keeps its state (IP reservations, host-port records) under the node's
+ * state dir, never /var/lib/cni or /var/lib/knode, so `lab down` removes it with the dir; the network
+ * is named after the lab and node (`knode-<lab>-<host>`) so containerd's CNI result cache files
+ * (/var/lib/cni/results, `<network>-<container>-<ifname>`) can be found by prefix and removed too.
+ * Host-port nftables rules and the bridge live in the worker's namespace and die with it.
+ *
+ * Pure apart from `LAB_CNI`, which resolves the bundle's path from this module's own location once.
  */
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface CniNodeInput {
   readonly lab: string;
@@ -24,10 +35,17 @@ export interface CniNodeInput {
 export interface LabCni {
   /** Shown by `lab status`. */
   readonly description: string;
-  /** Where the plugin binaries live; containerd's CNI bin dir points here. */
-  readonly pluginDir: string;
-  /** Binaries that must exist in pluginDir (containerd itself needs `loopback`). */
-  readonly requiredPlugins: readonly string[];
+  /** The node's CNI bin dir; containerd's CNI bin dir points here. */
+  binDir(hostDir: string): string;
+  /**
+   * Symlinks the lab creates in binDir before containerd starts (name -> absolute target); empty
+   * when binDir is a system dir used as it is.
+   */
+  readonly binLinks: Readonly<Record<string, string>>;
+  /** Files that must exist (executable) before `lab up` creates anything. */
+  readonly requiredFiles: readonly string[];
+  /** Directories prepended to containerd's PATH (the plugins' interpreters). */
+  readonly runtimePath: readonly string[];
   /** Whether the lab must route each worker's pod /24 to that worker inside the lab namespaces. */
   readonly staticPodRoutes: boolean;
   /** The single file in the node's CNI conf dir (containerd loads only the first one). */
@@ -39,18 +57,27 @@ export interface LabCni {
 /** libcni's default cache dir, which containerd 1.6 does not let us move. */
 export const CNI_RESULT_CACHE_DIR = '/var/lib/cni/results';
 
+/** Debian's containernetworking-plugins: `loopback` (containerd needs it) and the reference plugins. */
+export const SYSTEM_CNI_DIR = '/usr/lib/cni';
+
 export function cniNetworkName(lab: string, host: string): string {
   return `knode-${lab}-${host}`;
 }
 
+function render(conf: unknown): string {
+  return `${JSON.stringify(conf, null, 2)}\n`;
+}
+
 export const referenceBridgeCni: LabCni = {
   description: 'reference bridge + host-local (/usr/lib/cni), host-gw routes between workers',
-  pluginDir: '/usr/lib/cni',
-  requiredPlugins: ['bridge', 'host-local', 'loopback'],
+  binDir: () => SYSTEM_CNI_DIR,
+  binLinks: {},
+  requiredFiles: ['bridge', 'host-local', 'loopback'].map((p) => join(SYSTEM_CNI_DIR, p)),
+  runtimePath: [],
   staticPodRoutes: true,
   confFileName: '10-knode-lab.conflist',
   buildConfig(node) {
-    const conf = {
+    return render({
       cniVersion: '1.0.0',
       name: cniNetworkName(node.lab, node.host),
       plugins: [
@@ -69,10 +96,55 @@ export const referenceBridgeCni: LabCni = {
           },
         },
       ],
-    };
-    return `${JSON.stringify(conf, null, 2)}\n`;
+    });
   },
 };
 
+export interface KnodeCniInput {
+  /** Absolute path of the built dist/cni/knode-cni.js. */
+  readonly pluginPath: string;
+  /** Absolute path of the `node` binary the plugin's shebang must find. */
+  readonly nodePath: string;
+}
+
+export function knodeCni(input: KnodeCniInput): LabCni {
+  return {
+    description: 'knode-cni (bridge knode0, host ports in nftables), host-gw routes between workers',
+    binDir: (hostDir) => join(hostDir, 'cni', 'bin'),
+    binLinks: { 'knode-cni': input.pluginPath, loopback: join(SYSTEM_CNI_DIR, 'loopback') },
+    requiredFiles: [input.pluginPath, join(SYSTEM_CNI_DIR, 'loopback')],
+    runtimePath: [dirname(input.nodePath)],
+    staticPodRoutes: true,
+    confFileName: '10-knode-lab.conflist',
+    buildConfig(node) {
+      const state = join(node.hostDir, 'cni');
+      return render({
+        // containerd 1.6 (libcni 1.1) speaks up to 1.0.0
+        cniVersion: '1.0.0',
+        name: cniNetworkName(node.lab, node.host),
+        plugins: [
+          {
+            type: 'knode-cni',
+            podCIDR: node.podCidr,
+            dataDir: join(state, 'knode'),
+            // the podCIDR above wins, but keep even the default lookup path inside the node's dir
+            nodeStateFile: join(state, 'node.json'),
+            capabilities: { portMappings: true },
+          },
+        ],
+      });
+    },
+  };
+}
+
+/**
+ * Where `npm run build` put the plugin, seen from this module: bundled, it runs from
+ * <repo>/dist/{cli,chunks}/*.js; from source (tests), from <repo>/lab/cni-config.ts.
+ */
+export function builtPluginPath(moduleFile: string): string {
+  const up = resolve(dirname(moduleFile), '..');
+  return basename(up) === 'dist' ? join(up, 'cni', 'knode-cni.js') : join(up, 'dist', 'cni', 'knode-cni.js');
+}
+
 /** The CNI the lab uses. */
-export const LAB_CNI: LabCni = referenceBridgeCni;
+export const LAB_CNI: LabCni = knodeCni({ pluginPath: builtPluginPath(fileURLToPath(import.meta.url)), nodePath: process.execPath });

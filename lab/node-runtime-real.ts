@@ -33,6 +33,9 @@ export function realNodeRuntime(exec: Exec): LabNodeRuntime {
         cniBinDir: opts.worker.cniBinDir,
         cniConfDir: opts.worker.cniConfDir,
         logFile: opts.logFile,
+        ...(opts.worker.runtimePath !== undefined && opts.worker.runtimePath.length > 0
+          ? { env: { PATH: [...opts.worker.runtimePath, process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin'].join(':') } }
+          : {}),
       });
       return { pid: inst.pid, handle: inst };
     },

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LabInputError, LabUnderlayError } from './errors.js';
 import { parsePrefix4 } from './ipv4.js';
@@ -53,14 +54,15 @@ describe('planLab naming and addresses', () => {
     expect(p.hosts[1]?.address).toBe('172.31.251.11');
   });
 
-  it('gives each worker a private containerd dir, socket and CNI conf dir under its host dir', () => {
+  it('gives each worker a private containerd dir, socket, CNI conf and bin dir under its host dir, with node on its PATH', () => {
     expect(plan({ workers: 1 }).workers).toEqual([
       {
         host: 'w1',
         dir: '/var/lib/knode-lab/lab/w1/containerd',
         socket: '/var/lib/knode-lab/lab/w1/containerd/containerd.sock',
         cniConfDir: '/var/lib/knode-lab/lab/w1/containerd/cni/net.d',
-        cniBinDir: '/usr/lib/cni',
+        cniBinDir: '/var/lib/knode-lab/lab/w1/cni/bin',
+        runtimePath: [dirname(process.execPath)],
       },
     ]);
   });

@@ -87,6 +87,8 @@ export interface WorkerRuntime {
   readonly socket: string;
   readonly cniConfDir: string;
   readonly cniBinDir: string;
+  /** Directories prepended to containerd's PATH (what the CNI plugins need to run). */
+  readonly runtimePath?: readonly string[];
 }
 
 export interface PlannedProcess {
@@ -202,7 +204,14 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
     if (socket.length > MAX_SOCKET_PATH) {
       throw new LabInputError(`the state dir ${opts.stateDir} is too long: containerd's socket path ${socket} exceeds ${MAX_SOCKET_PATH} bytes.`);
     }
-    return { host: w.name, dir, socket, cniConfDir: join(dir, 'cni', 'net.d'), cniBinDir: cni.pluginDir };
+    return {
+      host: w.name,
+      dir,
+      socket,
+      cniConfDir: join(dir, 'cni', 'net.d'),
+      cniBinDir: cni.binDir(w.dir),
+      ...(cni.runtimePath.length > 0 ? { runtimePath: cni.runtimePath } : {}),
+    };
   });
 
   const processes: PlannedProcess[] = [

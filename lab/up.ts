@@ -12,7 +12,7 @@
  * Cost on the 2-core reference VM: dominated by the server's start (Node start-up + PKI) and the
  * containerd starts; see the README for measured times.
  */
-import { access, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { realClock } from '../lib/clock.js';
@@ -71,15 +71,16 @@ async function checkPrerequisites(opts: UpOptions): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabPrerequisiteError('knode lab needs root (it creates network namespaces and starts containerd).');
   const missing = [];
   for (const t of REQUIRED_TOOLS) if (!(await findInPath(t))) missing.push(t);
-  for (const p of LAB_CNI.requiredPlugins) {
+  for (const f of LAB_CNI.requiredFiles) {
     try {
-      await access(join(LAB_CNI.pluginDir, p), constants.X_OK);
+      await access(f, constants.X_OK);
     } catch {
-      missing.push(join(LAB_CNI.pluginDir, p));
+      missing.push(f);
     }
   }
   if (missing.length > 0) {
-    throw new LabPrerequisiteError(`missing: ${missing.join(', ')} (Debian: apt-get install iproute2 util-linux containerd runc containernetworking-plugins).`);
+    const build = missing.some((m) => m.endsWith('knode-cni.js')) ? ' and `npm run build` for dist/cni/knode-cni.js' : '';
+    throw new LabPrerequisiteError(`missing: ${missing.join(', ')} (Debian: apt-get install iproute2 util-linux containerd runc containernetworking-plugins${build}).`);
   }
   const existing = await readLabState(opts.stateDir);
   if (existing !== undefined) {
@@ -95,6 +96,21 @@ async function checkPrerequisites(opts: UpOptions): Promise<void> {
   }
   if (names.length > 0) {
     throw new LabExistsError(`namespaces of a lab ${JSON.stringify(opts.name)} exist without its state (${names.join(', ')}); run \`${downCommand(opts.name, opts.stateDir)}\` first.`);
+  }
+}
+
+/**
+ * Fills the node's CNI bin dir with symlinks (a symlink, not a copy, so the plugin bundle keeps its
+ * own dist/cni/package.json). Replaces stale links so a re-run after a crash points at this build.
+ */
+async function prepareCniBinDir(dir: string, links: Readonly<Record<string, string>>): Promise<void> {
+  const entries = Object.entries(links);
+  if (entries.length === 0) return;
+  await mkdir(dir, { recursive: true });
+  for (const [name, target] of entries) {
+    const path = join(dir, name);
+    await rm(path, { force: true });
+    await symlink(target, path);
   }
 }
 
@@ -191,6 +207,7 @@ class Runner {
         const w = this.worker(step.host);
         const host = hostByName(this.plan, step.host);
         await mkdir(w.cniConfDir, { recursive: true });
+        await prepareCniBinDir(w.cniBinDir, LAB_CNI.binLinks);
         await writeFile(
           join(w.cniConfDir, LAB_CNI.confFileName),
           LAB_CNI.buildConfig({ lab: this.plan.name, host: host.name, podCidr: host.podCidr ?? '', hostDir: host.dir }),

@@ -53,6 +53,8 @@ export interface StartContainerdOptions {
   /** How long to wait for the socket; default 20 s. */
   readonly readyTimeoutMs?: number;
   readonly containerdPath?: string;
+  /** Variables added to (or replacing in) the daemon's environment, e.g. a PATH for CNI plugins. */
+  readonly env?: Readonly<Record<string, string>>;
   /** How the daemon is spawned (default: detached, output to the log file). */
   readonly launcher?: Launcher;
 }
@@ -129,7 +131,7 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
   const launcher = opts.launcher ?? realLauncher;
   let pid: number;
   try {
-    ({ pid } = await launcher.start(opts.netns !== undefined ? inNetns(opts.netns, argv) : argv, { logFile: layout.logFile }));
+    ({ pid } = await launcher.start(opts.netns !== undefined ? inNetns(opts.netns, argv) : argv, { logFile: layout.logFile, ...(opts.env !== undefined ? { env: opts.env } : {}) }));
   } catch (err) {
     throw new ContainerdStartError(`cannot start containerd: ${(err as Error).message}. Is the Debian package containerd installed?`, layout.logFile, { cause: err });
   }
