@@ -12,6 +12,7 @@ interface ServerFlags {
   port: number;
   serviceCidr: string;
   clusterCidr: string;
+  nodeCidrMaskSize: number;
   serviceNodePortRange: { min: number; max: number };
   storeSync: 'FULL' | 'NORMAL';
   bookmarkInterval: number;
@@ -28,6 +29,7 @@ export function serverCommand(): Command {
     .option('--port <port>', 'secure port of the apiserver', portFlag('--port'), 6443)
     .option('--service-cidr <cidr>', 'range of Service ClusterIPs', cidrFlag('--service-cidr'), '10.96.0.0/12')
     .option('--cluster-cidr <cidr>', 'range of pod IPs (split into per-node ranges)', cidrFlag('--cluster-cidr'), '10.244.0.0/16')
+    .option('--node-cidr-mask-size <bits>', 'prefix length of the pod range each node gets from --cluster-cidr', positiveIntFlag('--node-cidr-mask-size'), 24)
     .option('--service-node-port-range <range>', 'range of NodePorts', portRangeFlag('--service-node-port-range'), { min: 30000, max: 32767 })
     .option('--store-sync <mode>', 'FULL: writes survive power loss; NORMAL: they survive a crash of the process', (v: string) => {
       if (v !== 'FULL' && v !== 'NORMAL') throw new Error(`--store-sync must be FULL or NORMAL, got ${JSON.stringify(v)}.`);
@@ -45,6 +47,7 @@ export function serverCommand(): Command {
         port: flags.port,
         serviceCIDR: flags.serviceCidr,
         clusterCIDR: flags.clusterCidr,
+        nodeCIDRMaskSize: flags.nodeCidrMaskSize,
         nodePortRange: flags.serviceNodePortRange,
         synchronous: flags.storeSync,
         bookmarkIntervalMs: flags.bookmarkInterval,

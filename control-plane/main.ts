@@ -13,7 +13,6 @@ import type { Clock } from '../lib/clock.js';
 import type { Logger } from '../lib/log.js';
 import { loadOrCreateClusterPKI } from '../lib/pki/files.js';
 import { createClientCert, encodeCertKeyPair } from '../lib/pki/certs.js';
-import { KUBELET_SERVING_CA_ANNOTATION } from '../kubelet/serving-cert.js';
 import { writeKubeconfig } from '../lib/pki/kubeconfig.js';
 import { AdmissionChain } from './apiserver/admission.js';
 import { BootstrapTokenAuthenticator } from './apiserver/auth/bootstrap-token.js';
@@ -21,8 +20,6 @@ import type { SecretLike } from './apiserver/auth/bootstrap-token.js';
 import { ClientCertAuthenticator } from './apiserver/auth/client-cert.js';
 import { UnionAuthenticator } from './apiserver/auth/union.js';
 import { ApiError } from './apiserver/errors.js';
-import { everything } from './apiserver/filter.js';
-import { listObjects } from './apiserver/registry-read.js';
 import { NamespaceLifecycle } from './apiserver/plugins/namespace-lifecycle.js';
 import { PodAdmission } from './apiserver/plugins/pod-admission.js';
 import { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
@@ -34,6 +31,7 @@ import { buildTable } from './apiserver/tables/table.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceController } from './controllers/namespace.js';
+import { NodeIpamController, nodeCIDRLayout } from './controllers/node-ipam.js'; // knode-node-ipam
 import { CsrApprover } from './controllers/csr-approver.js';
 import { CsrSigner } from './controllers/csr-signer.js';
 import { startCompactor } from './storage/compactor.js';
@@ -46,6 +44,8 @@ export interface ControlPlaneOptions {
   readonly port: number;
   readonly serviceCIDR: string;
   readonly clusterCIDR: string;
+  /** knode-node-ipam: prefix length of each Node's spec.podCIDR cut from clusterCIDR (upstream default 24). */
+  readonly nodeCIDRMaskSize?: number;
   /** Defaults to the bind address, or the first non-loopback IPv4 address when binding to 0.0.0.0. */
   readonly advertiseAddress?: string;
   readonly nodePortRange?: { readonly min: number; readonly max: number };
@@ -81,6 +81,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   const clock = opts.clock ?? realClock;
   const dataDir = resolve(opts.dataDir);
   parseCidr(opts.clusterCIDR); // reject a malformed cluster CIDR before touching anything
+  nodeCIDRLayout(opts.clusterCIDR, opts.nodeCIDRMaskSize ?? 24); // knode-node-ipam: and a mask size that does not fit it
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const advertiseAddress = opts.advertiseAddress ?? defaultAdvertiseAddress(opts.bindAddress);
 
@@ -144,6 +145,13 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     background.push(gc.run(abort.signal));
     const nsController = new NamespaceController(registry, index, clock, log.child({ component: 'namespace-controller' }));
     background.push(nsController.run(abort.signal));
+    // ---- knode-node-ipam: a spec.podCIDR for every Node, from the cluster CIDR ----
+    const nodeIpam = new NodeIpamController(registry, index, clock, log.child({ component: 'node-ipam' }), {
+      clusterCIDR: opts.clusterCIDR,
+      nodeCIDRMaskSize: opts.nodeCIDRMaskSize ?? 24,
+    });
+    background.push(nodeIpam.run(abort.signal));
+    // ---- end knode-node-ipam ----
     // ---- node TLS bootstrap: approve and sign kubelet client CSRs with the cluster CA ----
     const csrDeps = { registry, index, clock };
     background.push(new CsrApprover({ ...csrDeps, log: log.child({ component: 'csr-approver' }) }).run(abort.signal));
@@ -152,8 +160,6 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       startCompactor(store, { intervalMs: opts.compaction?.intervalMs ?? 300_000, keepRevisions: opts.compaction?.keepRevisions ?? 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),
     );
 
-    // knode-kubelet: trust each kubelet's self-signed serving CA, published on its Node
-    background.push(refreshKubeletServingCAs(registry, index, kubeletClient, pki.caCertPem, clock, abort.signal, log.child({ component: 'kubelet-serving-cas' })));
 
     const kubeconfigPath = join(dataDir, 'admin.kubeconfig');
     await writeKubeconfig(kubeconfigPath, {
@@ -192,53 +198,22 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
  * The apiserver -> kubelet TLS: a client certificate (CN kube-apiserver-kubelet-client, O system:masters,
  * signed by the cluster CA, made fresh at each start) and the CAs a kubelet serving certificate may
  * chain to. knode agents serve a self-signed certificate (a per-node CA, as upstream's kubelet does
- * without --tls-cert-file) and publish that CA on their Node (kubelet/serving-cert.ts); the bundle
- * here is the cluster CA plus those, refreshed every few seconds. Caveat: a node's CA is trusted for
- * whatever address its certificates name, so a rogue registered node able to intercept traffic to
- * another node could answer for it; upstream's default (no --kubelet-certificate-authority) verifies
- * nothing at all.
+ * without --tls-cert-file) and publish that CA on their Node (kubelet/serving-cert.ts); node-proxy.ts
+ * trusts, per connection, the cluster CA plus the CA of the node it connects to. Caveat: a node's CA is
+ * whatever its Node object says, and any authenticated user may write Node objects today (no
+ * authorization yet); upstream's default (no --kubelet-certificate-authority) verifies nothing at all.
  */
-interface MutableKubeletTls {
+interface KubeletTls {
   readonly certPem: string;
   readonly keyPem: string;
-  caPem: string;
+  readonly caPem: string;
 }
 
-async function kubeletClientTls(ca: Parameters<typeof createClientCert>[0], caPem: string): Promise<MutableKubeletTls> {
+async function kubeletClientTls(ca: Parameters<typeof createClientCert>[0], caPem: string): Promise<KubeletTls> {
   const pair = await createClientCert(ca, { commonName: 'kube-apiserver-kubelet-client', organizations: ['system:masters'] });
   return { ...(await encodeCertKeyPair(pair)), caPem };
 }
 
-async function refreshKubeletServingCAs(
-  registry: Registry,
-  index: ReturnType<typeof servedResources>,
-  tls: MutableKubeletTls,
-  clusterCaPem: string,
-  clock: Clock,
-  signal: AbortSignal,
-  log: Logger,
-): Promise<void> {
-  const nodes = index.find('', 'v1', 'nodes');
-  if (!nodes) return;
-  while (!signal.aborted) {
-    try {
-      const list = await listObjects(registry, nodes, { filter: everything });
-      const cas = new Set<string>();
-      for (const n of list.items) {
-        const pem = n.metadata.annotations?.[KUBELET_SERVING_CA_ANNOTATION];
-        if (pem !== undefined && pem.includes('BEGIN CERTIFICATE')) cas.add(pem.trim());
-      }
-      tls.caPem = [clusterCaPem.trim(), ...cas].join('\n') + '\n';
-    } catch (err) {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, 'reading kubelet serving CAs failed');
-    }
-    try {
-      await clock.sleep(3_000, signal);
-    } catch {
-      return;
-    }
-  }
-}
 // ---- end knode-kubelet ----------------------------------------------------------------------------------
 
 /** Reads a kubeconfig written by `startControlPlane` (used by CLI commands that talk to the server). */

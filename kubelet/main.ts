@@ -52,7 +52,7 @@ import { PodWorkers } from './pod-workers.js';
 import { ProberMetrics } from './probes/metrics.js';
 import { ProbeManager } from './probes/manager.js';
 import { KubeletServer } from './server/server.js';
-import { loadOrCreateServingCert, publishServingCA, servingCA } from './serving-cert.js';
+import { KUBELET_SERVING_CA_ANNOTATION, loadOrCreateServingCert, publishServingCA, servingCA } from './serving-cert.js';
 import { StaticPodSource } from './static-pods.js';
 import { StatusManager } from './status-manager.js';
 import type { ObjectLookup, RuntimePod } from './types.js';
@@ -194,11 +194,19 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   // ---- node ----
   const host = new LinuxHostProbe({ rootDir: dataDir });
   const machine = await host.machineInfo();
+  // the serving CA goes on the Node at registration, so the apiserver can reach this kubelet at once
+  const serving = await loadOrCreateServingCert(join(dataDir, 'pki'), cfg.nodeName, [cfg.nodeIP], clock.now());
   const reporter = new NodeStatusReporter({
     client,
     runtime: cri.runtime,
     host,
-    config: { nodeName: cfg.nodeName, nodeIPs: [cfg.nodeIP], kubeletPort: cfg.port },
+    config: {
+      nodeName: cfg.nodeName,
+      nodeIPs: [cfg.nodeIP],
+      kubeletPort: cfg.port,
+      annotations: { [KUBELET_SERVING_CA_ANNOTATION]: servingCA(serving) },
+      ...(cfg.podCIDR ? { podCIDR: cfg.podCIDR } : {}),
+    },
     clock,
     log,
   });
@@ -322,7 +330,6 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   });
 
   // ---- server ----
-  const serving = await loadOrCreateServingCert(join(dataDir, 'pki'), cfg.nodeName, [cfg.nodeIP], clock.now());
   const server = new KubeletServer({
     port: cfg.port,
     bindAddress: cfg.nodeIP,

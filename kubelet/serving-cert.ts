@@ -6,8 +6,8 @@
  *
  * The apiserver verifies kubelet serving certificates when it proxies `kubectl logs`; it trusts the
  * cluster CA plus the per-node CA each agent publishes on its Node in KUBELET_SERVING_CA_ANNOTATION
- * (control-plane/main.ts refreshes that bundle). `publishServingCA` keeps the annotation in place: it
- * patches it after registration and again whenever the Node lost it (re-created).
+ * (control-plane/apiserver/node-proxy.ts reads it from the Node it connects to). The agent registers
+ * its Node with the annotation already set; `publishServingCA` keeps it in place if it is lost.
  *
  * Cost: key generation once per node; one GET of the Node every 30 s, a PATCH only when needed.
  */

@@ -98,7 +98,8 @@ describe('KubeClient against knode', () => {
   });
 
   it('updates node status through the status subresource', async () => {
-    const n = await client.create(resources.nodes, { metadata: { name: 'client-node' } });
+    // created with a podCIDR, so the node IPAM controller does not write it (and bump resourceVersion) meanwhile
+    const n = await client.create(resources.nodes, { metadata: { name: 'client-node' }, spec: { podCIDR: '10.244.200.0/24', podCIDRs: ['10.244.200.0/24'] } });
     const withStatus = await client.updateStatus(resources.nodes, { ...n, status: { conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady' }] } });
     expect((withStatus['status'] as { conditions: unknown[] }).conditions).toHaveLength(1);
   });

@@ -300,3 +300,18 @@ describe('proxyPodLog', () => {
     expect(JSON.parse(r.body).message).toMatch(/no kubelet client certificate/);
   });
 });
+
+describe('withNodeServingCA', () => {
+  const tls = { certPem: 'C', keyPem: 'K', caPem: '-----BEGIN CERTIFICATE-----\ncluster\n-----END CERTIFICATE-----\n' };
+  const node = (annotations?: Record<string, string>): Node => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', ...(annotations ? { annotations } : {}) } }) as Node;
+  it('trusts the node CA published on the Node, next to the cluster CA', async () => {
+    const { withNodeServingCA: add } = await import('./node-proxy.js');
+    const { KUBELET_SERVING_CA_ANNOTATION } = await import('../../kubelet/serving-cert.js');
+    const ca = '-----BEGIN CERTIFICATE-----\nnode\n-----END CERTIFICATE-----';
+    const out = add(tls, node({ [KUBELET_SERVING_CA_ANNOTATION]: ca }));
+    expect(out.caPem).toContain('cluster');
+    expect(out.caPem).toContain('node');
+    expect(add(tls, node()).caPem).toBe(tls.caPem);
+    expect(add(tls, node({ [KUBELET_SERVING_CA_ANNOTATION]: 'junk' })).caPem).toBe(tls.caPem);
+  });
+});

@@ -15,6 +15,7 @@
  * scheduled, the kubelet's own message for its 4xx/5xx, and 503 naming the URL when the kubelet
  * cannot be reached.
  */
+import { KUBELET_SERVING_CA_ANNOTATION } from '../../kubelet/serving-cert.js';
 import { request } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldError } from '../../api/field-errors.js';
@@ -287,12 +288,13 @@ export async function proxyPodLog(
   if (!tls) throw unavailable(`the apiserver has no kubelet client certificate to reach the kubelet on node ${JSON.stringify(nodeName)}`);
   const node = await lookup.getNode(nodeName);
   const url = containerLogsUrl(kubeletEndpoint(node), pod, container, logOpts);
+  const nodeTls = withNodeServingCA(tls, node);
 
   const cancel = new AbortController();
   const onClientGone = (): void => cancel.abort();
   res.on('close', onClientGone);
   try {
-    const upstream = await openKubelet(url, tls, logOpts.insecureSkipTLSVerifyBackend, cancel.signal, opts.connectTimeoutMs ?? KUBELET_CONNECT_TIMEOUT_MS);
+    const upstream = await openKubelet(url, nodeTls, logOpts.insecureSkipTLSVerifyBackend, cancel.signal, opts.connectTimeoutMs ?? KUBELET_CONNECT_TIMEOUT_MS);
     res.writeHead(200, { 'Content-Type': 'text/plain', 'Cache-Control': 'no-cache, private' });
     res.flushHeaders();
     await new Promise<void>((resolve) => {
@@ -342,4 +344,15 @@ export async function servePodLog(ctx: RequestCtx): Promise<void> {
     },
   };
   await proxyPodLog(ctx.req, ctx.res, lookup, kubeletClientFrom(ctx.deps), ctx.info.namespace ?? '', ctx.info.name ?? '', ctx.query);
+}
+
+/**
+ * knode agents serve a certificate from their own per-node CA and publish that CA on their Node
+ * (kubelet/serving-cert.ts). The connection to one node trusts the cluster CA plus that node's CA,
+ * read from the Node this request just fetched (no shared bundle to keep fresh).
+ */
+export function withNodeServingCA(tls: KubeletClientTls, node: Node): KubeletClientTls {
+  const pem = node.metadata.annotations?.[KUBELET_SERVING_CA_ANNOTATION];
+  if (pem === undefined || !pem.includes('BEGIN CERTIFICATE')) return tls;
+  return { ...tls, caPem: `${tls.caPem.trim()}\n${pem.trim()}\n` };
 }

@@ -61,9 +61,19 @@ export interface NodeConfig {
   /** kube-reserved + system-reserved, subtracted from capacity to make allocatable (default none). */
   readonly reserved?: ResourceList;
   readonly evictionHard?: EvictionThresholds;
+  /**
+   * `--pod-cidr`: a pod range this node already uses (set up outside the control plane, as the lab
+   * does). Registered in spec.podCIDR(s) so the node IPAM controller records it instead of assigning
+   * another one; absent, the control plane assigns one.
+   */
+  readonly podCIDR?: string;
+  /** Annotations set at registration (the kubelet's serving CA). */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
-export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'taints' | 'labels' | 'reserved'>> & {
+export type ResolvedNodeConfig = Required<Omit<NodeConfig, 'taints' | 'labels' | 'reserved' | 'podCIDR' | 'annotations'>> & {
+  readonly podCIDR?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
   readonly taints: readonly Taint[];
   readonly labels: Readonly<Record<string, string>>;
   readonly reserved: ResourceList;
@@ -85,6 +95,8 @@ export function withNodeDefaults(c: NodeConfig): ResolvedNodeConfig {
     kubeProxyVersion: c.kubeProxyVersion ?? kubeletVersion,
     reserved: c.reserved ?? {},
     evictionHard: c.evictionHard ?? DEFAULT_EVICTION_HARD,
+    ...(c.podCIDR !== undefined ? { podCIDR: c.podCIDR } : {}),
+    ...(c.annotations !== undefined ? { annotations: c.annotations } : {}),
   };
 }
 

@@ -102,6 +102,13 @@ describe('buildNode', () => {
     expect(node.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
+  it('registers a --pod-cidr in spec.podCIDR(s) and carries registration annotations', () => {
+    const node = buildNode(input({}, { ...baseConfig, podCIDR: '10.244.3.0/24', annotations: { 'kubelet.knode.io/serving-ca': 'PEM' } }));
+    expect(node.spec).toEqual({ podCIDR: '10.244.3.0/24', podCIDRs: ['10.244.3.0/24'] });
+    expect(node.metadata.annotations?.['kubelet.knode.io/serving-ca']).toBe('PEM');
+    expect(buildNode(input()).spec).toEqual({});
+  });
+
   it('registers cordoned with the unschedulable taint, next to --register-with-taints', () => {
     const node = buildNode(input({}, { ...baseConfig, unschedulable: true, taints: [{ key: 'dedicated', value: 'gpu', effect: 'NoSchedule' }] }));
     expect(node.spec).toEqual({

@@ -160,7 +160,7 @@ export function buildNodeTaints(config: ResolvedNodeConfig): Taint[] {
   return taints;
 }
 
-/** The Node to create at registration; spec.podCIDR is left for the control plane to allocate. */
+/** The Node to create at registration; spec.podCIDR is the control plane's to allocate unless --pod-cidr was given. */
 export function buildNode(input: NodeStatusInput): Node {
   const taints = buildNodeTaints(input.config);
   return {
@@ -169,9 +169,10 @@ export function buildNode(input: NodeStatusInput): Node {
     metadata: {
       name: input.config.nodeName,
       labels: buildNodeLabels(input.config, input.machine),
-      annotations: { [ANNOTATION_ATTACH_DETACH]: 'true' },
+      annotations: { ...(input.config.annotations ?? {}), [ANNOTATION_ATTACH_DETACH]: 'true' },
     },
     spec: {
+      ...(input.config.podCIDR ? { podCIDR: input.config.podCIDR, podCIDRs: [input.config.podCIDR] } : {}),
       ...(taints.length > 0 ? { taints } : {}),
       ...(input.config.unschedulable ? { unschedulable: true } : {}),
     },
