@@ -21,6 +21,7 @@
  * Cost model: linear in the container's env, mounts and args.
  */
 import type { Container, Pod, SecurityContext, SeccompProfile, AppArmorProfile, MountPropagationMode } from '../api/core/pod.js';
+import { expandVars } from './env.js';
 import { TERMINATION_MESSAGE_PATH_DEFAULT } from '../api/core/container-defaults.js';
 import { computePodQOS } from '../api/core/qos.js';
 import { resourceQuantity } from '../api/core/resources.js';
@@ -92,38 +93,8 @@ export interface ContainerConfigOptions {
 
 // ---- $(VAR) expansion --------------------------------------------------------------------------------
 
-/** Upstream third_party expansion.Expand: `$(NAME)` -> value, `$$` -> `$`, anything else verbatim. */
-export function expandVars(input: string, lookup: (name: string) => string | undefined): string {
-  let out = '';
-  let i = 0;
-  while (i < input.length) {
-    const ch = input[i];
-    if (ch !== '$' || i + 1 >= input.length) {
-      out += ch;
-      i++;
-      continue;
-    }
-    const next = input[i + 1];
-    if (next === '$') {
-      out += '$';
-      i += 2;
-    } else if (next === '(') {
-      const close = input.indexOf(')', i + 2);
-      if (close < 0) {
-        out += '$(';
-        i += 2;
-      } else {
-        const name = input.slice(i + 2, close);
-        out += lookup(name) ?? `$(${name})`;
-        i = close + 1;
-      }
-    } else {
-      out += `$${next}`;
-      i += 2;
-    }
-  }
-  return out;
-}
+// `$(VAR)` expansion is env.ts's (one implementation for env values and command/args); re-exported.
+export { expandVars };
 
 export function expandCommandAndArgs(container: Container, envs: readonly EnvVar[]): { readonly command?: string[]; readonly args?: string[] } {
   const values = new Map<string, string>();
