@@ -71,7 +71,10 @@ async function launch(dataDir: string, port: number, extra: readonly string[]): 
   });
   const ready = await new Promise<{ url: string; kubeconfig: string }>((res, rej) => {
     let out = '';
-    const timer = setTimeout(() => rej(new Error(`knode server did not become ready in 30 s; stderr:\n${stderr}`)), 30_000);
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL'); // by pid: the child we started
+      rej(new Error(`knode server did not become ready in 30 s; stderr:\n${stderr}`));
+    }, 30_000);
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /ready at (\S+); kubeconfig: (\S+)/.exec(out);
@@ -91,7 +94,14 @@ async function launch(dataDir: string, port: number, extra: readonly string[]): 
 export async function startServer(extraArgs: readonly string[] = []): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'knode-test-'));
   const port = await freePort();
-  let current = await launch(dataDir, port, extraArgs);
+  let current: Awaited<ReturnType<typeof launch>>;
+  try {
+    current = await launch(dataDir, port, extraArgs);
+  } catch (err) {
+    // a server that never became ready must not leave its directory behind
+    await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const server: TestServer = {
     get url() {
       return current.url;
