@@ -26,6 +26,12 @@ interface AgentFlags {
   podManifestPath?: string;
   port: number;
   resolvConf: string;
+  overlay: boolean;
+  iface?: string;
+  clusterCidr: string;
+  vxlanPort: number;
+  vni: number;
+  cniNodeState: string;
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -58,6 +64,12 @@ function collectIps(v: string, prev: string[] | undefined): string[] {
 }
 const DEFAULT_DNS = ['10.96.0.10'];
 
+export function vniFlag(v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < 1 || n > 16_777_215) throw new InvalidArgumentError(`--vni must be a whole number from 1 to 16777215, got ${JSON.stringify(v)}.`);
+  return n;
+}
+
 export function agentCommand(): Command {
   return new Command('agent')
     .description('run the node agent: register this node and run the pods bound to it through containerd')
@@ -77,6 +89,12 @@ export function agentCommand(): Command {
     .option('--pod-manifest-path <dir>', 'directory of static pod manifests')
     .option('--port <port>', 'port of the kubelet HTTPS server', portFlag('--port'), 10250)
     .option('--resolv-conf <file>', 'the node resolv.conf pods with dnsPolicy Default get', '/etc/resolv.conf')
+    .option('--no-overlay', 'do not run the VXLAN overlay (another CNI setup owns pod networking)')
+    .option('--iface <name>', 'underlay interface of the VXLAN overlay (default: the one holding --node-ip)')
+    .option('--cluster-cidr <cidr>', 'all pod CIDRs: traffic from pods leaving it is masqueraded', cidrFlag('--cluster-cidr'), '10.244.0.0/16')
+    .option('--vxlan-port <port>', 'UDP port of the VXLAN overlay', portFlag('--vxlan-port'), 8472)
+    .option('--vni <n>', 'VXLAN network identifier of the overlay', vniFlag, 1)
+    .option('--cni-node-state <file>', 'where the agent writes this node\'s pod CIDR and MTU for knode-cni (its "nodeStateFile")', '/run/knode/cni/knode/node.json')
     .action(async (flags: AgentFlags) => {
       if (flags.kubeconfig === undefined && (flags.server === undefined || flags.token === undefined)) {
         throw new InvalidArgumentError('knode agent needs --server and --token to join, or --kubeconfig.');
@@ -102,6 +120,18 @@ export function agentCommand(): Command {
         ...(flags.podManifestPath !== undefined ? { podManifestPath: flags.podManifestPath } : {}),
         port: flags.port,
         resolvConf: flags.resolvConf,
+        ...(flags.overlay
+          ? {
+              overlay: {
+                ...(flags.iface !== undefined ? { iface: flags.iface } : {}),
+                clusterCIDR: flags.clusterCidr,
+                vni: flags.vni,
+                port: flags.vxlanPort,
+                device: `knode.${flags.vni}`,
+                nodeStateFile: flags.cniNodeState,
+              },
+            }
+          : {}),
         log,
       });
       process.stdout.write(`knode agent ${kubelet.nodeName} is running (kubelet server on port ${kubelet.port})\n`);

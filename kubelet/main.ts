@@ -45,6 +45,12 @@ import { MirrorPodManager } from './mirror-pods.js';
 import { LinuxHostProbe } from './node/host-info.js';
 import { LeaseRenewer } from './node/lease-renewer.js';
 import { NodeStatusReporter } from './node/status-reporter.js';
+import { OverlayAgent } from '../cni/overlay/agent.js';
+import { VxlanDevice } from '../cni/overlay/device.js';
+import { IpBatchOverlayExecutor } from '../cni/overlay/netlink-executor.js';
+import { applyMasquerade } from '../cni/overlay/masquerade.js';
+import type { Node } from '../api/core/node.js';
+import { realExec } from '../lib/exec.js';
 import { Pleg } from './pleg.js';
 import { findOrphans, isStaticPod, PodSources } from './pod-sources.js';
 import { PodSyncer } from './pod-sync.js';
@@ -84,8 +90,21 @@ export interface KubeletConfig {
   readonly port: number;
   /** The node's resolv.conf (pods with dnsPolicy Default and the search list). */
   readonly resolvConf?: string;
+  /** The VXLAN overlay (cni/overlay/agent.ts); omitted: this agent does not program pod networking. */
+  readonly overlay?: OverlayConfig;
   readonly log: Logger;
   readonly clock?: Clock;
+}
+
+export interface OverlayConfig {
+  /** The underlay interface; default: the one holding the node IP. */
+  readonly iface?: string;
+  readonly clusterCIDR: string;
+  readonly vni: number;
+  readonly port: number;
+  readonly device: string;
+  /** knode-cni's node state file, written from the Node's podCIDR. */
+  readonly nodeStateFile: string;
 }
 
 export interface RunningKubelet {
@@ -307,6 +326,39 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     });
   }
 
+  // ---- overlay: the VXLAN device, peers from every Node, masquerade, the CNI node state ----
+  let overlay: OverlayAgent | undefined;
+  if (cfg.overlay !== undefined) {
+    const o = cfg.overlay;
+    overlay = new OverlayAgent({
+      nodeName: cfg.nodeName,
+      nodeIP: cfg.nodeIP,
+      ...(o.iface !== undefined ? { iface: o.iface } : {}),
+      device: o.device,
+      vni: o.vni,
+      port: o.port,
+      clusterCIDR: o.clusterCIDR,
+      nodes: factory.informerFor<Node>(resources.nodes),
+      publish: async (annotations) => {
+        await client.patch(resources.nodes, cfg.nodeName, { metadata: { annotations } }, { type: 'merge' });
+      },
+      executor: new IpBatchOverlayExecutor({ exec: realExec, device: o.device }),
+      control: new VxlanDevice({ exec: realExec }),
+      masquerade: (cidr) => applyMasquerade(realExec, cidr),
+      nodeStateFile: o.nodeStateFile,
+      clock,
+      log: log.child({ component: 'overlay' }),
+      registry,
+    });
+    try {
+      await overlay.start();
+    } catch (err) {
+      cri.close();
+      client.close();
+      throw new Error(`cannot set up the pod network overlay: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  }
+
   // ---- metrics of our own ----
   new Gauge({
     name: 'kubelet_running_pods',
@@ -363,6 +415,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   bg('pleg', pleg.run(signal));
   bg('container-gc', gc.run(signal));
   bg('housekeeping', housekeeping());
+  if (overlay !== undefined) bg('overlay', overlay.run(signal));
   log.info({ port, nodeIP: cfg.nodeIP, containerd: cri.endpoint }, 'kubelet started');
 
   /** Every 2 s: pods live in the runtime that no source wants are killed (upstream HandlePodCleanups). */

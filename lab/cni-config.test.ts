@@ -5,14 +5,13 @@ const NODE = { lab: 'lab', host: 'w2', podCidr: '10.244.2.0/24', hostDir: '/var/
 const knode = knodeCni({ pluginPath: '/opt/knode/dist/cni/knode-cni.js', nodePath: '/usr/local/node20/bin/node' });
 
 describe('knodeCni (the lab default)', () => {
-  it('writes a 1.0.0 conflist naming the lab and node, with the node /24, state under the host dir and port mappings', () => {
+  it('writes a 1.0.0 conflist naming the lab and node, reading the pod CIDR from the node state the agent writes, state under the host dir and port mappings', () => {
     expect(JSON.parse(knode.buildConfig(NODE))).toEqual({
       cniVersion: '1.0.0',
       name: 'knode-lab-w2',
       plugins: [
         {
           type: 'knode-cni',
-          podCIDR: '10.244.2.0/24',
           dataDir: '/var/lib/knode-lab/lab/w2/cni/knode',
           nodeStateFile: '/var/lib/knode-lab/lab/w2/cni/node.json',
           capabilities: { portMappings: true },
@@ -31,8 +30,11 @@ describe('knodeCni (the lab default)', () => {
     expect(knode.runtimePath).toEqual(['/usr/local/node20/bin']);
   });
 
-  it('keeps static pod routes between workers while there is no overlay', () => {
-    expect(knode.staticPodRoutes).toBe(true);
+  it('leaves cross-node routing to the overlay: no static routes, the agent writes the node state file the config names', () => {
+    expect(knode.staticPodRoutes).toBe(false);
+    expect(knode.nodeStateFile?.(NODE.hostDir)).toBe('/var/lib/knode-lab/lab/w2/cni/node.json');
+    expect(referenceBridgeCni.staticPodRoutes).toBe(true);
+    expect(referenceBridgeCni.nodeStateFile).toBeUndefined();
   });
 
   it('is what the lab uses', () => {

@@ -1,9 +1,10 @@
 /**
  * The lab's pod-network choice, in one place. Default: knode's own plugin (`knode-cni`, built by
- * `npm run build` to dist/cni/knode-cni.js) with a /24 per worker out of 10.244.0.0/16 and static
- * "host-gw" routes between the lab namespaces so pods on different workers reach each other over the
- * underlay (the VXLAN overlay does not exist yet: when it lands, `staticPodRoutes` becomes false).
- * Debian's reference plugins (`bridge` + `host-local`) stay available as `referenceBridgeCni`.
+ * `npm run build` to dist/cni/knode-cni.js) with a /24 per worker out of 10.244.0.0/16, and the VXLAN
+ * overlay run by each worker's `knode agent` between the workers (no routes in the lab namespaces:
+ * the agent writes the node state file `<host>/cni/node.json` with the Node's podCIDR and the
+ * overlay MTU, which the plugin reads on every ADD). Debian's reference plugins (`bridge` +
+ * `host-local`, with static host-gw routes between the workers) stay available as `referenceBridgeCni`.
  *
  * What a runtime needs for knode-cni (cni/README.md): a CNI bin dir holding `knode-cni` as a SYMLINK
  * to the built bundle (a copy inside the repo would sit under the root package.json's
@@ -52,6 +53,8 @@ export interface LabCni {
   readonly confFileName: string;
   /** The network config list, as the file's text. */
   buildConfig(node: CniNodeInput): string;
+  /** Where the node agent writes the node state (pod CIDR, MTU); undefined: the config carries them. */
+  nodeStateFile?(hostDir: string): string;
 }
 
 /** libcni's default cache dir, which containerd 1.6 does not let us move. */
@@ -109,13 +112,14 @@ export interface KnodeCniInput {
 
 export function knodeCni(input: KnodeCniInput): LabCni {
   return {
-    description: 'knode-cni (bridge knode0, host ports in nftables), host-gw routes between workers',
+    description: 'knode-cni (bridge knode0, host ports in nftables), VXLAN overlay between workers',
     binDir: (hostDir) => join(hostDir, 'cni', 'bin'),
     binLinks: { 'knode-cni': input.pluginPath, loopback: join(SYSTEM_CNI_DIR, 'loopback') },
     requiredFiles: [input.pluginPath, join(SYSTEM_CNI_DIR, 'loopback')],
     runtimePath: [dirname(input.nodePath)],
-    staticPodRoutes: true,
+    staticPodRoutes: false,
     confFileName: '10-knode-lab.conflist',
+    nodeStateFile: (hostDir) => join(hostDir, 'cni', 'node.json'),
     buildConfig(node) {
       const state = join(node.hostDir, 'cni');
       return render({
@@ -125,9 +129,8 @@ export function knodeCni(input: KnodeCniInput): LabCni {
         plugins: [
           {
             type: 'knode-cni',
-            podCIDR: node.podCidr,
             dataDir: join(state, 'knode'),
-            // the podCIDR above wins, but keep even the default lookup path inside the node's dir
+            // written by the node's agent from its Node's spec.podCIDR (the lab registers 10.244.<i>.0/24)
             nodeStateFile: join(state, 'node.json'),
             capabilities: { portMappings: true },
           },

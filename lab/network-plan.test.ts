@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parsePrefix4 } from './ipv4.js';
 import { batchText, ipBatchArgv, planNetworkSetup, planNetworkTeardown } from './network-plan.js';
+import { referenceBridgeCni } from './cni-config.js';
+import type { LabCni } from './cni-config.js';
 import { planLab } from './plan.js';
 
-const plan = (workers: number) =>
+const plan = (workers: number, cni?: LabCni) =>
   planLab(
     { name: 'lab', workers, stateDir: '/s', knodeCommand: ['knode'], agentAvailable: false, bootstrapToken: 'abcdef.0123456789abcdef' },
     [{ prefix: parsePrefix4('192.0.2.0/24')!, source: 'eth0' }],
+    cni,
   );
 
 describe('planNetworkSetup', () => {
@@ -44,7 +47,8 @@ describe('planNetworkSetup', () => {
           'link set root up',
         ],
       },
-      { netns: 'knode-lab-cp', lines: ['link set lo up', 'addr add 172.31.250.10/24 dev eth0', 'link set eth0 up', 'route add 10.244.1.0/24 via 172.31.250.11 dev eth0'] },
+      // the overlay (run by each agent) connects the workers: no routes in the lab namespaces
+      { netns: 'knode-lab-cp', lines: ['link set lo up', 'addr add 172.31.250.10/24 dev eth0', 'link set eth0 up'] },
       { netns: 'knode-lab-w1', lines: ['link set lo up', 'addr add 172.31.250.11/24 dev eth0', 'link set eth0 up'] },
     ]);
   });
@@ -56,8 +60,8 @@ describe('planNetworkSetup', () => {
     expect(root.lines.some((l) => l.startsWith('route'))).toBe(false);
   });
 
-  it('routes each worker to the other workers\' pod ranges, never to a default route', () => {
-    const batches = planNetworkSetup(plan(3));
+  it('with the reference bridge CNI, routes each worker to the other workers\' pod ranges, never to a default route', () => {
+    const batches = planNetworkSetup(plan(3, referenceBridgeCni));
     const w2 = batches.find((b) => b.netns === 'knode-lab-w2')!;
     expect(w2.lines.filter((l) => l.startsWith('route'))).toEqual([
       'route add 10.244.1.0/24 via 172.31.250.11 dev eth0',

@@ -122,8 +122,10 @@ describe('planLab steps', () => {
         podCidr: '10.244.2.0/24',
         cgroupRoot: '/knode-lab/w2',
         caFile: '/var/lib/knode-lab/lab/cp/pki/ca.crt',
+        cniNodeState: '/var/lib/knode-lab/lab/w2/cni/node.json',
       }),
     );
+    expect(agent?.argv.slice(-2)).toEqual(['--cni-node-state', '/var/lib/knode-lab/lab/w2/cni/node.json']);
     expect(agent?.logFile).toBe('/var/lib/knode-lab/lab/w2/agent.log');
   });
 });

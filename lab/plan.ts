@@ -234,6 +234,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
         podCidr: workerHosts[k]?.podCidr ?? '',
         cgroupRoot: `/${labCgroupName(name)}/${w.host}`,
         caFile: join(cp.dir, 'pki', 'ca.crt'),
+        ...(cni.nodeStateFile !== undefined ? { cniNodeState: cni.nodeStateFile(workerHosts[k]?.dir ?? '') } : { overlay: false }),
       }),
       logFile: join(workerHosts[k]?.dir ?? '', 'agent.log'),
     })),
@@ -281,6 +282,10 @@ export interface AgentArgs {
   readonly cgroupRoot: string;
   /** The cluster CA (written by knode server under <data-dir>/pki), so the token only travels verified. */
   readonly caFile: string;
+  /** Where the agent writes the CNI node state (the lab's CNI config reads it). */
+  readonly cniNodeState?: string;
+  /** false: the CNI choice routes pods itself (`--no-overlay`). */
+  readonly overlay?: boolean;
 }
 
 /**
@@ -301,6 +306,8 @@ export function agentArgv(knode: readonly string[], a: AgentArgs): string[] {
     '--data-dir', a.dataDir,
     '--pod-cidr', a.podCidr,
     '--cgroup-root', a.cgroupRoot,
+    ...(a.overlay === false ? ['--no-overlay'] : []),
+    ...(a.cniNodeState !== undefined ? ['--cni-node-state', a.cniNodeState] : []),
   ];
 }
 

@@ -1,0 +1,347 @@
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../../api/core/node.js';
+import { FakeClock } from '../../lib/clock.js';
+import { silentLogger } from '../../lib/log.js';
+import type { DeviceControl, NodeSource } from './agent.js';
+import { OverlayAgent } from './agent.js';
+import type { DeviceSpec, ObservedLink } from './device.js';
+import { deviceMAC } from './device.js';
+import { FakeOverlayExecutor } from './executor.js';
+import type { Op, OverlayState } from './plan.js';
+import { PUBLIC_IP_ANNOTATION, VTEP_MAC_ANNOTATION } from './plan.js';
+
+type Handlers = Parameters<NodeSource['addEventHandler']>[0];
+
+/** An informer stand-in: a map of Nodes and the handlers, fired synchronously like the real cache. */
+class FakeNodes implements NodeSource {
+  readonly nodes = new Map<string, Node>();
+  private readonly handlers: Handlers[] = [];
+  list(): Node[] {
+    return [...this.nodes.values()];
+  }
+  getByName(name: string): Node | undefined {
+    return this.nodes.get(name);
+  }
+  addEventHandler(h: Handlers): () => void {
+    this.handlers.push(h);
+    return () => this.handlers.splice(this.handlers.indexOf(h), 1);
+  }
+  waitForSync(): Promise<void> {
+    return Promise.resolve();
+  }
+  upsert(n: Node): void {
+    const old = this.nodes.get(n.metadata.name ?? '');
+    this.nodes.set(n.metadata.name ?? '', n);
+    for (const h of this.handlers) {
+      if (old === undefined) h.onAdd?.(n);
+      else h.onUpdate?.(old, n);
+    }
+  }
+  remove(name: string): void {
+    const old = this.nodes.get(name);
+    if (old === undefined) return;
+    this.nodes.delete(name);
+    for (const h of this.handlers) h.onDelete?.(old);
+  }
+  handlerCount(): number {
+    return this.handlers.length;
+  }
+}
+
+const UNDERLAY: ObservedLink = { name: 'eth0', ifindex: 2, mtu: 1500, up: true, addresses: ['172.31.250.11/24'] };
+
+class FakeControl implements DeviceControl {
+  readonly ensured: DeviceSpec[] = [];
+  forwardingOn = true;
+  links(): Promise<ObservedLink[]> {
+    return Promise.resolve([UNDERLAY]);
+  }
+  ensure(want: DeviceSpec): Promise<string[]> {
+    this.ensured.push(want);
+    return Promise.resolve(['changed']);
+  }
+  forwarding(): Promise<boolean> {
+    return Promise.resolve(this.forwardingOn);
+  }
+}
+
+/** An executor whose next `failures` applies fail, then behaves like the fake kernel. */
+class FlakyExecutor extends FakeOverlayExecutor {
+  failures = 0;
+  attempts = 0;
+  override apply(ops: readonly Op[]): Promise<void> {
+    this.attempts++;
+    if (this.failures > 0) {
+      this.failures--;
+      return Promise.reject(new Error('RTNETLINK answers: No buffer space available'));
+    }
+    return super.apply(ops);
+  }
+}
+
+function node(name: string, i: number, opts: { mac?: string; ip?: string; cidr?: string | null; annotate?: boolean } = {}): Node {
+  const annotate = opts.annotate ?? true;
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      ...(annotate
+        ? { annotations: { [VTEP_MAC_ANNOTATION]: opts.mac ?? deviceMAC(name), [PUBLIC_IP_ANNOTATION]: opts.ip ?? `172.31.250.${10 + i}` } }
+        : {}),
+    },
+    spec: opts.cidr === null ? {} : { podCIDR: opts.cidr ?? `10.244.${i}.0/24` },
+  } as Node;
+}
+
+function setup(opts: { resyncMs?: number } = {}) {
+  const clock = new FakeClock();
+  const nodes = new FakeNodes();
+  const executor = new FlakyExecutor();
+  const control = new FakeControl();
+  const published: Array<Record<string, string>> = [];
+  const written: Array<{ file: string; text: string }> = [];
+  const agent = new OverlayAgent({
+    nodeName: 'w1',
+    nodeIP: '172.31.250.11',
+    device: 'knode.1',
+    vni: 1,
+    port: 8472,
+    clusterCIDR: '10.244.0.0/16',
+    nodes,
+    publish: (a) => {
+      published.push({ ...a });
+      // the apiserver's answer comes back through the watch
+      const self = nodes.getByName('w1');
+      if (self !== undefined) nodes.upsert({ ...self, metadata: { ...self.metadata, annotations: { ...self.metadata.annotations, ...a } } });
+      return Promise.resolve();
+    },
+    executor,
+    control,
+    masquerade: () => Promise.resolve(),
+    nodeStateFile: '/run/knode/cni/knode/node.json',
+    writeState: (file, text) => {
+      written.push({ file, text });
+      return Promise.resolve();
+    },
+    clock,
+    log: silentLogger(),
+    ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
+  });
+  return { clock, nodes, executor, control, published, written, agent };
+}
+
+/** Lets the agent's loop run until it waits again (its I/O here is all resolved promises). */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 20; i++) await new Promise<void>((r) => setImmediate(r));
+};
+
+const entries = async (ex: FakeOverlayExecutor): Promise<OverlayState> => ex.observe();
+
+describe('OverlayAgent', () => {
+  it('sets the device up at start from the underlay holding the node IP, without an address until the Node has a pod CIDR', async () => {
+    const t = setup();
+    await t.agent.start();
+    expect(t.control.ensured).toEqual([
+      { name: 'knode.1', vni: 1, port: 8472, localIP: '172.31.250.11', underlay: 'eth0', mtu: 1450, mac: deviceMAC('w1') },
+    ]);
+    expect(t.agent.status()).toMatchObject({ underlay: 'eth0', mtu: 1450, mac: deviceMAC('w1'), peers: 0 });
+  });
+
+  it('publishes its VTEP, gives the device its address, writes the CNI node state and programs each peer', async () => {
+    const t = setup();
+    t.nodes.upsert(node('w1', 1, { annotate: false }));
+    t.nodes.upsert(node('w2', 2));
+    t.nodes.upsert(node('w3', 3));
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    expect(t.published).toEqual([{ [VTEP_MAC_ANNOTATION]: deviceMAC('w1'), [PUBLIC_IP_ANNOTATION]: '172.31.250.11' }]);
+    expect(t.control.ensured.at(-1)?.address).toBe('10.244.1.0/32');
+    expect(t.written).toEqual([{ file: '/run/knode/cni/knode/node.json', text: '{"podCIDR":"10.244.1.0/24","mtu":1450}\n' }]);
+    expect(await entries(t.executor)).toEqual({
+      routes: [
+        { dst: '10.244.2.0/24', via: '10.244.2.0', dev: 'knode.1', onlink: true },
+        { dst: '10.244.3.0/24', via: '10.244.3.0', dev: 'knode.1', onlink: true },
+      ],
+      neighbours: [
+        { ip: '10.244.2.0', mac: deviceMAC('w2'), dev: 'knode.1', permanent: true },
+        { ip: '10.244.3.0', mac: deviceMAC('w3'), dev: 'knode.1', permanent: true },
+      ],
+      fdb: [
+        { mac: deviceMAC('w2'), dst: '172.31.250.12', dev: 'knode.1' },
+        { mac: deviceMAC('w3'), dst: '172.31.250.13', dev: 'knode.1' },
+      ],
+    });
+    expect(t.agent.status().peers).toBe(2);
+    ctl.abort();
+    await run;
+    expect(t.nodes.handlerCount()).toBe(0);
+  });
+
+  it('follows Node changes: a new node, a changed underlay IP (replaced in place), a deleted node', async () => {
+    const t = setup();
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2));
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    t.executor.log.length = 0;
+
+    t.nodes.upsert(node('w3', 3));
+    await settle();
+    expect(t.executor.log).toEqual([
+      `add fdb ${deviceMAC('w3')} dst 172.31.250.13 dev knode.1`,
+      `add neighbour 10.244.3.0 lladdr ${deviceMAC('w3')} dev knode.1 permanent`,
+      'add route 10.244.3.0/24 via 10.244.3.0 dev knode.1 onlink',
+    ]);
+    t.executor.log.length = 0;
+
+    t.nodes.upsert(node('w2', 2, { ip: '172.31.250.99' }));
+    await settle();
+    expect(t.executor.log).toEqual([`replace fdb ${deviceMAC('w2')} dst 172.31.250.99 dev knode.1`]);
+    t.executor.log.length = 0;
+
+    t.nodes.remove('w3');
+    await settle();
+    expect(t.executor.log).toEqual([
+      'delete route 10.244.3.0/24 via 10.244.3.0 dev knode.1 onlink',
+      `delete neighbour 10.244.3.0 lladdr ${deviceMAC('w3')} dev knode.1 permanent`,
+      `delete fdb ${deviceMAC('w3')} dst 172.31.250.13 dev knode.1`,
+    ]);
+    expect(t.agent.status().peers).toBe(1);
+    ctl.abort();
+    await run;
+  });
+
+  it('ignores Node updates that cannot change the overlay (status heartbeats)', async () => {
+    const t = setup();
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2));
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    const attempts = t.executor.attempts;
+    const observe = t.executor.observe.bind(t.executor);
+    let observed = 0;
+    t.executor.observe = () => {
+      observed++;
+      return observe();
+    };
+    t.nodes.upsert({ ...node('w2', 2), status: { conditions: [{ type: 'Ready', status: 'True' }] } } as Node);
+    await settle();
+    expect(observed).toBe(0);
+    expect(t.executor.attempts).toBe(attempts);
+    ctl.abort();
+    await run;
+  });
+
+  it('skips peers without annotations or pod CIDR until they have them', async () => {
+    const t = setup();
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2, { annotate: false }));
+    t.nodes.upsert(node('w3', 3, { cidr: null }));
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    expect((await entries(t.executor)).routes).toEqual([]);
+    t.nodes.upsert(node('w2', 2));
+    await settle();
+    expect((await entries(t.executor)).routes.map((r) => r.dst)).toEqual(['10.244.2.0/24']);
+    ctl.abort();
+    await run;
+  });
+
+  it('retries a failed sync with back-off (0.5 s, then 1 s) and converges', async () => {
+    const t = setup();
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2));
+    t.executor.failures = 2;
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    expect(t.executor.attempts).toBe(1);
+    expect(t.agent.status().lastSyncError).toMatch(/No buffer space/);
+    await t.clock.advance(499);
+    await settle();
+    expect(t.executor.attempts).toBe(1);
+    await t.clock.advance(1);
+    await settle();
+    expect(t.executor.attempts).toBe(2);
+    await t.clock.advance(1000);
+    await settle();
+    expect(t.executor.attempts).toBe(3);
+    expect((await entries(t.executor)).routes).toHaveLength(1);
+    expect(t.agent.status().lastSyncError).toBeUndefined();
+    ctl.abort();
+    await run;
+  });
+
+  it('repairs entries removed behind its back at the periodic resync, and re-checks the device', async () => {
+    const t = setup({ resyncMs: 30_000 });
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2));
+    await t.agent.start();
+    const ctl = new AbortController();
+    const run = t.agent.run(ctl.signal);
+    await settle();
+    const route = (await entries(t.executor)).routes[0];
+    expect(route).toBeDefined();
+    await t.executor.apply([{ kind: 'route', action: 'delete', entry: route! }]);
+    const ensuredBefore = t.control.ensured.length;
+    await t.clock.advance(30_000);
+    await settle();
+    expect((await entries(t.executor)).routes).toEqual([route]);
+    expect(t.control.ensured.length).toBe(ensuredBefore + 1);
+    ctl.abort();
+    await run;
+  });
+
+  it('leaves entries that are already right alone after a restart (no op at all)', async () => {
+    const first = setup();
+    first.nodes.upsert(node('w1', 1));
+    first.nodes.upsert(node('w2', 2));
+    await first.agent.start();
+    const ctl = new AbortController();
+    const run = first.agent.run(ctl.signal);
+    await settle();
+    ctl.abort();
+    await run;
+    // a new agent over the same kernel state
+    const kernel = await entries(first.executor);
+    const second = setup();
+    const executor = new FlakyExecutor(kernel);
+    Object.assign(second, { executor });
+    const agent = new OverlayAgent({
+      nodeName: 'w1',
+      nodeIP: '172.31.250.11',
+      device: 'knode.1',
+      vni: 1,
+      port: 8472,
+      clusterCIDR: '10.244.0.0/16',
+      nodes: first.nodes,
+      publish: () => Promise.reject(new Error('must not publish: the annotations are right')),
+      executor,
+      control: new FakeControl(),
+      masquerade: () => Promise.resolve(),
+      nodeStateFile: '/x/node.json',
+      writeState: () => Promise.resolve(),
+      clock: second.clock,
+      log: silentLogger(),
+    });
+    await agent.start();
+    const ctl2 = new AbortController();
+    const run2 = agent.run(ctl2.signal);
+    await settle();
+    expect(executor.attempts).toBe(0);
+    expect(agent.status()).toMatchObject({ peers: 1 });
+    expect(agent.status().lastSyncError).toBeUndefined();
+    ctl2.abort();
+    await run2;
+  });
+});
