@@ -22,7 +22,7 @@ $SUDO apt-get update -qq
 # containerd/runc/CNI plugins/busybox-static/iproute2/nftables/iptables/conntrack: the lab's nodes.
 $SUDO apt-get install -y -qq --no-install-recommends \
   ca-certificates python3 make g++ gcc libc6-dev iproute2 etcd-server etcd-client \
-  containerd runc containernetworking-plugins busybox-static nftables iptables conntrack tcpdump iperf3 >/dev/null
+  containerd runc containernetworking-plugins busybox-static nftables iptables conntrack tcpdump iperf3 curl >/dev/null
 
 echo "setup: [2/3] npm packages (npm ci; builds dist/)"
 npm ci --no-audit --no-fund --loglevel=error

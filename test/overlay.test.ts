@@ -1,0 +1,301 @@
+/**
+ * The pod network across nodes on a real lab (`knode lab up --nodes 2`: knode-cni invoked by each
+ * worker's containerd, the VXLAN overlay run by each `knode agent`), checked the way upstream's
+ * pod-networking conformance tests do it (targets.md): a client pod's `/dial` endpoint asks server
+ * pods on the same and on the other node for their hostname over HTTP and UDP, and every answer must
+ * be the server pod's name; the same from hostNetwork pods on each node; the server sees the client
+ * pod's own IP (no NAT between pods); tcpdump on the lab's switch sees VXLAN (UDP 8472, VNI 1)
+ * between the workers. Then the overlay's control loop: a Node added, changed and deleted is
+ * programmed on both workers (route, neighbour, FDB entry) and cleaned up; an agent restart keeps the
+ * VXLAN device and an established TCP connection between pods.
+ *
+ * Requests go from the test into a lab host's namespace (`ip netns exec ... curl`), never through a
+ * route in the machine's own namespace. `lab down` runs in afterAll whatever happened.
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labName, TestLab } from './helpers/lab.js';
+import { waitFor } from './helpers/wait.js';
+
+const lab = new TestLab(labName('ov'));
+const IMAGE = 'knode.local/testserver:1.0';
+const HTTP_PORT = 8083;
+const UDP_PORT = 8081;
+
+interface PodView {
+  metadata: { name: string };
+  status?: { phase?: string; podIP?: string; hostIP?: string; conditions?: Array<{ type: string; status: string }>; containerStatuses?: Array<{ restartCount: number; containerID?: string }> };
+}
+
+async function getPod(name: string): Promise<PodView | undefined> {
+  const r = await lab.kubectl(['get', 'pod', name, '-o', 'json']);
+  return r.code === 0 ? (JSON.parse(r.stdout) as PodView) : undefined;
+}
+
+const isReady = (p: PodView | undefined): boolean => p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+async function readyPod(name: string): Promise<PodView & { status: { podIP: string } }> {
+  let last: PodView | undefined;
+  return waitFor(
+    () => `pod ${name} Ready (last: ${JSON.stringify(last?.status ?? null)})`,
+    async () => {
+      last = await getPod(name);
+      return isReady(last) && last?.status?.podIP !== undefined ? (last as PodView & { status: { podIP: string } }) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 250 },
+  );
+}
+
+function pod(name: string, node: string, extra: Record<string, unknown> = {}, container: Record<string, unknown> = {}): unknown {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name },
+    spec: {
+      nodeName: node,
+      terminationGracePeriodSeconds: 1,
+      containers: [{ name: 'app', image: IMAGE, readinessProbe: { tcpSocket: { port: HTTP_PORT }, periodSeconds: 1 }, ...container }],
+      ...extra,
+    },
+  };
+}
+
+interface DialAnswer {
+  responses: string[];
+  errors: string[];
+}
+
+/** Asks the testserver at `via` (reached from inside `host`) to dial `target` and answer what it heard. */
+async function dial(host: string, via: string, request: 'hostname' | 'clientip', protocol: 'http' | 'udp', target: string, tries = 3): Promise<DialAnswer> {
+  const port = protocol === 'http' ? HTTP_PORT : UDP_PORT;
+  const url = `http://${via}:${HTTP_PORT}/dial?request=${request}&protocol=${protocol}&host=${target}&port=${port}&tries=${tries}`;
+  const r = await lab.inHost(host, ['curl', '-sS', '--max-time', '10', url]);
+  if (r.code !== 0) throw new Error(`curl ${url} in ${host} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as DialAnswer;
+}
+
+interface NodeView {
+  metadata: { name: string; annotations?: Record<string, string> };
+  spec?: { podCIDR?: string };
+  status?: { addresses?: Array<{ type: string; address: string }> };
+}
+
+async function getNode(name: string): Promise<NodeView> {
+  return JSON.parse(await lab.kubectlOk(['get', 'node', name, '-o', 'json'])) as NodeView;
+}
+
+interface KernelEntries {
+  routes: Array<{ dst: string; gateway?: string; flags?: string[] }>;
+  neighbours: Array<{ dst: string; lladdr?: string; state?: string[] }>;
+  fdb: Array<{ mac: string; dst?: string }>;
+}
+
+async function jsonIn(host: string, argv: string[]): Promise<unknown[]> {
+  const r = await lab.inHost(host, argv);
+  if (r.code !== 0) throw new Error(`${argv.join(' ')} in ${host}: ${r.stderr}`);
+  return r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as unknown[]);
+}
+
+async function overlayEntries(host: string): Promise<KernelEntries> {
+  const [routes, neighbours, fdb] = await Promise.all([
+    jsonIn(host, ['ip', '-4', '-j', 'route', 'show', 'dev', 'knode.1']),
+    jsonIn(host, ['ip', '-4', '-j', 'neigh', 'show', 'dev', 'knode.1']),
+    jsonIn(host, ['bridge', '-j', 'fdb', 'show', 'dev', 'knode.1']),
+  ]);
+  return {
+    routes: (routes as KernelEntries['routes']).filter((r) => r.dst.includes('/')),
+    neighbours: neighbours as KernelEntries['neighbours'],
+    fdb: (fdb as KernelEntries['fdb']).filter((f) => f.dst !== undefined),
+  };
+}
+
+/** What a peer must look like on `host`: route via its VTEP address onlink, permanent neighbour, FDB to its underlay IP. */
+function hasPeer(e: KernelEntries, podCIDR: string, mac: string, underlayIP: string): boolean {
+  const vtep = podCIDR.split('/')[0] ?? '';
+  return (
+    e.routes.some((r) => r.dst === podCIDR && r.gateway === vtep && (r.flags ?? []).includes('onlink')) &&
+    e.neighbours.some((n) => n.dst === vtep && n.lladdr === mac && (n.state ?? []).includes('PERMANENT')) &&
+    e.fdb.some((f) => f.mac === mac && f.dst === underlayIP)
+  );
+}
+
+const nodeIP = (n: NodeView): string => n.status?.addresses?.find((a) => a.type === 'InternalIP')?.address ?? '';
+
+let pods: Record<string, string> = {};
+let nodeIPs: Record<string, string> = {};
+
+beforeAll(async () => {
+  await lab.up(2);
+  await lab.apply(pod('srv-w1', 'w1'));
+  await lab.apply(pod('srv-w2', 'w2'));
+  await lab.apply(pod('client-w1', 'w1'));
+  await lab.apply(pod('hostnet-w1', 'w1', { hostNetwork: true }));
+  await lab.apply(pod('hostnet-w2', 'w2', { hostNetwork: true }));
+  for (const name of ['srv-w1', 'srv-w2', 'client-w1', 'hostnet-w1', 'hostnet-w2']) pods[name] = (await readyPod(name)).status.podIP;
+  nodeIPs = { w1: nodeIP(await getNode('w1')), w2: nodeIP(await getNode('w2')) };
+}, 240_000);
+
+afterAll(async () => {
+  await lab.down();
+}, 180_000);
+
+describe('overlay: the VXLAN device and its peers', () => {
+  it('publishes each node VTEP on its Node and programs one route, one neighbour and one FDB entry for the other node', async () => {
+    const w1 = await getNode('w1');
+    const w2 = await getNode('w2');
+    for (const n of [w1, w2]) {
+      expect(n.metadata.annotations?.['knode.io/vtep-mac']).toMatch(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/);
+      expect(n.metadata.annotations?.['knode.io/public-ip']).toBe(nodeIP(n));
+    }
+    const onW1 = await overlayEntries('w1');
+    expect(onW1.routes).toHaveLength(1);
+    expect(onW1.neighbours).toHaveLength(1);
+    expect(onW1.fdb).toHaveLength(1);
+    expect(hasPeer(onW1, w2.spec?.podCIDR ?? '', w2.metadata.annotations?.['knode.io/vtep-mac'] ?? '', nodeIP(w2))).toBe(true);
+    expect(hasPeer(await overlayEntries('w2'), w1.spec?.podCIDR ?? '', w1.metadata.annotations?.['knode.io/vtep-mac'] ?? '', nodeIP(w1))).toBe(true);
+    // the device: VNI 1, port 8472, local = node IP, no learning, MTU underlay - 50
+    const [link] = (await jsonIn('w1', ['ip', '-j', '-d', 'link', 'show', 'knode.1'])) as Array<{ mtu: number; linkinfo: { info_data: { id: number; port: number; local: string; learning: boolean } } }>;
+    expect(link?.linkinfo.info_data).toMatchObject({ id: 1, port: 8472, local: nodeIPs['w1'], learning: false });
+    expect(link?.mtu).toBe(1450);
+  });
+
+  it('writes the CNI node state from the Node podCIDR, and pods get addresses from it', async () => {
+    const state = JSON.parse(await readFile(join(lab.stateDir, 'w2', 'cni', 'node.json'), 'utf8')) as { podCIDR: string; mtu: number };
+    expect(state).toEqual({ podCIDR: (await getNode('w2')).spec?.podCIDR, mtu: 1450 });
+    expect(pods['srv-w2']).toMatch(/^10\.244\.2\.\d+$/);
+    expect(pods['srv-w1']).toMatch(/^10\.244\.1\.\d+$/);
+  });
+});
+
+describe('overlay: pod networking like upstream conformance', () => {
+  it.each([
+    ['http', 'srv-w1'],
+    ['http', 'srv-w2'],
+    ['udp', 'srv-w1'],
+    ['udp', 'srv-w2'],
+  ] as const)('a client pod reaches %s on %s (same and other node) and hears its name', async (protocol, server) => {
+    const answer = await dial('w1', pods['client-w1'] ?? '', 'hostname', protocol, pods[server] ?? '');
+    expect(answer).toEqual({ responses: [server, server, server], errors: [] });
+  });
+
+  it.each([
+    ['hostnet-w1', 'w1'],
+    ['hostnet-w2', 'w2'],
+  ] as const)('the hostNetwork pod %s reaches the pods on both nodes over HTTP and UDP', async (hostPod, host) => {
+    expect(pods[hostPod]).toBe(nodeIPs[host]);
+    for (const server of ['srv-w1', 'srv-w2']) {
+      for (const protocol of ['http', 'udp'] as const) {
+        expect(await dial(host, pods[hostPod] ?? '', 'hostname', protocol, pods[server] ?? '')).toEqual({ responses: [server, server, server], errors: [] });
+      }
+    }
+  });
+
+  it('keeps pod IPs end to end: the server on the other node sees the client pod IP', async () => {
+    const answer = await dial('w1', pods['client-w1'] ?? '', 'clientip', 'http', pods['srv-w2'] ?? '', 1);
+    expect(answer.errors).toEqual([]);
+    expect(answer.responses[0]?.split(':')[0]).toBe(pods['client-w1']);
+  });
+
+  it('carries pod traffic between the nodes as VXLAN on UDP 8472 with VNI 1 (tcpdump on the underlay)', async () => {
+    // capture on w2's port of the lab switch: everything between the nodes crosses it
+    const tcpdump = spawn('ip', ['netns', 'exec', lab.netns('sw'), 'tcpdump', '-i', 'w2', '-nn', '-l', '-T', 'vxlan', '-c', '6', 'udp', 'port', '8472'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    tcpdump.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    tcpdump.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<void>((resolve) => tcpdump.on('exit', () => resolve()));
+    try {
+      await waitFor('tcpdump listening', () => /listening on/.test(err), { timeoutMs: 10_000 });
+      await dial('w1', pods['client-w1'] ?? '', 'hostname', 'http', pods['srv-w2'] ?? '', 3);
+      await waitFor(() => `6 VXLAN packets (got: ${out})`, () => out.split('\n').filter((l) => l.includes('VXLAN')).length >= 6, { timeoutMs: 10_000 });
+    } finally {
+      tcpdump.kill('SIGTERM');
+      await exited;
+    }
+    const lines = out.split('\n').filter((l) => l.includes('VXLAN'));
+    const w1 = nodeIPs['w1'] ?? '';
+    const w2 = nodeIPs['w2'] ?? '';
+    expect(lines.some((l) => l.includes(`${w1}.`) && l.includes(`> ${w2}.8472`))).toBe(true);
+    expect(lines.some((l) => l.includes(`${w2}.`) && l.includes(`> ${w1}.8472`))).toBe(true);
+    expect(lines.every((l) => /vni 1\b/.test(l))).toBe(true);
+  });
+});
+
+describe('overlay: following the Nodes', () => {
+  const ghost = { mac: '0e:00:00:00:be:ef', cidr: '10.244.200.0/24' };
+
+  it('programs a new Node on every worker, follows its underlay IP change, and removes everything when it is deleted', async () => {
+    const underlay = nodeIPs['w1']?.split('.').slice(0, 3).join('.') ?? '';
+    const firstIP = `${underlay}.99`;
+    const secondIP = `${underlay}.98`;
+    await lab.apply({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name: 'ghost', annotations: { 'knode.io/vtep-mac': ghost.mac, 'knode.io/public-ip': firstIP } },
+      spec: { podCIDR: ghost.cidr, podCIDRs: [ghost.cidr] },
+    });
+    for (const host of ['w1', 'w2']) {
+      await waitFor(`ghost programmed on ${host}`, async () => hasPeer(await overlayEntries(host), ghost.cidr, ghost.mac, firstIP), { timeoutMs: 3_000 });
+    }
+    await lab.kubectlOk(['annotate', 'node', 'ghost', '--overwrite', `knode.io/public-ip=${secondIP}`]);
+    for (const host of ['w1', 'w2']) {
+      await waitFor(`ghost's FDB entry moved on ${host}`, async () => hasPeer(await overlayEntries(host), ghost.cidr, ghost.mac, secondIP), { timeoutMs: 3_000 });
+    }
+    await lab.kubectlOk(['delete', 'node', 'ghost']);
+    for (const host of ['w1', 'w2']) {
+      const gone = await waitFor(
+        `ghost removed on ${host}`,
+        async () => {
+          const e = await overlayEntries(host);
+          const left = e.routes.some((r) => r.dst === ghost.cidr) || e.neighbours.some((n) => n.dst === '10.244.200.0') || e.fdb.some((f) => f.mac === ghost.mac);
+          return left ? undefined : e;
+        },
+        { timeoutMs: 3_000 },
+      );
+      // and the real peer is still there
+      expect(gone.routes).toHaveLength(1);
+    }
+  });
+
+  it('keeps an established TCP connection between pods and the VXLAN device across agent restarts', async () => {
+    await lab.apply(pod('tcp-server', 'w2', { restartPolicy: 'Never' }, { command: ['sh', '-c', 'sleep 100000 | nc -l -p 9000'], readinessProbe: undefined }));
+    const server = await readyPod('tcp-server');
+    await lab.apply(
+      pod('tcp-client', 'w1', { restartPolicy: 'Never' }, {
+        command: ['sh', '-c', `i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.2; done | nc ${server.status.podIP} 9000`],
+        readinessProbe: undefined,
+      }),
+    );
+    await readyPod('tcp-client');
+    const ticks = async (): Promise<number> => {
+      const log = await lab.kubectlOk(['logs', 'tcp-server']);
+      const last = log.trim().split('\n').at(-1)?.match(/^tick (\d+)$/);
+      return last ? Number(last[1]) : 0;
+    };
+    await waitFor('ticks flowing', async () => (await ticks()) >= 3);
+    const linkBefore = await jsonIn('w1', ['ip', '-j', 'link', 'show', 'knode.1']);
+    await lab.restartAgent('w1');
+    await lab.restartAgent('w2');
+    // the new agents are up when the Nodes report Ready again with their leases renewed
+    await waitFor('both nodes Ready after the restart', async () => {
+      const out = await lab.kubectlOk(['get', 'nodes', '--no-headers']);
+      return ['w1', 'w2'].every((n) => new RegExp(`^${n}\\s+Ready\\s`, 'm').test(out));
+    });
+    // kubectl logs goes through the restarted kubelet's server: readable once it listens again
+    const seen = await waitFor('the restarted kubelet serving logs', () => ticks(), { timeoutMs: 30_000 });
+    await waitFor('ticks still flowing on the same connection', async () => (await ticks()) >= seen + 10, { timeoutMs: 20_000 });
+    for (const name of ['tcp-server', 'tcp-client']) {
+      const p = await getPod(name);
+      expect(p?.status?.phase).toBe('Running');
+      expect(p?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+    }
+    // one connection: the server's nc accepts only one, so the count never restarted from 1
+    const log = (await lab.kubectlOk(['logs', 'tcp-server'])).trim().split('\n');
+    expect(log.map((l) => Number(l.replace('tick ', '')))).toEqual(log.map((_, i) => i + 1));
+    // the same device (a re-created one would have a new ifindex), with the same MAC
+    const identity = (links: unknown[]): unknown[] => links.map((l) => [(l as { ifindex: number }).ifindex, (l as { address: string }).address]);
+    expect(identity(await jsonIn('w1', ['ip', '-j', 'link', 'show', 'knode.1']))).toEqual(identity(linkBefore));
+  }, 120_000);
+});
