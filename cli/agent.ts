@@ -31,7 +31,9 @@ interface AgentFlags {
   clusterCidr: string;
   vxlanPort: number;
   vni: number;
-  cniNodeState: string;
+  cniNodeState?: string;
+  cniConfDir: string;
+  cniBinDir: string;
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -94,7 +96,9 @@ export function agentCommand(): Command {
     .option('--cluster-cidr <cidr>', 'all pod CIDRs: traffic from pods leaving it is masqueraded', cidrFlag('--cluster-cidr'), '10.244.0.0/16')
     .option('--vxlan-port <port>', 'UDP port of the VXLAN overlay', portFlag('--vxlan-port'), 8472)
     .option('--vni <n>', 'VXLAN network identifier of the overlay', vniFlag, 1)
-    .option('--cni-node-state <file>', 'where the agent writes this node\'s pod CIDR and MTU for knode-cni (its "nodeStateFile")', '/run/knode/cni/knode/node.json')
+    .option('--cni-conf-dir <dir>', 'CNI config dir of the runtime: knode-cni\'s config is installed there when it holds none', '/etc/cni/net.d')
+    .option('--cni-bin-dir <dir>', 'CNI plugin dir of the runtime: knode-cni (and loopback) are linked there', '/opt/cni/bin')
+    .option('--cni-node-state <file>', 'where the agent writes this node\'s pod CIDR and MTU for knode-cni (default: the "nodeStateFile" of the CNI config)')
     .action(async (flags: AgentFlags) => {
       if (flags.kubeconfig === undefined && (flags.server === undefined || flags.token === undefined)) {
         throw new InvalidArgumentError('knode agent needs --server and --token to join, or --kubeconfig.');
@@ -128,7 +132,9 @@ export function agentCommand(): Command {
                 vni: flags.vni,
                 port: flags.vxlanPort,
                 device: `knode.${flags.vni}`,
-                nodeStateFile: flags.cniNodeState,
+                ...(flags.cniNodeState !== undefined ? { nodeStateFile: flags.cniNodeState } : {}),
+                cniConfDir: flags.cniConfDir,
+                cniBinDir: flags.cniBinDir,
               },
             }
           : {}),

@@ -3,7 +3,9 @@
  *
  * knode's own keys (all optional): `bridge` (default knode0), `mtu`, `podCIDR`, `nodeStateFile`
  * (default /run/knode/cni/<name>/node.json), `dataDir` (default /var/lib/knode/cni/<name>),
- * `hairpinMode` (default true). From the runtime: `runtimeConfig.portMappings` (keys matched
+ * `hairpinMode` (default true), `gcMinAgeSeconds` (GC keeps attachments younger than this, default 0:
+ * the node agent's start-up GC sets it, because it cannot see sandboxes whose ADD is still running).
+ * From the runtime: `runtimeConfig.portMappings` (keys matched
  * case-insensitively: containerd sends Go field names such as `HostPort`), `prevResult`, and for GC
  * `cni.dev/valid-attachments` (or the older `cni.dev/attachments`). Unknown keys are ignored, as the
  * spec allows.
@@ -108,6 +110,10 @@ export function parseNetConf(raw: Obj): NetConf {
   }
   const hairpin = raw['hairpinMode'];
   if (hairpin !== undefined && typeof hairpin !== 'boolean') bad('"hairpinMode" must be true or false');
+  const gcMinAge = raw['gcMinAgeSeconds'];
+  if (gcMinAge !== undefined && (typeof gcMinAge !== 'number' || !Number.isInteger(gcMinAge) || gcMinAge < 0)) {
+    bad(`"gcMinAgeSeconds" must be a whole number of seconds, got ${JSON.stringify(gcMinAge)}`);
+  }
   const dns = raw['dns'];
   return {
     cniVersion,
@@ -119,6 +125,7 @@ export function parseNetConf(raw: Obj): NetConf {
     nodeStateFile: absPath(raw, 'nodeStateFile') ?? defaultNodeStateFile(name),
     dataDir: absPath(raw, 'dataDir') ?? defaultDataDir(name),
     hairpinMode: hairpin ?? true,
+    ...(gcMinAge !== undefined ? { gcMinAgeSeconds: gcMinAge as number } : {}),
     portMappings: parsePortMappings(raw['runtimeConfig']),
     ...(isObj(dns) ? { dns: dns as CniDns } : {}),
     ...(raw['prevResult'] !== undefined ? { prevResult: parsePrevResult(raw['prevResult']) } : {}),

@@ -205,7 +205,8 @@ export function createPlugin(deps: PluginDeps): PluginHandlers {
     const store = deps.openStore(conf.dataDir);
     const byKey = new Map<string, AttachmentRecord>();
     for (const r of [...store.listAttachments(), ...store.listAttachmentsWithPorts()]) byKey.set(keyString(r), r);
-    const plan = planGc(req.validAttachments, [...byKey.values()], store.listReservations());
+    const minAge = conf.gcMinAgeSeconds ?? 0;
+    const plan = planGc(req.validAttachments, [...byKey.values()], store.listReservations(), minAge > 0 ? host.now() - minAge * 1000 : undefined);
     const present = host.linkNames();
     const lines = plan.staleAttachments.flatMap((a) => planDelLinks(a.hostVeth, present));
     try {

@@ -45,6 +45,8 @@ export interface NetConf {
   /** Allocations and attachment records (persistent). */
   readonly dataDir: string;
   readonly hairpinMode: boolean;
+  /** knode's `gcMinAgeSeconds`: GC leaves attachments younger than this (default 0). */
+  readonly gcMinAgeSeconds?: number;
   readonly portMappings: readonly PortMapping[];
   readonly dns?: CniDns;
   readonly prevResult?: CniResult;

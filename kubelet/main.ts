@@ -51,6 +51,9 @@ import { IpBatchOverlayExecutor } from '../cni/overlay/netlink-executor.js';
 import { applyMasquerade } from '../cni/overlay/masquerade.js';
 import type { Node } from '../api/core/node.js';
 import { realExec } from '../lib/exec.js';
+import { builtPluginPath, ensureCniInstalled, gcAllocations } from '../cni/install.js';
+import { defaultNodeStateFile } from '../cni/config.js';
+import { fileURLToPath } from 'node:url';
 import { Pleg } from './pleg.js';
 import { findOrphans, isStaticPod, PodSources } from './pod-sources.js';
 import { PodSyncer } from './pod-sync.js';
@@ -103,8 +106,11 @@ export interface OverlayConfig {
   readonly vni: number;
   readonly port: number;
   readonly device: string;
-  /** knode-cni's node state file, written from the Node's podCIDR. */
-  readonly nodeStateFile: string;
+  /** knode-cni's node state file, written from the Node's podCIDR; default: what the CNI config names. */
+  readonly nodeStateFile?: string;
+  /** Where the runtime looks for CNI configs and plugins; the agent installs knode-cni there. */
+  readonly cniConfDir: string;
+  readonly cniBinDir: string;
 }
 
 export interface RunningKubelet {
@@ -330,6 +336,25 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   let overlay: OverlayAgent | undefined;
   if (cfg.overlay !== undefined) {
     const o = cfg.overlay;
+    let nodeStateFile = o.nodeStateFile;
+    try {
+      const active = await ensureCniInstalled({ confDir: o.cniConfDir, binDir: o.cniBinDir, pluginPath: builtPluginPath(fileURLToPath(import.meta.url)) });
+      if (active.created.length > 0) log.info({ created: active.created }, 'installed knode-cni');
+      if (active.plugin === undefined) {
+        log.warn({ confFile: active.confFile }, 'the CNI config the runtime loads does not run knode-cni: pods get their network from it, the overlay still connects the nodes');
+      }
+      nodeStateFile ??= active.nodeStateFile;
+      // reconcile IPs with the sandboxes the runtime still has, before any new sandbox is started
+      const { items } = await cri.runtime.listPodSandbox({});
+      await gcAllocations({ exec: realExec, binDir: o.cniBinDir, cni: active, containerIds: items.map((s) => s.id) }).then(
+        () => log.info({ sandboxes: items.length }, 'reconciled CNI allocations with the runtime'),
+        (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'CNI GC at start failed; allocations of vanished sandboxes may leak until the next start'),
+      );
+    } catch (err) {
+      cri.close();
+      client.close();
+      throw new Error(`cannot set up knode-cni on this node: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
     overlay = new OverlayAgent({
       nodeName: cfg.nodeName,
       nodeIP: cfg.nodeIP,
@@ -345,7 +370,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
       executor: new IpBatchOverlayExecutor({ exec: realExec, device: o.device }),
       control: new VxlanDevice({ exec: realExec }),
       masquerade: (cidr) => applyMasquerade(realExec, cidr),
-      nodeStateFile: o.nodeStateFile,
+      nodeStateFile: nodeStateFile ?? defaultNodeStateFile('knode'),
       clock,
       log: log.child({ component: 'overlay' }),
       registry,

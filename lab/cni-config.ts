@@ -21,8 +21,11 @@
  *
  * Pure apart from `LAB_CNI`, which resolves the bundle's path from this module's own location once.
  */
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { builtPluginPath, knodeConflist } from '../cni/install.js';
+
+export { builtPluginPath };
 
 export interface CniNodeInput {
   readonly lab: string;
@@ -55,6 +58,8 @@ export interface LabCni {
   buildConfig(node: CniNodeInput): string;
   /** Where the node agent writes the node state (pod CIDR, MTU); undefined: the config carries them. */
   nodeStateFile?(hostDir: string): string;
+  /** Whether each node's agent runs the overlay (and so finds this config and links the plugin). */
+  readonly overlay: boolean;
 }
 
 /** libcni's default cache dir, which containerd 1.6 does not let us move. */
@@ -78,6 +83,7 @@ export const referenceBridgeCni: LabCni = {
   requiredFiles: ['bridge', 'host-local', 'loopback'].map((p) => join(SYSTEM_CNI_DIR, p)),
   runtimePath: [],
   staticPodRoutes: true,
+  overlay: false,
   confFileName: '10-knode-lab.conflist',
   buildConfig(node) {
     return render({
@@ -118,35 +124,16 @@ export function knodeCni(input: KnodeCniInput): LabCni {
     requiredFiles: [input.pluginPath, join(SYSTEM_CNI_DIR, 'loopback')],
     runtimePath: [dirname(input.nodePath)],
     staticPodRoutes: false,
+    overlay: true,
     confFileName: '10-knode-lab.conflist',
     nodeStateFile: (hostDir) => join(hostDir, 'cni', 'node.json'),
     buildConfig(node) {
       const state = join(node.hostDir, 'cni');
-      return render({
-        // containerd 1.6 (libcni 1.1) speaks up to 1.0.0
-        cniVersion: '1.0.0',
-        name: cniNetworkName(node.lab, node.host),
-        plugins: [
-          {
-            type: 'knode-cni',
-            dataDir: join(state, 'knode'),
-            // written by the node's agent from its Node's spec.podCIDR (the lab registers 10.244.<i>.0/24)
-            nodeStateFile: join(state, 'node.json'),
-            capabilities: { portMappings: true },
-          },
-        ],
-      });
+      // the agent finds this config in the node's conf dir and uses it as it is; the node state file
+      // is written by that agent from its Node's spec.podCIDR (the lab registers 10.244.<i>.0/24)
+      return render(knodeConflist({ network: cniNetworkName(node.lab, node.host), dataDir: join(state, 'knode'), nodeStateFile: join(state, 'node.json') }));
     },
   };
-}
-
-/**
- * Where `npm run build` put the plugin, seen from this module: bundled, it runs from
- * <repo>/dist/{cli,chunks}/*.js; from source (tests), from <repo>/lab/cni-config.ts.
- */
-export function builtPluginPath(moduleFile: string): string {
-  const up = resolve(dirname(moduleFile), '..');
-  return basename(up) === 'dist' ? join(up, 'cni', 'knode-cni.js') : join(up, 'dist', 'cni', 'knode-cni.js');
 }
 
 /** The CNI the lab uses. */

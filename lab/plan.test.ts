@@ -122,10 +122,11 @@ describe('planLab steps', () => {
         podCidr: '10.244.2.0/24',
         cgroupRoot: '/knode-lab/w2',
         caFile: '/var/lib/knode-lab/lab/cp/pki/ca.crt',
-        cniNodeState: '/var/lib/knode-lab/lab/w2/cni/node.json',
+        cniConfDir: '/var/lib/knode-lab/lab/w2/containerd/cni/net.d',
+        cniBinDir: '/var/lib/knode-lab/lab/w2/cni/bin',
       }),
     );
-    expect(agent?.argv.slice(-2)).toEqual(['--cni-node-state', '/var/lib/knode-lab/lab/w2/cni/node.json']);
+    expect(agent?.argv.slice(-4)).toEqual(['--cni-conf-dir', '/var/lib/knode-lab/lab/w2/containerd/cni/net.d', '--cni-bin-dir', '/var/lib/knode-lab/lab/w2/cni/bin']);
     expect(agent?.logFile).toBe('/var/lib/knode-lab/lab/w2/agent.log');
   });
 });

@@ -234,7 +234,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
         podCidr: workerHosts[k]?.podCidr ?? '',
         cgroupRoot: `/${labCgroupName(name)}/${w.host}`,
         caFile: join(cp.dir, 'pki', 'ca.crt'),
-        ...(cni.nodeStateFile !== undefined ? { cniNodeState: cni.nodeStateFile(workerHosts[k]?.dir ?? '') } : { overlay: false }),
+        ...(cni.overlay ? { cniConfDir: w.cniConfDir, cniBinDir: w.cniBinDir } : { overlay: false }),
       }),
       logFile: join(workerHosts[k]?.dir ?? '', 'agent.log'),
     })),
@@ -282,8 +282,9 @@ export interface AgentArgs {
   readonly cgroupRoot: string;
   /** The cluster CA (written by knode server under <data-dir>/pki), so the token only travels verified. */
   readonly caFile: string;
-  /** Where the agent writes the CNI node state (the lab's CNI config reads it). */
-  readonly cniNodeState?: string;
+  /** The node's CNI dirs (containerd's): the agent reads the lab's config there, for the node state file and GC. */
+  readonly cniConfDir?: string;
+  readonly cniBinDir?: string;
   /** false: the CNI choice routes pods itself (`--no-overlay`). */
   readonly overlay?: boolean;
 }
@@ -307,7 +308,8 @@ export function agentArgv(knode: readonly string[], a: AgentArgs): string[] {
     '--pod-cidr', a.podCidr,
     '--cgroup-root', a.cgroupRoot,
     ...(a.overlay === false ? ['--no-overlay'] : []),
-    ...(a.cniNodeState !== undefined ? ['--cni-node-state', a.cniNodeState] : []),
+    ...(a.cniConfDir !== undefined ? ['--cni-conf-dir', a.cniConfDir] : []),
+    ...(a.cniBinDir !== undefined ? ['--cni-bin-dir', a.cniBinDir] : []),
   ];
 }
 

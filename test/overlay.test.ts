@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore } from '../cni/ipam/file-store.js';
 import { labName, TestLab } from './helpers/lab.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -298,4 +299,25 @@ describe('overlay: following the Nodes', () => {
     const identity = (links: unknown[]): unknown[] => links.map((l) => [(l as { ifindex: number }).ifindex, (l as { address: string }).address]);
     expect(identity(await jsonIn('w1', ['ip', '-j', 'link', 'show', 'knode.1']))).toEqual(identity(linkBefore));
   }, 120_000);
+});
+
+describe('overlay: IP allocations follow the runtime', () => {
+  it('frees, at agent start, an address held for a sandbox the runtime no longer has, and keeps the running pods\' addresses', async () => {
+    const store = new FileStore(join(lab.stateDir, 'w1', 'cni', 'knode'));
+    const ghost = { containerId: 'f'.repeat(64), ifname: 'eth0' };
+    const ip = '10.244.1.250';
+    // what a sandbox that vanished without a DEL leaves: a reservation and a record, old enough for GC
+    expect(store.reserveIp(ip, ghost)).toBe(true);
+    store.putAttachment({ ...ghost, ip, podCidr: '10.244.1.0/24', hostVeth: 'vethdeadbeef', netns: '/var/run/netns/gone', portMappings: [], createdAt: Date.now() - 3_600_000 });
+    const held = () => store.listReservations().map((r) => r.ip).sort();
+    expect(held()).toContain(ip);
+    const running = [pods['srv-w1'], pods['client-w1']];
+    await lab.restartAgent('w1');
+    await waitFor('the leaked address freed by the restarted agent', () => !held().includes(ip), { timeoutMs: 30_000 });
+    expect(store.getAttachment(ghost)).toBeUndefined();
+    for (const p of running) expect(held()).toContain(p);
+    // and the pods still answer across the nodes
+    const after = await dial('w1', pods['client-w1'] ?? '', 'hostname', 'http', pods['srv-w2'] ?? '', 1);
+    expect(after, JSON.stringify(after)).toEqual({ responses: ['srv-w2'], errors: [] });
+  }, 60_000);
 });

@@ -93,4 +93,15 @@ describe('planGc', () => {
     expect(plan.staleAttachments.map((r) => r.containerId)).toEqual(c.stale);
     expect(plan.orphanIps.map((r) => r.ip)).toEqual(c.orphans);
   });
+
+  it('keeps records younger than the minimum age (an ADD may still be running for them) and their addresses', () => {
+    const key = (id: string) => ({ containerId: id, ifname: 'eth0' });
+    const old = { ...record(key('old'), '10.244.1.2'), createdAt: 1_000 };
+    const young = { ...record(key('young'), '10.244.1.3'), createdAt: 5_000 };
+    const ips = [{ ip: '10.244.1.2', owner: key('old') }, { ip: '10.244.1.3', owner: key('young') }];
+    const plan = planGc([], [old, young], ips, 5_000);
+    expect(plan.staleAttachments.map((r) => r.containerId)).toEqual(['old']);
+    expect(plan.orphanIps.map((r) => r.ip)).toEqual(['10.244.1.2']);
+    expect(planGc([], [old, young], ips).staleAttachments.map((r) => r.containerId)).toEqual(['old', 'young']);
+  });
 });

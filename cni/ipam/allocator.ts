@@ -73,10 +73,13 @@ export function planGc(
   valid: readonly AttachmentKey[],
   attachments: readonly AttachmentRecord[],
   reservations: readonly Reservation[],
+  /** Records created after this instant (ms) count as valid: an ADD may still be running for them. */
+  youngSinceMs?: number,
 ): GcPlan {
   const validKeys = new Set(valid.map(keyString));
   const byKey = new Map<string, AttachmentRecord>();
   for (const a of attachments) byKey.set(keyString(a), a);
+  if (youngSinceMs !== undefined) for (const a of attachments) if (a.createdAt >= youngSinceMs) validKeys.add(keyString(a));
   const staleAttachments = [...byKey.values()].filter((a) => !validKeys.has(keyString(a)));
   const orphanIps = reservations.filter((r) => {
     if (r.owner === undefined) return true;

@@ -184,7 +184,9 @@ export function planDevice(want: DeviceSpec, have: ObservedLink | undefined): st
   }
   if (fresh || have?.mtu !== want.mtu) lines.push(`link set ${want.name} mtu ${want.mtu}`);
   const addresses = fresh ? [] : (have?.addresses ?? []);
-  for (const a of addresses) if (a !== want.address) lines.push(`addr del ${a} dev ${want.name}`);
+  // without a pod CIDR (not known yet at start) the address stays: deleting the device's only
+  // address makes the kernel drop its neighbours and routes, cutting every peer path until the sync
+  if (want.address !== undefined) for (const a of addresses) if (a !== want.address) lines.push(`addr del ${a} dev ${want.name}`);
   if (want.address !== undefined && !addresses.includes(want.address)) lines.push(`addr replace ${want.address} dev ${want.name}`);
   if (fresh || have?.up !== true) lines.push(`link set ${want.name} up`);
   return lines;
