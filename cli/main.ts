@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
 import { agentCommand } from './agent.js';
+import { controllerManagerCommand } from './controller-manager.js';
 import { labCommand } from './lab.js';
 import { serverCommand } from './server.js';
 import { tokenCommand } from './token.js';
@@ -16,7 +17,8 @@ const program = new Command('knode')
   .addCommand(serverCommand())
   .addCommand(tokenCommand())
   .addCommand(labCommand())
-  .addCommand(agentCommand());
+  .addCommand(agentCommand())
+  .addCommand(controllerManagerCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`knode: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -1,7 +1,7 @@
 /**
  * `knode server`: the control plane in one process, until SIGTERM or SIGINT.
  */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
@@ -18,6 +18,7 @@ interface ServerFlags {
   bookmarkInterval: number;
   compactionInterval: number;
   compactionKeep: number;
+  controllers: string[] | false;
 }
 
 export function serverCommand(): Command {
@@ -38,7 +39,9 @@ export function serverCommand(): Command {
     .option('--bookmark-interval <duration>', 'how often a watch that allows bookmarks gets one', durationFlag('--bookmark-interval'), 60_000)
     .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
+    .option('--controllers <names>', 'controllers to run in this process, comma-separated (`*` all, `none` none); `knode controller-manager` can run them elsewhere', controllersFlag, ['*'])
     .action(async (flags: ServerFlags) => {
+      await checkControllerNames(flags.controllers);
       const log = createLogger({ component: 'knode-server' });
       const cp = await (await import('../control-plane/main.js')).startControlPlane({
         dataDir: flags.dataDir,
@@ -52,6 +55,7 @@ export function serverCommand(): Command {
         synchronous: flags.storeSync,
         bookmarkIntervalMs: flags.bookmarkInterval,
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
+        controllers: flags.controllers === false ? false : flags.controllers.includes('*') ? {} : { enabled: flags.controllers },
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
@@ -71,4 +75,25 @@ export function serverCommand(): Command {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** `*`, `none`, or a comma-separated list of controller names (checked against the known ones at start). */
+export function controllersFlag(v: string): string[] | false {
+  const names = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (names.length === 1 && names[0] === 'none') return false;
+  if (names.length === 0 || names.some((n) => !/^(\*|[a-z][a-z0-9-]*)$/.test(n))) {
+    throw new InvalidArgumentError(`--controllers must be *, none, or comma-separated controller names, got ${JSON.stringify(v)}.`);
+  }
+  return names;
+}
+
+/** Throws naming the names that are no controller (the list is loaded lazily: agents never need it). */
+export async function checkControllerNames(names: readonly string[] | false): Promise<void> {
+  if (names === false) return;
+  const { CONTROLLERS } = await import('../control-plane/controller-manager/controllers.js');
+  const known = new Set(CONTROLLERS.map(([n]) => n));
+  const bad = names.filter((n) => n !== '*' && !known.has(n));
+  if (bad.length > 0) {
+    throw new InvalidArgumentError(`--controllers: unknown controller ${bad.map((b) => JSON.stringify(b)).join(', ')}; known: ${[...known].join(', ') || '(none yet)'}, or * or none.`);
+  }
 }

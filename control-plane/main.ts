@@ -31,6 +31,10 @@ import { buildTable } from './apiserver/tables/table.js';
 import { bootstrapCluster } from './bootstrap.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceController } from './controllers/namespace.js';
+import { buildControllers } from './controller-manager/controllers.js';
+import type { ControllersConfig } from './controller-manager/controllers.js';
+import { runControllerManager } from './controller-manager/manager.js';
+import { KubeClient } from '../lib/client/client.js';
 import { NodeIpamController, nodeCIDRLayout } from './controllers/node-ipam.js'; // knode-node-ipam
 import { CsrApprover } from './controllers/csr-approver.js';
 import { CsrSigner } from './controllers/csr-signer.js';
@@ -58,6 +62,8 @@ export interface ControlPlaneOptions {
   readonly bookmarkIntervalMs?: number;
   /** Store compaction (upstream: every 5 minutes). */
   readonly compaction?: { readonly intervalMs: number; readonly keepRevisions: number };
+  /** The workload controllers (behind the `kube-controller-manager` lease); false: none in this process. */
+  readonly controllers?: false | ControllersConfig;
 }
 
 export interface RunningControlPlane {
@@ -171,6 +177,27 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       clientKeyPem: pki.adminKeyPem,
       contextName: 'knode',
     });
+    // the controller manager talks to this apiserver like any client (loopback, admin credentials)
+    const managers = new AbortController();
+    const managed: Array<Promise<unknown>> = [];
+    let loopback: KubeClient | undefined;
+    if (opts.controllers !== false) {
+      const cfg = opts.controllers ?? {};
+      loopback = await KubeClient.fromKubeconfigFile(kubeconfigPath, { userAgent: 'knode-controller-manager' });
+      const cm = runControllerManager(
+        {
+          client: loopback,
+          clock,
+          log: log.child({ component: 'controller-manager' }),
+          registry: server.metrics,
+          component: 'kube-controller-manager',
+          leaderElection: { namespace: 'kube-system', name: 'kube-controller-manager' },
+          controllers: (ctx) => buildControllers(ctx, cfg),
+        },
+        managers.signal,
+      );
+      managed.push(cm.done);
+    }
     const running = server;
     return {
       url,
@@ -178,6 +205,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       caPem: pki.caCertPem,
       store,
       stop: async () => {
+        // controllers first, while the apiserver still answers (they release their leases)
+        managers.abort();
+        await Promise.allSettled(managed);
+        loopback?.close();
         abort.abort();
         await running.close();
         await Promise.allSettled(background);

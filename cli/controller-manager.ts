@@ -1,0 +1,62 @@
+/**
+ * `knode controller-manager`: the workload controllers against any knode (or Kubernetes) apiserver,
+ * behind the `kube-system/kube-controller-manager` lease, so it can stand by next to `knode server`
+ * (which runs the same controllers in-process unless started with --controllers none) and take over
+ * within ~15 s when the leader dies. Until SIGTERM or SIGINT, which release the lease.
+ */
+import { Command } from 'commander';
+import { createLogger } from '../lib/log.js';
+import { checkControllerNames, controllersFlag } from './server.js';
+
+interface Flags {
+  kubeconfig: string;
+  controllers: string[] | false;
+  leaderElect: boolean;
+}
+
+export function controllerManagerCommand(): Command {
+  return new Command('controller-manager')
+    .description('run the workload controllers (behind a leader lease) against an apiserver')
+    .requiredOption('--kubeconfig <file>', 'kubeconfig with the credentials to use (e.g. <data-dir>/admin.kubeconfig)')
+    .option('--controllers <names>', 'controllers to run, comma-separated (`*` all)', controllersFlag, ['*'])
+    .option('--no-leader-elect', 'run without the leader lease (only when no other controller manager runs)')
+    .action(async (flags: Flags) => {
+      await checkControllerNames(flags.controllers);
+      const log = createLogger({ component: 'knode-controller-manager' });
+      const [{ KubeClient }, { runControllerManager }, { buildControllers }, { realClock }, { Registry }] = await Promise.all([
+        import('../lib/client/client.js'),
+        import('../control-plane/controller-manager/manager.js'),
+        import('../control-plane/controller-manager/controllers.js'),
+        import('../lib/clock.js'),
+        import('prom-client'),
+      ]);
+      const client = await KubeClient.fromKubeconfigFile(flags.kubeconfig, { userAgent: 'knode-controller-manager' });
+      const abort = new AbortController();
+      const cfg = flags.controllers === false || flags.controllers.includes('*') ? {} : { enabled: flags.controllers };
+      const { done, handle } = runControllerManager(
+        {
+          client,
+          clock: realClock,
+          log,
+          registry: new Registry(),
+          component: 'kube-controller-manager',
+          ...(flags.leaderElect ? { leaderElection: { namespace: 'kube-system', name: 'kube-controller-manager' } } : {}),
+          controllers: (ctx) => (flags.controllers === false ? [] : buildControllers(ctx, cfg)),
+        },
+        abort.signal,
+      );
+      process.stdout.write(`knode controller-manager is running as ${handle.identity}\n`);
+      const stop = (signal: string): void => {
+        if (abort.signal.aborted) return;
+        log.info({ signal }, 'shutting down');
+        abort.abort();
+        void done.finally(() => {
+          client.close();
+          process.exit(0);
+        });
+      };
+      process.on('SIGTERM', () => stop('SIGTERM'));
+      process.on('SIGINT', () => stop('SIGINT'));
+      await done;
+    });
+}
