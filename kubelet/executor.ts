@@ -77,7 +77,12 @@ export interface ExecutorOptions {
   readonly ensureDir?: (dir: string) => Promise<void>;
   /** `kubernetes.io/config.source` of a pod (api or file). */
   readonly configSourceOf?: (pod: Pod) => string;
+  /** Events for `kubectl describe pod` (Pulling, Pulled, Created, Started, Killing, Failed...). */
+  readonly events?: PodEventSink;
 }
+
+/** Where the kubelet's pod events go; `container` makes the event about `spec.containers{name}`. */
+export type PodEventSink = (pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }) => void;
 
 export type SyncStep = 'KillPod' | 'KillContainer' | 'SetupVolumes' | 'CreatePodSandbox' | 'StartContainer' | 'PostStartHook';
 
@@ -234,12 +239,17 @@ export class PodExecutor {
   private async startContainer(ctx: StartContext, container: Container, isInit: boolean): Promise<SyncStepError | undefined> {
     const { pod, runtimePod } = ctx;
     const log = this.opts.log.child({ pod: formatPod(pod), container: container.name });
+    const ref = { name: container.name, init: isInit };
+    const event = (type: 'Normal' | 'Warning', reason: string, message: string): void => this.opts.events?.(pod, type, reason, message, ref);
     const fail = (step: SyncStep, reason: string, message: string): SyncStepError => {
       log.warn({ reason, err: message }, 'starting container failed');
+      // upstream: the detailed Failed event, then `Error: <reason>`
+      if (reason === 'ErrImagePull') event('Warning', 'Failed', message);
+      event('Warning', 'Failed', `Error: ${reason}`);
       return { step, container: container.name, reason, message };
     };
-    const event = restartBackoffEvent(pod, container, runtimePod);
-    if (event) this.opts.restartBackoff.next(event.key, event.since);
+    const restart = restartBackoffEvent(pod, container, runtimePod);
+    if (restart) this.opts.restartBackoff.next(restart.key, restart.since);
 
     // image
     const image = container.image ?? '';
@@ -256,7 +266,11 @@ export class PodExecutor {
       if (decision === 'pull') {
         const key = imagePullBackoffKey(pod.metadata.uid ?? '', imageWithDefaultTag(image));
         try {
+          event('Normal', 'Pulling', `Pulling image "${image}"`);
+          const t0 = this.opts.clock.now().getTime();
           await this.opts.images.pullImage({ image: { image }, sandboxConfig: ctx.sandboxConfig });
+          const took = ((this.opts.clock.now().getTime() - t0) / 1000).toFixed(3);
+          event('Normal', 'Pulled', `Successfully pulled image "${image}" in ${took}s`);
           this.opts.imageBackoff.reset(key);
           info = (await this.opts.images.imageStatus({ image: { image } })).image ?? info;
         } catch (err) {
@@ -265,6 +279,7 @@ export class PodExecutor {
           return fail('StartContainer', 'ErrImagePull', `Failed to pull image "${image}": ${details}`);
         }
       }
+      if (decision === 'use') event('Normal', 'Pulled', `Container image "${image}" already present on machine`);
       if (info) {
         imageRef = info.id || image;
         imageUser = { ...(info.uid !== undefined ? { uid: info.uid.value } : {}), ...(info.username !== '' ? { username: info.username } : {}) };
@@ -299,11 +314,13 @@ export class PodExecutor {
     } catch (err) {
       return fail('StartContainer', 'CreateContainerError', errText(err));
     }
+    event('Normal', 'Created', `Created container ${container.name}`);
     try {
       await this.opts.runtime.startContainer({ containerId });
     } catch (err) {
       return fail('StartContainer', 'RunContainerError', errText(err));
     }
+    event('Normal', 'Started', `Started container ${container.name}`);
     log.info({ id: containerId, restartCount: config.metadata.attempt }, 'container started');
 
     if (container.lifecycle?.postStart && this.opts.hooks) {
@@ -362,6 +379,10 @@ export class PodExecutor {
       }
     }
     let grace = effectiveGracePeriod(pod, gracePeriodOverride, fallbackGrace);
+    if (pod !== undefined && c.state === 'running') {
+      const init = (pod.spec.initContainers ?? []).some((x) => x.name === c.name);
+      this.opts.events?.(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, { name: c.name, init });
+    }
     if (handler && this.opts.hooks && c.state === 'running') {
       const podIP = pod?.spec.hostNetwork ? this.opts.nodeIP : (runtimePod?.sandboxes.find((s) => s.state === 'ready')?.ip ?? '');
       const started = this.opts.clock.now().getTime();

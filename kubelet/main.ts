@@ -30,6 +30,7 @@ import { KubeClient } from '../lib/client/client.js';
 import { isNotFound } from '../lib/client/errors.js';
 import { resources } from '../lib/client/resource.js';
 import { SharedInformerFactory } from '../lib/client/shared-informer-factory.js';
+import { clientEventSink, EventRecorder } from '../lib/client/events.js';
 import type { Logger } from '../lib/log.js';
 import { createImagePullBackoff, createRestartBackoff } from './backoff.js';
 import { connectCri } from './cri/connect.js';
@@ -238,6 +239,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   const lease = new LeaseRenewer({ client, nodeName: cfg.nodeName, clock, log, nodeUid: async () => (await reporter.registered.catch(() => undefined))?.metadata.uid });
 
   // ---- pods ----
+  const recorder = new EventRecorder(clientEventSink(client), 'kubelet', clock, log, cfg.nodeName);
   const factory = new SharedInformerFactory(client, { clock, log });
   const podInformer = factory.informerFor<Pod>(resources.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}` });
   const serviceInformer = factory.informerFor<Service>(resources.services);
@@ -274,6 +276,8 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     podLogsDir,
     cgroupParentOf: (pod) => `${(cfg.cgroupRoot ?? '').replace(/\/+$/, '')}/kubepods/pod${pod.metadata.uid ?? ''}`,
     configSourceOf: (pod) => (isStaticPod(pod) ? 'file' : 'api'),
+    events: (pod, type, reason, message, container) =>
+      recorder.record(pod, { apiVersion: 'v1', kind: 'Pod', ...(container !== undefined ? { fieldPath: `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}` } : {}) }, type, reason, message),
   });
   let sources: PodSources | undefined;
   const statusManager = new StatusManager({ client, log, isStaticPod, mirrorPodOf: (p) => sources?.mirrorPodOf(p) });

@@ -84,6 +84,7 @@ function setup(opts: { configMaps?: ConfigMap[]; images?: string[] } = {}) {
   const imageBackoff = new Backoff(clock);
   const log = silentLogger();
   const logDirs: string[] = [];
+  const events: string[] = [];
   const executor = new PodExecutor({
     runtime,
     images,
@@ -101,10 +102,11 @@ function setup(opts: { configMaps?: ConfigMap[]; images?: string[] } = {}) {
     ensureDir: async (dir) => {
       logDirs.push(dir);
     },
+    events: (_pod, type, reason, message, c) => events.push(`${type} ${reason} ${c ? `${c.init ? 'init ' : ''}${c.name}: ` : ''}${message}`),
   });
   const statusManager = new StatusManager({ client: api });
   const syncer = new PodSyncer({ runtime, images, executor, statusManager, volumes, probes, restartBackoff, imageBackoff, clock, log, nodeIP: '172.31.250.11' });
-  return { clock, images, runtime, api, volumes, probes, hooks, syncer, statusManager, restartBackoff, logDirs };
+  return { clock, images, runtime, api, volumes, probes, hooks, syncer, statusManager, restartBackoff, logDirs, events };
 }
 
 function makePod(api: FakeApi, spec: Partial<Pod['spec']> = {}, name = 'web'): Pod {
@@ -147,6 +149,25 @@ describe('PodSyncer.syncPod', () => {
     expect(st?.containerStatuses?.[0]?.containerID).toMatch(/^containerd:\/\//);
     expect(volumes.setUps.length).toBeGreaterThan(0);
     expect(probes.updated).toEqual([pod.metadata.uid]);
+  });
+
+  it('records the events kubectl describe shows: image present, Created, Started', async () => {
+    const { api, syncer, events } = setup();
+    await syncer.syncPod(makePod(api), signal);
+    expect(events).toEqual([
+      `Normal Pulled app: Container image "${IMAGE}" already present on machine`,
+      'Normal Created app: Created container app',
+      'Normal Started app: Started container app',
+    ]);
+  });
+
+  it('records Pulling, then Failed with the runtime message and Error: ErrImagePull for a missing image', async () => {
+    const { api, syncer, events } = setup();
+    const pod = makePod(api, { containers: [{ name: 'app', image: 'knode.local/missing:1.0', imagePullPolicy: 'IfNotPresent' }] });
+    await expect(syncer.syncPod(pod, signal)).rejects.toThrow();
+    expect(events[0]).toBe('Normal Pulling app: Pulling image "knode.local/missing:1.0"');
+    expect(events[1]).toMatch(/^Warning Failed app: Failed to pull image "knode\.local\/missing:1\.0": /);
+    expect(events[2]).toBe('Warning Failed app: Error: ErrImagePull');
   });
 
   it('passes DNS and the pod labels to the sandbox', async () => {

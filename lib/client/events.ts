@@ -49,6 +49,8 @@ const MAX_KEYS = 4096;
 export interface Involved {
   readonly apiVersion: string;
   readonly kind: string;
+  /** e.g. `spec.containers{app}` for an event about one container of a pod. */
+  readonly fieldPath?: string;
 }
 
 export class EventRecorder {
@@ -79,7 +81,7 @@ export class EventRecorder {
     const now = this.clock.now();
     const ts = now.toISOString().replace(/\.\d+Z$/, 'Z');
     const namespace = obj.metadata.namespace ?? 'default';
-    const key = [involved.kind, namespace, obj.metadata.name ?? '', obj.metadata.uid ?? '', type, reason, message].join('\u0000');
+    const key = [involved.kind, namespace, obj.metadata.name ?? '', obj.metadata.uid ?? '', involved.fieldPath ?? '', type, reason, message].join('\u0000');
     const prev = this.seen.get(key);
     if (prev !== undefined && now.getTime() - prev.lastMs < DEDUP_WINDOW_MS) {
       prev.count++;
@@ -100,6 +102,7 @@ export class EventRecorder {
         ...(obj.metadata.namespace !== undefined ? { namespace: obj.metadata.namespace } : {}),
         ...(obj.metadata.uid !== undefined ? { uid: obj.metadata.uid } : {}),
         ...(obj.metadata.resourceVersion !== undefined ? { resourceVersion: obj.metadata.resourceVersion } : {}),
+        ...(involved.fieldPath !== undefined ? { fieldPath: involved.fieldPath } : {}),
       },
       reason,
       message,
