@@ -29,7 +29,7 @@ describe('decide', () => {
   it('creates the lease when there is none', () => {
     const d = decide({ observedAt: T0 }, CFG, new Date(T0));
     expect(d.kind).toBe('create');
-    expect(d.kind === 'create' && d.lease.spec).toMatchObject({ holderIdentity: 'a', leaseDurationSeconds: 15, leaseTransitions: 0 });
+    expect(d.kind === 'create' && d.lease.spec).toMatchObject({ holderIdentity: 'a', leaseDurationSeconds: 10, leaseTransitions: 0 });
   });
 
   it.each<[string, Observation, number, string, Record<string, unknown>?]>([
@@ -154,7 +154,7 @@ describe('LeaderElector', () => {
     await b.done;
   });
 
-  it('replaces a leader that died without releasing within lease duration + retry period', async () => {
+  it('replaces a leader that died without releasing within 15 s (lease duration 10 s + retry period)', async () => {
     const clock = new FakeClock(T0);
     const api = new FakeLeaseApi();
     const a = candidate(api, clock, 'a');
@@ -169,9 +169,9 @@ describe('LeaderElector', () => {
       await advance(clock, 500);
       if (b.elector.isLeader()) tookOver = clock.now().getTime() - diedAt;
     }
-    expect(tookOver).toBeGreaterThan(10_000);
-    expect(tookOver).toBeLessThanOrEqual(17_000);
-    // the cut-off leader stepped down by its renew deadline (10 s), before b took over
+    expect(tookOver).toBeGreaterThan(6_000);
+    expect(tookOver).toBeLessThanOrEqual(15_000);
+    // the cut-off leader stepped down by its renew deadline (7 s), before b took over
     expect(a.events).toEqual(['started', 'stopped']);
     a.ctl.abort();
     b.ctl.abort();
