@@ -94,10 +94,10 @@ function node(name: string, i: number, opts: { mac?: string; ip?: string; cidr?:
   } as Node;
 }
 
-function setup(opts: { resyncMs?: number } = {}) {
+function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: FakeNodes; publishFails?: boolean } = {}) {
   const clock = new FakeClock();
-  const nodes = new FakeNodes();
-  const executor = new FlakyExecutor();
+  const nodes = opts.nodes ?? new FakeNodes();
+  const executor = opts.executor ?? new FlakyExecutor();
   const control = new FakeControl();
   const published: Array<Record<string, string>> = [];
   const written: Array<{ file: string; text: string }> = [];
@@ -110,6 +110,7 @@ function setup(opts: { resyncMs?: number } = {}) {
     clusterCIDR: '10.244.0.0/16',
     nodes,
     publish: (a) => {
+      if (opts.publishFails === true) return Promise.reject(new Error('must not publish: the annotations are right'));
       published.push({ ...a });
       // the apiserver's answer comes back through the watch
       const self = nodes.getByName('w1');
@@ -129,6 +130,20 @@ function setup(opts: { resyncMs?: number } = {}) {
     ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
   });
   return { clock, nodes, executor, control, published, written, agent };
+}
+
+/** Starts the agent's loop; `stop` aborts it and waits for it to end. */
+async function running(t: ReturnType<typeof setup>): Promise<{ stop: () => Promise<void> }> {
+  await t.agent.start();
+  const ctl = new AbortController();
+  const run = t.agent.run(ctl.signal);
+  await settle();
+  return {
+    stop: async () => {
+      ctl.abort();
+      await run;
+    },
+  };
 }
 
 /** Lets the agent's loop run until it waits again (its I/O here is all resolved promises). */
@@ -153,10 +168,7 @@ describe('OverlayAgent', () => {
     t.nodes.upsert(node('w1', 1, { annotate: false }));
     t.nodes.upsert(node('w2', 2));
     t.nodes.upsert(node('w3', 3));
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     expect(t.published).toEqual([{ [VTEP_MAC_ANNOTATION]: deviceMAC('w1'), [PUBLIC_IP_ANNOTATION]: '172.31.250.11' }]);
     expect(t.control.ensured.at(-1)?.address).toBe('10.244.1.0/32');
     expect(t.written).toEqual([{ file: '/run/knode/cni/knode/node.json', text: '{"podCIDR":"10.244.1.0/24","mtu":1450}\n' }]);
@@ -175,8 +187,7 @@ describe('OverlayAgent', () => {
       ],
     });
     expect(t.agent.status().peers).toBe(2);
-    ctl.abort();
-    await run;
+    await r.stop();
     expect(t.nodes.handlerCount()).toBe(0);
   });
 
@@ -184,10 +195,7 @@ describe('OverlayAgent', () => {
     const t = setup();
     t.nodes.upsert(node('w1', 1));
     t.nodes.upsert(node('w2', 2));
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     t.executor.log.length = 0;
 
     t.nodes.upsert(node('w3', 3));
@@ -212,18 +220,14 @@ describe('OverlayAgent', () => {
       `delete fdb ${deviceMAC('w3')} dst 172.31.250.13 dev knode.1`,
     ]);
     expect(t.agent.status().peers).toBe(1);
-    ctl.abort();
-    await run;
+    await r.stop();
   });
 
   it('ignores Node updates that cannot change the overlay (status heartbeats)', async () => {
     const t = setup();
     t.nodes.upsert(node('w1', 1));
     t.nodes.upsert(node('w2', 2));
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     const attempts = t.executor.attempts;
     const observe = t.executor.observe.bind(t.executor);
     let observed = 0;
@@ -235,8 +239,7 @@ describe('OverlayAgent', () => {
     await settle();
     expect(observed).toBe(0);
     expect(t.executor.attempts).toBe(attempts);
-    ctl.abort();
-    await run;
+    await r.stop();
   });
 
   it('skips peers without annotations or pod CIDR until they have them', async () => {
@@ -244,16 +247,12 @@ describe('OverlayAgent', () => {
     t.nodes.upsert(node('w1', 1));
     t.nodes.upsert(node('w2', 2, { annotate: false }));
     t.nodes.upsert(node('w3', 3, { cidr: null }));
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     expect((await entries(t.executor)).routes).toEqual([]);
     t.nodes.upsert(node('w2', 2));
     await settle();
     expect((await entries(t.executor)).routes.map((r) => r.dst)).toEqual(['10.244.2.0/24']);
-    ctl.abort();
-    await run;
+    await r.stop();
   });
 
   it('retries a failed sync with back-off (0.5 s, then 1 s) and converges', async () => {
@@ -261,10 +260,7 @@ describe('OverlayAgent', () => {
     t.nodes.upsert(node('w1', 1));
     t.nodes.upsert(node('w2', 2));
     t.executor.failures = 2;
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     expect(t.executor.attempts).toBe(1);
     expect(t.agent.status().lastSyncError).toMatch(/No buffer space/);
     await t.clock.advance(499);
@@ -278,18 +274,14 @@ describe('OverlayAgent', () => {
     expect(t.executor.attempts).toBe(3);
     expect((await entries(t.executor)).routes).toHaveLength(1);
     expect(t.agent.status().lastSyncError).toBeUndefined();
-    ctl.abort();
-    await run;
+    await r.stop();
   });
 
   it('repairs entries removed behind its back at the periodic resync, and re-checks the device', async () => {
     const t = setup({ resyncMs: 30_000 });
     t.nodes.upsert(node('w1', 1));
     t.nodes.upsert(node('w2', 2));
-    await t.agent.start();
-    const ctl = new AbortController();
-    const run = t.agent.run(ctl.signal);
-    await settle();
+    const r = await running(t);
     const route = (await entries(t.executor)).routes[0];
     expect(route).toBeDefined();
     await t.executor.apply([{ kind: 'route', action: 'delete', entry: route! }]);
@@ -298,50 +290,21 @@ describe('OverlayAgent', () => {
     await settle();
     expect((await entries(t.executor)).routes).toEqual([route]);
     expect(t.control.ensured.length).toBe(ensuredBefore + 1);
-    ctl.abort();
-    await run;
+    await r.stop();
   });
 
   it('leaves entries that are already right alone after a restart (no op at all)', async () => {
     const first = setup();
     first.nodes.upsert(node('w1', 1));
     first.nodes.upsert(node('w2', 2));
-    await first.agent.start();
-    const ctl = new AbortController();
-    const run = first.agent.run(ctl.signal);
-    await settle();
-    ctl.abort();
-    await run;
-    // a new agent over the same kernel state
-    const kernel = await entries(first.executor);
-    const second = setup();
-    const executor = new FlakyExecutor(kernel);
-    Object.assign(second, { executor });
-    const agent = new OverlayAgent({
-      nodeName: 'w1',
-      nodeIP: '172.31.250.11',
-      device: 'knode.1',
-      vni: 1,
-      port: 8472,
-      clusterCIDR: '10.244.0.0/16',
-      nodes: first.nodes,
-      publish: () => Promise.reject(new Error('must not publish: the annotations are right')),
-      executor,
-      control: new FakeControl(),
-      masquerade: () => Promise.resolve(),
-      nodeStateFile: '/x/node.json',
-      writeState: () => Promise.resolve(),
-      clock: second.clock,
-      log: silentLogger(),
-    });
-    await agent.start();
-    const ctl2 = new AbortController();
-    const run2 = agent.run(ctl2.signal);
-    await settle();
+    await (await running(first)).stop();
+    // a new agent over the same kernel state and the same Nodes
+    const executor = new FlakyExecutor(await entries(first.executor));
+    const second = setup({ executor, nodes: first.nodes, publishFails: true });
+    const r = await running(second);
     expect(executor.attempts).toBe(0);
-    expect(agent.status()).toMatchObject({ peers: 1 });
-    expect(agent.status().lastSyncError).toBeUndefined();
-    ctl2.abort();
-    await run2;
+    expect(second.agent.status()).toMatchObject({ peers: 1 });
+    expect(second.agent.status().lastSyncError).toBeUndefined();
+    await r.stop();
   });
 });

@@ -22,6 +22,7 @@ import { createHash } from 'node:crypto';
 import type { Exec } from '../../lib/exec.js';
 import { formatArgv } from '../../lib/exec.js';
 import { OverlayApplyError, OverlayError, OverlayObserveError } from './errors.js';
+import { parseArray } from './netlink-executor.js';
 import { normalizeMAC, overlayMTU, vtepAddress } from './plan.js';
 
 export interface DeviceSpec {
@@ -88,22 +89,10 @@ export function deviceSpec(opts: {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function parseJsonArray(text: string, what: string): Record<string, unknown>[] {
-  if (text.trim() === '') return [];
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new OverlayObserveError(`${what} printed invalid JSON`, { cause: err });
-  }
-  if (!Array.isArray(v)) throw new OverlayObserveError(`${what} printed JSON that is not an array`);
-  return v.filter(isRecord);
-}
-
 /** Links of `ip -j -d link show` merged with the IPv4 addresses of `ip -j -4 addr show`. */
 export function parseLinks(linkJson: string, addrJson: string): ObservedLink[] {
   const addrs = new Map<string, string[]>();
-  for (const a of parseJsonArray(addrJson, 'ip addr show')) {
+  for (const a of parseArray(addrJson, 'ip addr show')) {
     const name = a['ifname'];
     const infos = Array.isArray(a['addr_info']) ? a['addr_info'].filter(isRecord) : [];
     if (typeof name !== 'string') continue;
@@ -113,7 +102,7 @@ export function parseLinks(linkJson: string, addrJson: string): ObservedLink[] {
     );
   }
   const out: ObservedLink[] = [];
-  for (const l of parseJsonArray(linkJson, 'ip link show')) {
+  for (const l of parseArray(linkJson, 'ip link show')) {
     const name = l['ifname'];
     if (typeof name !== 'string' || typeof l['mtu'] !== 'number' || typeof l['ifindex'] !== 'number') continue;
     const info = isRecord(l['linkinfo']) ? l['linkinfo'] : {};

@@ -78,7 +78,8 @@ export function planBatches(ops: readonly Op[]): { readonly tool: Tool; readonly
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-function parseArray(text: string, what: string): Record<string, unknown>[] {
+/** The objects of a JSON array printed by `ip -j`/`bridge -j` (nothing at all counts as empty). */
+export function parseArray(text: string, what: string): Record<string, unknown>[] {
   // iproute2 prints nothing at all (not `[]`) for an empty table in some versions
   if (text.trim() === '') return [];
   let parsed: unknown;
