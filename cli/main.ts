@@ -2,7 +2,6 @@
  * The `knode` command. Each subcommand lives in its own file and only parses flags and calls into
  * the components.
  */
-import 'reflect-metadata';
 import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { controllerManagerCommand } from './controller-manager.js';

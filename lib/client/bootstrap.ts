@@ -25,7 +25,7 @@
  * --discovery-token-unsafe-skip-ca-verification). Either way the CA learnt is pinned for every later
  * request and stored next to the kubeconfig.
  */
-import { X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CertificateSigningRequest } from '../../api/certificates/csr-types.js';
@@ -34,10 +34,9 @@ import type { KubeObject } from '../../api/meta.js';
 import type { Clock } from '../clock.js';
 import { realClock } from '../clock.js';
 import type { Logger } from '../log.js';
-import { createCSR } from '../pki/csr.js';
 import { PRIVATE_MODE, PUBLIC_MODE, readOptionalFile, writeFileAtomic } from '../pki/files.js';
 import { writeKubeconfig } from '../pki/kubeconfig.js';
-import { encodePrivateKeyPem, generateKeyPair } from '../pki/pem.js';
+import { createCsrPem } from '../pki/lite-csr.js';
 import { certificateProblem, NODE_USER_PREFIX, NODES_GROUP, planNodeCredentials } from './bootstrap-plan.js';
 import { KubeClient } from './client.js';
 import { caCertHash as hashOfCa, CLUSTER_INFO_KUBECONFIG_KEY, CLUSTER_INFO_NAME, CLUSTER_INFO_NAMESPACE, parseClusterInfoKubeconfig } from './cluster-info.js';
@@ -192,9 +191,10 @@ export async function bootstrapNodeCredentials(opts: BootstrapNodeOptions): Prom
   const signal = opts.signal !== undefined ? AbortSignal.any([opts.signal, deadline.signal]) : deadline.signal;
   try {
     const caPem = await establishCa(opts, signal);
-    const keys = await generateKeyPair();
-    const keyPem = await encodePrivateKeyPem(keys);
-    const csrPem = await createCSR(keys, { commonName: `${NODE_USER_PREFIX}${opts.nodeName}`, organizations: [NODES_GROUP] });
+    // node:crypto and lite-csr rather than lib/pki/csr.ts: the agent never loads @peculiar/x509 (~18 MiB)
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const keyPem = privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const csrPem = createCsrPem(privateKey, { commonName: `${NODE_USER_PREFIX}${opts.nodeName}`, organizations: [NODES_GROUP] });
     const client = new KubeClient({ server: opts.server, caPem, token: opts.token });
     let issued: CertificateSigningRequest;
     try {

@@ -12,13 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidSanError } from './errors.js';
 import { decodeCertificatePem, decodePrivateKeyPem, encodeCertificatePem, encodePrivateKeyPem, generateKeyPair } from './pem.js';
+import { CA_VALIDITY_DAYS, isDnsName, LEAF_VALIDITY_DAYS, validityWindow } from './policy.js';
 import { ECDSA_SHA256, x509, type CryptoKey, type KeyPair } from './x509.js';
 
-export const CA_VALIDITY_DAYS = 3650;
-export const LEAF_VALIDITY_DAYS = 365;
-/** How far notBefore is backdated to tolerate clock skew between the issuer and its peers. */
-export const CLOCK_SKEW_MS = 60_000;
-const DAY_MS = 86_400_000;
+export { CA_VALIDITY_DAYS, CLOCK_SKEW_MS, isDnsName, LEAF_VALIDITY_DAYS, validityWindow } from './policy.js';
 
 /** A certificate and the key pair of its subject. A CA is one whose certificate may sign others. */
 export interface CertKeyPair {
@@ -58,15 +55,6 @@ export function buildSubjectName(spec: SubjectSpec): x509.JsonName {
   return [...(spec.organizations ?? []).map((o) => ({ O: [o] })), { CN: [spec.commonName] }];
 }
 
-const DNS_LABEL = /^(?:[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?)$/i;
-
-/** True for a DNS name a certificate may carry: RFC 1123 labels, optionally one leading `*.` wildcard. */
-export function isDnsName(name: string): boolean {
-  if (name.length === 0 || name.length > 253) return false;
-  const labels = (name.startsWith('*.') ? name.slice(2) : name).split('.');
-  return labels.every((l) => DNS_LABEL.test(l));
-}
-
 /** SAN entries for a serving certificate; throws InvalidSanError on anything that is neither IP nor DNS. */
 export function buildSanEntries(ips: readonly string[], dnsNames: readonly string[]): x509.JsonGeneralName[] {
   const out: x509.JsonGeneralName[] = [];
@@ -79,17 +67,6 @@ export function buildSanEntries(ips: readonly string[], dnsNames: readonly strin
     out.push({ type: 'dns', value: dns });
   }
   return out;
-}
-
-/**
- * notBefore/notAfter for a certificate issued at `now`; a leaf never outlives its CA, since every
- * verifier would reject it past the CA's notAfter anyway and a shorter honest date is clearer.
- */
-export function validityWindow(now: Date, days: number, cap?: Date): { notBefore: Date; notAfter: Date } {
-  const notBefore = new Date(now.getTime() - CLOCK_SKEW_MS);
-  const wanted = new Date(now.getTime() + days * DAY_MS);
-  const notAfter = cap !== undefined && cap.getTime() < wanted.getTime() ? cap : wanted;
-  return { notBefore, notAfter };
 }
 
 /** 128 random bits as hex; the generator makes it a positive DER INTEGER (Go rejects negative serials). */

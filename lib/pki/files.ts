@@ -9,7 +9,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { buildClusterPki, planClusterPki, PKI_FILES, type ClusterPki, type ClusterPkiOptions, type PkiAction, type PkiFileKey, type PkiFiles } from './cluster-pki.js';
+// Types only: cluster-pki.ts (and @peculiar/x509 behind it) is loaded by loadOrCreateClusterPKI when
+// called, so the agent, which imports this file for writeFileAtomic, never loads it.
+import type { ClusterPki, ClusterPkiOptions, PkiAction, PkiFileKey, PkiFiles } from './cluster-pki.js';
 
 export const PRIVATE_MODE = 0o600;
 export const PUBLIC_MODE = 0o644;
@@ -65,6 +67,7 @@ export async function loadOrCreateClusterPKI(
   opts: ClusterPkiOptions,
   env: { readonly now?: Date } = {},
 ): Promise<LoadedClusterPki> {
+  const { buildClusterPki, planClusterPki, PKI_FILES } = await import('./cluster-pki.js');
   const now = env.now ?? new Date();
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const keys = Object.keys(PKI_FILES) as PkiFileKey[];

@@ -8,44 +8,11 @@
  */
 import { createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { InvalidPemError, UnsupportedKeyError } from './errors.js';
+import { pemDecode, pemEncode, PEM_CERTIFICATE, PEM_PRIVATE_KEY } from './pem-text.js';
 import { EC_P256, x509, type CryptoKey, type KeyPair } from './x509.js';
 
-export const PEM_CERTIFICATE = 'CERTIFICATE';
-export const PEM_PRIVATE_KEY = 'PRIVATE KEY';
-export const PEM_CERTIFICATE_REQUEST = 'CERTIFICATE REQUEST';
-
-export interface PemBlock {
-  readonly label: string;
-  readonly der: Buffer;
-}
-
-const BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)-----END \1-----/g;
-
-/** Encodes DER bytes as one PEM block: base64 in 64-column lines, with a trailing newline. */
-export function pemEncode(label: string, der: ArrayBuffer | Uint8Array): string {
-  const b64 = Buffer.from(der instanceof Uint8Array ? der : new Uint8Array(der)).toString('base64');
-  const lines = b64.match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
-/** Every PEM block in `text`, in order. Text between blocks (comments, openssl dumps) is ignored. */
-export function pemDecodeAll(text: string): PemBlock[] {
-  const blocks: PemBlock[] = [];
-  for (const m of text.matchAll(BLOCK)) {
-    const label = m[1] ?? '';
-    const body = (m[2] ?? '').replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body)) throw new InvalidPemError(label, 'body is not base64');
-    blocks.push({ label, der: Buffer.from(body, 'base64') });
-  }
-  return blocks;
-}
-
-/** The DER bytes of the first block labelled `label`; throws InvalidPemError when there is none. */
-export function pemDecode(text: string, label: string): Buffer {
-  const block = pemDecodeAll(text).find((b) => b.label === label);
-  if (block === undefined || block.der.length === 0) throw new InvalidPemError(label, 'no such block found');
-  return block.der;
-}
+// The text codec lives in pem-text.ts, which the agent uses without loading @peculiar/x509.
+export { pemDecode, pemDecodeAll, pemEncode, PEM_CERTIFICATE, PEM_CERTIFICATE_REQUEST, PEM_PRIVATE_KEY, type PemBlock } from './pem-text.js';
 
 export function encodeCertificatePem(cert: x509.X509Certificate): string {
   return pemEncode(PEM_CERTIFICATE, cert.rawData);
