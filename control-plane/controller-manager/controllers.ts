@@ -3,6 +3,10 @@
  * --controllers names). Each entry builds one controller from the shared context; a controller asks the
  * informer factory for its informers in its constructor, so they start together.
  */
+import { EndpointsController } from '../controllers/endpoints.js';
+import { EndpointSliceController } from '../controllers/endpointslice.js';
+import { PodGCController } from '../controllers/podgc.js';
+import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import type { Controller, ControllerContext } from './controller.js';
 
 export interface ControllersConfig {
@@ -13,7 +17,12 @@ export interface ControllersConfig {
 type Factory = (ctx: ControllerContext, cfg: ControllersConfig) => Controller;
 
 /** Registered controllers, in start order. */
-export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [];
+export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
+  ['endpointslice', (ctx) => new EndpointSliceController(ctx)],
+  ['endpoints', (ctx) => new EndpointsController(ctx)],
+  ['serviceaccount', (ctx) => new ServiceAccountController(ctx)],
+  ['podgc', (ctx) => new PodGCController(ctx)],
+];
 
 export function buildControllers(ctx: ControllerContext, cfg: ControllersConfig = {}): Controller[] {
   const enabled = cfg.enabled !== undefined ? new Set(cfg.enabled) : undefined;

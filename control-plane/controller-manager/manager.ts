@@ -8,6 +8,7 @@
  * control planes never both act. `knode server` runs one in-process (through a loopback client); any
  * number of `knode controller-manager --kubeconfig ...` processes may stand by against the same cluster.
  */
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -52,6 +53,8 @@ export function runControllerManager(opts: ManagerOptions, signal: AbortSignal):
   let leading = opts.leaderElection === undefined;
 
   const lead = async (work: AbortSignal): Promise<void> => {
+    // every controller and informer waits on this one signal
+    setMaxListeners(0, work);
     const informers = new SharedInformerFactory(opts.client, { clock: opts.clock, log: opts.log });
     const ctx: ControllerContext = { client: opts.client, informers, clock: opts.clock, log: opts.log, metrics, events };
     const controllers = opts.controllers(ctx);
