@@ -21,7 +21,7 @@ import { ClientCertAuthenticator } from './apiserver/auth/client-cert.js';
 import { UnionAuthenticator } from './apiserver/auth/union.js';
 import { ApiError } from './apiserver/errors.js';
 import { NamespaceLifecycle } from './apiserver/plugins/namespace-lifecycle.js';
-import { PodAdmission } from './apiserver/plugins/pod-admission.js';
+import { DefaultTolerationSeconds } from './apiserver/plugins/default-toleration-seconds.js';
 import { ServiceAllocation } from './apiserver/plugins/service-allocation.js';
 import { parseCidr } from './apiserver/plugins/ip-range.js';
 import { Registry } from './apiserver/registry.js';
@@ -109,7 +109,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const namespaces = index.find('', 'v1', 'namespaces');
     const secrets = index.find('', 'v1', 'secrets');
     if (!namespaces || !secrets) throw new Error('core resources missing from the resource table');
-    const admission = new AdmissionChain([new NamespaceLifecycle(() => namespaces), new PodAdmission(), services]);
+    const admission = new AdmissionChain([new NamespaceLifecycle(() => namespaces), new DefaultTolerationSeconds(), services]);
     const registry = new Registry(store, admission, clock);
     await bootstrapCluster(registry, index, services, { advertiseAddress, securePort: opts.port, caPem: pki.caCertPem }, log);
 

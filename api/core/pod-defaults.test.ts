@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { imagePullPolicyFor } from './container-defaults.js';
-import { addDefaultTolerations, defaultPod, defaultPodTemplateSpec } from './pod.js';
+import { defaultPod, defaultPodTemplateSpec } from './pod.js';
 import type { Pod } from './pod.js';
 import { container, pod } from './test-fixtures.js';
 
@@ -155,19 +155,3 @@ describe('defaultPodTemplateSpec', () => {
   it('copes with a template without spec', () => expect(defaultPodTemplateSpec({}).spec?.containers).toEqual([]));
 });
 
-describe('addDefaultTolerations', () => {
-  const expected = [
-    { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-    { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
-  ];
-  it('adds both tolerations with 300 s', () => expect(addDefaultTolerations(pod()).spec.tolerations).toEqual(expected));
-  it('takes the seconds as an argument', () => expect(addDefaultTolerations(pod(), 60).spec.tolerations?.[0]?.tolerationSeconds).toBe(60));
-  it('keeps a toleration the pod already has', () => {
-    const own = { key: 'node.kubernetes.io/not-ready', operator: 'Exists' as const, effect: 'NoExecute' as const, tolerationSeconds: 10 };
-    expect(addDefaultTolerations(pod({ tolerations: [own] })).spec.tolerations).toEqual([own, expected[1]]);
-  });
-  it('adds nothing when the pod tolerates everything', () => {
-    const p: Pod = pod({ tolerations: [{ operator: 'Exists' }] });
-    expect(addDefaultTolerations(p)).toBe(p);
-  });
-});

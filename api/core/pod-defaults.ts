@@ -2,7 +2,7 @@
  * Pod defaulting: upstream's API defaults (pkg/apis/core/v1/defaults.go SetDefaults_PodSpec, _Pod,
  * _Container, _Volume...) plus what upstream's admission and create strategy fill in for every pod
  * (ServiceAccount -> `default`, Priority -> 0 / PreemptLowerPriority, status Pending + QoS class).
- * DefaultTolerationSeconds is separate (`addDefaultTolerations`), called by the apiserver's admission.
+ * DefaultTolerationSeconds is the apiserver's admission plugin (control-plane/apiserver/plugins).
  *
  * Pod templates get only the PodSpec defaults, as upstream: no serviceAccountName, no enableServiceLinks,
  * no requests-from-limits (those are Pod defaults, applied when the pod is created from the template).
@@ -17,8 +17,6 @@ import { defaultVolume } from './volume.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 export const DEFAULT_TERMINATION_GRACE_PERIOD_SECONDS = 30;
-export const TAINT_NODE_NOT_READY = 'node.kubernetes.io/not-ready';
-export const TAINT_NODE_UNREACHABLE = 'node.kubernetes.io/unreachable';
 
 /** The built-in PriorityClasses upstream creates at startup; others need a lookup the apiserver does. */
 const SYSTEM_PRIORITY_CLASSES: Readonly<Record<string, number>> = {
@@ -93,20 +91,4 @@ export function defaultPod(pod: Pod): Pod {
   return { ...pod, spec, status: defaultPodStatus(pod.status, spec) };
 }
 
-function tolerates(tolerations: readonly Toleration[], key: string): boolean {
-  return tolerations.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
-}
 
-/**
- * Upstream's DefaultTolerationSeconds admission: a pod tolerates a not-ready or unreachable node for
- * `seconds` before the node lifecycle controller evicts it, unless it already tolerates that taint.
- */
-export function addDefaultTolerations(pod: Pod, seconds = 300): Pod {
-  const tolerations = pod.spec?.tolerations ?? [];
-  const added: Toleration[] = [];
-  for (const key of [TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE]) {
-    if (!tolerates(tolerations, key)) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds });
-  }
-  if (added.length === 0) return pod;
-  return { ...pod, spec: { ...pod.spec, tolerations: [...tolerations, ...added] } };
-}

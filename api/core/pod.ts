@@ -9,7 +9,7 @@
  *   pod-update.ts                                                  update rules
  */
 import type { KindDefinition } from '../kind.js';
-import { addDefaultTolerations, defaultPod, defaultPodSpec, defaultPodTemplateSpec } from './pod-defaults.js';
+import { defaultPod, defaultPodSpec, defaultPodTemplateSpec } from './pod-defaults.js';
 import { podSchema, podSpecSchema, podStatusSchema, podTemplateSpecSchema } from './pod-schema.js';
 import type { Pod } from './pod-types.js';
 import { validatePodUpdate } from './pod-update.js';
@@ -21,7 +21,6 @@ export type * from './volume.js';
 export type * from './scheduling.js';
 export type { ResourceRequirements } from './resources.js';
 export {
-  addDefaultTolerations,
   defaultPod,
   defaultPodSpec,
   defaultPodTemplateSpec,

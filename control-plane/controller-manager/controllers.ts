@@ -3,7 +3,9 @@
  * --controllers names). Each entry builds one controller from the shared context; a controller asks the
  * informer factory for its informers in its constructor, so they start together.
  */
+import { DaemonSetController } from '../controllers/daemonset.js';
 import { EndpointsController } from '../controllers/endpoints.js';
+import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
 import { PodGCController } from '../controllers/podgc.js';
 import { ServiceAccountController } from '../controllers/serviceaccount.js';
@@ -22,6 +24,8 @@ export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
   ['endpoints', (ctx) => new EndpointsController(ctx)],
   ['serviceaccount', (ctx) => new ServiceAccountController(ctx)],
   ['podgc', (ctx) => new PodGCController(ctx)],
+  ['nodelifecycle', (ctx) => new NodeLifecycleController(ctx)],
+  ['daemonset', (ctx) => new DaemonSetController(ctx)],
 ];
 
 export function buildControllers(ctx: ControllerContext, cfg: ControllersConfig = {}): Controller[] {

@@ -26,9 +26,13 @@ export class NamespaceLifecycle implements AdmissionPlugin {
       throw err;
     }
     if (namespace.metadata.deletionTimestamp !== undefined) {
-      throw forbidden(
-        `${ctx.entry.def.plural} "${obj.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`,
-      );
+      const message = `${ctx.entry.def.plural} "${obj.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`;
+      // upstream's cause, which controllers check to stop retrying creates into a dying namespace
+      throw new ApiError(403, 'Forbidden', message, {
+        name: obj.metadata.name ?? '',
+        kind: ctx.entry.def.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${ns} is being terminated`, field: 'metadata.namespace' }],
+      });
     }
     return undefined;
   }
