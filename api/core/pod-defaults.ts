@@ -12,7 +12,6 @@ import { defaultContainer, defaultHostNetworkPorts, defaultRequestsFromLimits } 
 import type { Pod, PodSpec, PodStatus, PodTemplateSpec } from './pod-types.js';
 import { computePodQOS } from './qos.js';
 import { canonicalResourceList } from './resources.js';
-import type { Toleration } from './scheduling.js';
 import { defaultVolume } from './volume.js';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
