@@ -6,12 +6,15 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../lib/log.js';
-import { checkControllerNames, controllersFlag } from './server.js';
+import { durationFlag } from './flags.js';
+import { checkControllerNames, controllersConfig, controllersFlag, nonNegativeIntFlag } from './server.js';
 
 interface Flags {
   kubeconfig: string;
   controllers: string[] | false;
   leaderElect: boolean;
+  nodeMonitorGracePeriod: number;
+  terminatedPodGcThreshold: number;
 }
 
 export function controllerManagerCommand(): Command {
@@ -20,6 +23,8 @@ export function controllerManagerCommand(): Command {
     .requiredOption('--kubeconfig <file>', 'kubeconfig with the credentials to use (e.g. <data-dir>/admin.kubeconfig)')
     .option('--controllers <names>', 'controllers to run, comma-separated (`*` all)', controllersFlag, ['*'])
     .option('--no-leader-elect', 'run without the leader lease (only when no other controller manager runs)')
+    .option('--node-monitor-grace-period <duration>', 'a node whose kubelet is silent this long turns Ready=Unknown', durationFlag('--node-monitor-grace-period'), 40_000)
+    .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: never)', nonNegativeIntFlag('--terminated-pod-gc-threshold'), 12_500)
     .action(async (flags: Flags) => {
       await checkControllerNames(flags.controllers);
       const log = createLogger({ component: 'knode-controller-manager' });
@@ -32,7 +37,7 @@ export function controllerManagerCommand(): Command {
       ]);
       const client = await KubeClient.fromKubeconfigFile(flags.kubeconfig, { userAgent: 'knode-controller-manager' });
       const abort = new AbortController();
-      const cfg = flags.controllers === false || flags.controllers.includes('*') ? {} : { enabled: flags.controllers };
+      const cfg = controllersConfig(flags) || {};
       const { done, handle } = runControllerManager(
         {
           client,

@@ -2,6 +2,7 @@
  * `knode server`: the control plane in one process, until SIGTERM or SIGINT.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import type { ControllersConfig } from '../control-plane/controller-manager/controllers.js';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
@@ -19,6 +20,8 @@ interface ServerFlags {
   compactionInterval: number;
   compactionKeep: number;
   controllers: string[] | false;
+  nodeMonitorGracePeriod: number;
+  terminatedPodGcThreshold: number;
 }
 
 export function serverCommand(): Command {
@@ -40,6 +43,8 @@ export function serverCommand(): Command {
     .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
     .option('--controllers <names>', 'controllers to run in this process, comma-separated (`*` all, `none` none); `knode controller-manager` can run them elsewhere', controllersFlag, ['*'])
+    .option('--node-monitor-grace-period <duration>', 'a node whose kubelet is silent this long turns Ready=Unknown and gets the unreachable taint', durationFlag('--node-monitor-grace-period'), 40_000)
+    .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: never)', nonNegativeIntFlag('--terminated-pod-gc-threshold'), 12_500)
     .action(async (flags: ServerFlags) => {
       await checkControllerNames(flags.controllers);
       const log = createLogger({ component: 'knode-server' });
@@ -55,7 +60,7 @@ export function serverCommand(): Command {
         synchronous: flags.storeSync,
         bookmarkIntervalMs: flags.bookmarkInterval,
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
-        controllers: flags.controllers === false ? false : flags.controllers.includes('*') ? {} : { enabled: flags.controllers },
+        controllers: controllersConfig(flags),
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
@@ -96,4 +101,21 @@ export async function checkControllerNames(names: readonly string[] | false): Pr
   if (bad.length > 0) {
     throw new InvalidArgumentError(`--controllers: unknown controller ${bad.map((b) => JSON.stringify(b)).join(', ')}; known: ${[...known].join(', ') || '(none yet)'}, or * or none.`);
   }
+}
+
+/** What `--controllers`, `--node-monitor-grace-period` and `--terminated-pod-gc-threshold` ask for. */
+export function controllersConfig(flags: { controllers: string[] | false; nodeMonitorGracePeriod: number; terminatedPodGcThreshold: number }): false | ControllersConfig {
+  if (flags.controllers === false) return false;
+  return {
+    ...(flags.controllers.includes('*') ? {} : { enabled: flags.controllers }),
+    nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriod,
+    terminatedPodGCThreshold: flags.terminatedPodGcThreshold,
+  };
+}
+
+export function nonNegativeIntFlag(name: string): (v: string) => number {
+  return (v) => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number (0 or more), got ${JSON.stringify(v)}.`);
+    return Number(v);
+  };
 }

@@ -14,6 +14,10 @@ import type { Controller, ControllerContext } from './controller.js';
 export interface ControllersConfig {
   /** Names to run; default all. */
   readonly enabled?: readonly string[];
+  /** --node-monitor-grace-period: a node not heard from for this long is Unknown (default 40 s). */
+  readonly nodeMonitorGracePeriodMs?: number;
+  /** --terminated-pod-gc-threshold (default 12500; 0 disables). */
+  readonly terminatedPodGCThreshold?: number;
 }
 
 type Factory = (ctx: ControllerContext, cfg: ControllersConfig) => Controller;
@@ -23,8 +27,8 @@ export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
   ['endpointslice', (ctx) => new EndpointSliceController(ctx)],
   ['endpoints', (ctx) => new EndpointsController(ctx)],
   ['serviceaccount', (ctx) => new ServiceAccountController(ctx)],
-  ['podgc', (ctx) => new PodGCController(ctx)],
-  ['nodelifecycle', (ctx) => new NodeLifecycleController(ctx)],
+  ['podgc', (ctx, cfg) => new PodGCController(ctx, cfg.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: cfg.terminatedPodGCThreshold } : {})],
+  ['nodelifecycle', (ctx, cfg) => new NodeLifecycleController(ctx, cfg.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs } : {})],
   ['daemonset', (ctx) => new DaemonSetController(ctx)],
 ];
 
