@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { controllerManagerCommand } from './controller-manager.js';
+import { schedulerCommand } from './scheduler.js';
 import { labCommand } from './lab.js';
 import { serverCommand } from './server.js';
 import { tokenCommand } from './token.js';
@@ -17,7 +18,8 @@ const program = new Command('knode')
   .addCommand(tokenCommand())
   .addCommand(labCommand())
   .addCommand(agentCommand())
-  .addCommand(controllerManagerCommand());
+  .addCommand(controllerManagerCommand())
+  .addCommand(schedulerCommand());
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`knode: ${err instanceof Error ? err.message : String(err)}\n`);

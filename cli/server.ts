@@ -42,7 +42,7 @@ export function serverCommand(): Command {
     .option('--bookmark-interval <duration>', 'how often a watch that allows bookmarks gets one', durationFlag('--bookmark-interval'), 60_000)
     .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
-    .option('--controllers <names>', 'controllers to run in this process, comma-separated (`*` all, `none` none); `knode controller-manager` can run them elsewhere', controllersFlag, ['*'])
+    .option('--controllers <names>', 'controllers (and `scheduler`) to run in this process, comma-separated (`*` all, `none` none); `knode controller-manager` and `knode scheduler` can run them elsewhere', controllersFlag, ['*'])
     .option('--node-monitor-grace-period <duration>', 'a node whose kubelet is silent this long turns Ready=Unknown and gets the unreachable taint', durationFlag('--node-monitor-grace-period'), 40_000)
     .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: never)', nonNegativeIntFlag('--terminated-pod-gc-threshold'), 12_500)
     .action(async (flags: ServerFlags) => {
@@ -96,7 +96,8 @@ export function controllersFlag(v: string): string[] | false {
 export async function checkControllerNames(names: readonly string[] | false): Promise<void> {
   if (names === false) return;
   const { CONTROLLERS } = await import('../control-plane/controller-manager/controllers.js');
-  const known = new Set(CONTROLLERS.map(([n]) => n));
+  // the scheduler runs beside the controllers (its own lease), and is named like one
+  const known = new Set([...CONTROLLERS.map(([n]) => n), 'scheduler']);
   const bad = names.filter((n) => n !== '*' && !known.has(n));
   if (bad.length > 0) {
     throw new InvalidArgumentError(`--controllers: unknown controller ${bad.map((b) => JSON.stringify(b)).join(', ')}; known: ${[...known].join(', ') || '(none yet)'}, or * or none.`);

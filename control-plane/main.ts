@@ -34,6 +34,7 @@ import { NamespaceController } from './controllers/namespace.js';
 import { buildControllers } from './controller-manager/controllers.js';
 import type { ControllersConfig } from './controller-manager/controllers.js';
 import { runControllerManager } from './controller-manager/manager.js';
+import { runScheduler } from './scheduler/scheduler.js';
 import { KubeClient } from '../lib/client/client.js';
 import { NodeIpamController, nodeCIDRLayout } from './controllers/node-ipam.js'; // knode-node-ipam
 import { CsrApprover } from './controllers/csr-approver.js';
@@ -197,6 +198,10 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         managers.signal,
       );
       managed.push(cm.done);
+      if (cfg.enabled === undefined || cfg.enabled.includes('scheduler')) {
+        const sched = runScheduler({ client: loopback, clock, log: log.child({ component: 'scheduler' }), registry: server.metrics, leaderElection: {} }, managers.signal);
+        managed.push(sched.done);
+      }
     }
     const running = server;
     return {

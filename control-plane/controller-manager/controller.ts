@@ -42,17 +42,24 @@ export class ControllerMetrics {
   readonly syncDuration: Histogram<'controller'>;
   readonly syncs: Counter<'controller' | 'result'>;
 
+  /** Several managers (controllers, scheduler) may share one registry: the metrics are shared too. */
   constructor(registry: Registry) {
     const registers = [registry];
-    this.queueDepth = new Gauge({ name: 'knode_controller_queue_depth', help: 'Keys waiting in a controller work queue', labelNames: ['controller'], registers });
-    this.syncDuration = new Histogram({
-      name: 'knode_controller_sync_duration_seconds',
-      help: 'Time of one controller sync of one key',
-      labelNames: ['controller'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
-    });
-    this.syncs = new Counter({ name: 'knode_controller_syncs_total', help: 'Controller syncs by result', labelNames: ['controller', 'result'], registers });
+    this.queueDepth =
+      (registry.getSingleMetric('knode_controller_queue_depth') as Gauge<'controller'> | undefined) ??
+      new Gauge({ name: 'knode_controller_queue_depth', help: 'Keys waiting in a controller work queue', labelNames: ['controller'], registers });
+    this.syncDuration =
+      (registry.getSingleMetric('knode_controller_sync_duration_seconds') as Histogram<'controller'> | undefined) ??
+      new Histogram({
+        name: 'knode_controller_sync_duration_seconds',
+        help: 'Time of one controller sync of one key',
+        labelNames: ['controller'],
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers,
+      });
+    this.syncs =
+      (registry.getSingleMetric('knode_controller_syncs_total') as Counter<'controller' | 'result'> | undefined) ??
+      new Counter({ name: 'knode_controller_syncs_total', help: 'Controller syncs by result', labelNames: ['controller', 'result'], registers });
   }
 }
 
