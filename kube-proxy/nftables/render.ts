@@ -1,0 +1,193 @@
+/**
+ * nft text for the IR: `renderTransaction` gives the `nft -f -` script (one command per line, every
+ * object named in full, so a partial transaction needs no table block around it), `renderRuleset`
+ * a canonical listing of a whole table for golden tests and for reading. Syntax is nft 1.0.6's: in an
+ * `ip` table `dnat ip to A:P` after an l4proto match; `reject with icmp type port-unreachable`.
+ */
+import type { Action, Chain, ElementKey, Hook, MapElement, Match, NftCommand, NftTransaction, ProxyRuleset, Rule, Verdict, VerdictMapDecl } from './ir.js';
+import { TABLE_FAMILY, TABLE_NAME, elementKeyId } from './ir.js';
+
+const T = `${TABLE_FAMILY} ${TABLE_NAME}`;
+/** Elements per `add element` line: nft parses one huge line fine, but error messages quote it whole. */
+const ELEMENTS_PER_LINE = 1000;
+
+const hex = (n: number): string => `0x${n.toString(16)}`;
+
+function renderMatch(m: Match): string {
+  switch (m.kind) {
+    case 'addr':
+      return `ip ${m.field} ${m.ip}`;
+    case 'cidr':
+      return `ip ${m.field} ${m.negate ? '!= ' : ''}${m.cidr}`;
+    case 'saddr-in-set':
+      return `ip saddr @${m.set}`;
+    case 'l4proto':
+      return `meta l4proto ${m.proto}`;
+    case 'fib-local':
+      return `fib ${m.field} type local`;
+    case 'ct-new':
+      return 'ct state new';
+    case 'mark-clear':
+      return `meta mark & ${hex(m.bit)} == 0`;
+    case 'numgen':
+      return `numgen random mod ${m.mod} 0`;
+    default:
+      return assertNever(m);
+  }
+}
+
+export function renderVerdict(v: Verdict): string {
+  switch (v.kind) {
+    case 'jump':
+    case 'goto':
+      return `${v.kind} ${v.chain}`;
+    case 'return':
+    case 'accept':
+    case 'drop':
+      return v.kind;
+    default:
+      return assertNever(v);
+  }
+}
+
+const KEY_EXPR = { 'daddr.proto.dport': 'ip daddr . meta l4proto . th dport', 'proto.dport': 'meta l4proto . th dport' } as const;
+const KEY_TYPE = { 'daddr.proto.dport': 'ipv4_addr . inet_proto . inet_service', 'proto.dport': 'inet_proto . inet_service' } as const;
+
+function renderAction(a: Action): string {
+  switch (a.kind) {
+    case 'verdict':
+      return renderVerdict(a.verdict);
+    case 'vmap':
+      return `${KEY_EXPR[a.key]} vmap @${a.map}`;
+    case 'mark-or':
+      return `meta mark set meta mark | ${hex(a.bit)}`;
+    case 'mark-xor':
+      return `meta mark set meta mark ^ ${hex(a.bit)}`;
+    case 'masquerade':
+      return 'masquerade fully-random';
+    case 'dnat':
+      return `dnat ip to ${a.ip}:${a.port}`;
+    case 'reject':
+      return a.with === 'tcp-reset' ? 'reject with tcp reset' : 'reject with icmp type port-unreachable';
+    case 'update-saddr':
+      return `update @${a.set} { ip saddr }`;
+    default:
+      return assertNever(a);
+  }
+}
+
+export function renderRule(r: Rule): string {
+  return [...r.match.map(renderMatch), renderAction(r.action)].join(' ');
+}
+
+function renderHook(h: Hook): string {
+  return `type ${h.type} hook ${h.hook} priority ${h.priority} ; policy accept ;`;
+}
+
+function renderMapType(m: VerdictMapDecl): string {
+  return `type ${KEY_TYPE[m.key]} : verdict ;`;
+}
+
+function renderElement(e: MapElement): string {
+  return `${elementKeyId(e.key)} : ${renderVerdict(e.verdict)}`;
+}
+
+function chunks<T>(items: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += n) out.push(items.slice(i, i + n));
+  return out;
+}
+
+function renderCommand(c: NftCommand, out: string[]): void {
+  switch (c.op) {
+    case 'add-table':
+      out.push(`add table ${T}`);
+      return;
+    case 'flush-table':
+      out.push(`flush table ${T}`);
+      return;
+    case 'delete-table':
+      out.push(`delete table ${T}`);
+      return;
+    case 'add-chain':
+      out.push(c.hook !== undefined ? `add chain ${T} ${c.name} { ${renderHook(c.hook)} }` : `add chain ${T} ${c.name}`);
+      return;
+    case 'flush-chain':
+      out.push(`flush chain ${T} ${c.name}`);
+      return;
+    case 'delete-chain':
+      out.push(`delete chain ${T} ${c.name}`);
+      return;
+    case 'add-rule':
+      out.push(`add rule ${T} ${c.chain} ${renderRule(c.rule)}`);
+      return;
+    case 'add-map':
+      out.push(`add map ${T} ${c.map.name} { ${renderMapType(c.map)} }`);
+      return;
+    case 'flush-map':
+      out.push(`flush map ${T} ${c.name}`);
+      return;
+    case 'add-set':
+      out.push(`add set ${T} ${c.set.name} { type ipv4_addr ; flags dynamic,timeout ; timeout ${c.set.timeoutSeconds}s ; }`);
+      return;
+    case 'delete-set':
+      out.push(`delete set ${T} ${c.name}`);
+      return;
+    case 'add-elements':
+      for (const part of chunks(c.elements, ELEMENTS_PER_LINE)) out.push(`add element ${T} ${c.map} { ${part.map(renderElement).join(', ')} }`);
+      return;
+    case 'delete-elements':
+      for (const part of chunks(c.keys, ELEMENTS_PER_LINE)) out.push(`delete element ${T} ${c.map} { ${part.map((k: ElementKey) => elementKeyId(k)).join(', ')} }`);
+      return;
+    default:
+      assertNever(c);
+  }
+}
+
+/** The `nft -f -` script of a transaction; nft applies it all or nothing. */
+export function renderTransaction(tx: Pick<NftTransaction, 'commands'>): string {
+  const out: string[] = [];
+  for (const c of tx.commands) renderCommand(c, out);
+  return `${out.join('\n')}\n`;
+}
+
+function renderChainBlock(c: Chain, out: string[]): void {
+  out.push(`\tchain ${c.name} {`);
+  if (c.hook !== undefined) out.push(`\t\t${renderHook(c.hook)}`);
+  for (const r of c.rules) out.push(`\t\t${renderRule(r)}`);
+  out.push('\t}');
+}
+
+export interface ListingOptions {
+  /** Leave out the fixed part (maps' types, base and helper chains): goldens then show only services. */
+  readonly servicesOnly?: boolean;
+}
+
+/**
+ * A canonical listing of the whole table: maps with their elements sorted, affinity sets, base chains
+ * in a fixed order, then each service port's chains in key order. Equal tables give equal text.
+ */
+export function renderRuleset(rs: ProxyRuleset, opts: ListingOptions = {}): string {
+  const out: string[] = [`table ${T} {`];
+  const services = [...rs.services.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const elements = services.flatMap((s) => s.elements);
+  for (const m of rs.maps) {
+    const els = elements.filter((e) => e.map === m.name).map(renderElement).sort();
+    if (opts.servicesOnly === true && els.length === 0) continue;
+    out.push(`\tmap ${m.name} {`);
+    if (opts.servicesOnly !== true) out.push(`\t\t${renderMapType(m)}`);
+    if (els.length > 0) out.push(`\t\telements = { ${els.join(',\n\t\t\t')} }`);
+    out.push('\t}');
+  }
+  for (const s of services) {
+    for (const set of s.sets) out.push(`\tset ${set.name} { timeout ${set.timeoutSeconds}s }`);
+  }
+  if (opts.servicesOnly !== true) for (const c of rs.baseChains) renderChainBlock(c, out);
+  for (const s of services) for (const c of s.chains) renderChainBlock(c, out);
+  out.push('}');
+  return `${out.join('\n')}\n`;
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unexpected ${JSON.stringify(x)}`);
+}

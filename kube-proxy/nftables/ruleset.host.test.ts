@@ -1,0 +1,209 @@
+/**
+ * The generated transactions against real nft 1.0.6, inside throwaway network namespaces
+ * (`knode-kpt-<random>`, deleted in afterAll even after a failure). No traffic is sent: behaviour is
+ * the tracer's job (tracer.test.ts); this checks that the kernel accepts every kind of transaction
+ * and ends up with the table the builder meant, and that partial syncs leave exactly what a fresh
+ * full sync would. Needs root.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Service } from '../../api/core/service-types.js';
+import type { EndpointSlice } from '../../api/discovery/endpointslice.js';
+import { mustRun, realExec } from '../../lib/exec.js';
+import type { ProxyState } from '../model.js';
+import { OPTS, OTHER_NODE, service, slice, state } from '../testing/fixtures.js';
+import { NftApplyError } from '../errors.js';
+import type { NftTransaction, ProxyRuleset } from './ir.js';
+import { renderTransaction } from './render.js';
+import { buildRuleset } from './ruleset.js';
+import { NftCli } from './runner.js';
+
+const isRoot = process.getuid?.() === 0;
+const namespaces: string[] = [];
+
+async function netns(): Promise<{ name: string; nft: NftCli; path: string }> {
+  const name = `knode-kpt-${randomBytes(4).toString('hex')}`;
+  await mustRun(realExec, ['ip', 'netns', 'add', name]);
+  namespaces.push(name);
+  const path = `/run/netns/${name}`;
+  return { name, path, nft: new NftCli({ netnsPath: path }) };
+}
+
+async function nftJson(path: string, ...args: string[]): Promise<Record<string, unknown>[]> {
+  const r = await mustRun(realExec, ['nsenter', `--net=${path}`, 'nft', '-j', ...args]);
+  return (JSON.parse(r.stdout) as { nftables: Record<string, unknown>[] }).nftables;
+}
+
+interface Observed {
+  readonly chains: Map<string, string>;
+  readonly maps: Map<string, string[]>;
+  readonly sets: string[];
+}
+
+/** The table as the kernel holds it, independent of creation order and handles. */
+async function observe(path: string): Promise<Observed> {
+  const objs = await nftJson(path, 'list', 'table', 'ip', 'knode-proxy');
+  const chains = new Map<string, string>();
+  const rules = new Map<string, string[]>();
+  const maps = new Map<string, string[]>();
+  const sets: string[] = [];
+  for (const o of objs) {
+    const c = o['chain'] as { name: string; hook?: string; prio?: number } | undefined;
+    if (c !== undefined) chains.set(c.name, c.hook !== undefined ? `${c.hook}@${c.prio}` : '');
+    const r = o['rule'] as { chain: string; expr: unknown } | undefined;
+    if (r !== undefined) rules.set(r.chain, [...(rules.get(r.chain) ?? []), JSON.stringify(r.expr)]);
+    const m = o['map'] as { name: string; elem?: unknown[] } | undefined;
+    if (m !== undefined) maps.set(m.name, (m.elem ?? []).map((e) => JSON.stringify(e)).sort());
+    const s = o['set'] as { name: string } | undefined;
+    if (s !== undefined) sets.push(s.name);
+  }
+  for (const [name, hook] of chains) chains.set(name, `${hook}\n${(rules.get(name) ?? []).join('\n')}`);
+  return { chains, maps, sets: sets.sort() };
+}
+
+function expectedNames(rs: ProxyRuleset): { chains: string[]; sets: string[] } {
+  const svc = [...rs.services.values()];
+  return {
+    chains: [...rs.baseChains.map((c) => c.name), ...svc.flatMap((s) => s.chains.map((c) => c.name))].sort(),
+    sets: svc.flatMap((s) => s.sets.map((x) => x.name)).sort(),
+  };
+}
+
+/** Pods in 10.244.2.0/24 run on the other node. */
+const eps = (name: string, ports: Parameters<typeof slice>[1], ...ips: string[]): EndpointSlice =>
+  slice(name, ports, ips.map((ip) => ({ ip, node: ip.startsWith('10.244.2.') ? OTHER_NODE : 'node-a' })));
+
+const dnsPorts = [
+  { name: 'dns', port: 53, protocol: 'UDP' as const },
+  { name: 'dns-tcp', port: 53, protocol: 'TCP' as const },
+];
+const web = (extra: Partial<NonNullable<Service['spec']>> = {}): Service =>
+  service('web', { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80, nodePort: 30080 }], ...extra });
+
+/** Every feature at once: TCP+UDP, multiport, NodePort, affinity, no endpoints, Local policies. */
+function richState(webExtra: Partial<NonNullable<Service['spec']>> = {}, webIPs: string[] = ['10.244.1.5', '10.244.2.7']): ProxyState {
+  return state(
+    [
+      service('dns', { clusterIP: '10.96.0.53', ports: dnsPorts }),
+      service('multi', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9100 }] }),
+      web(webExtra),
+      service('sticky', { clusterIP: '10.96.0.40', sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80 }] }),
+      service('empty', { type: 'NodePort', clusterIP: '10.96.0.50', ports: [{ name: 'udp', port: 5000, protocol: 'UDP', nodePort: 30500 }] }),
+      service('itp', { clusterIP: '10.96.0.51', internalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80 }] }),
+      service(
+        'lb',
+        { type: 'LoadBalancer', clusterIP: '10.96.0.60', externalTrafficPolicy: 'Local', externalIPs: ['198.51.100.5'], ports: [{ name: 'https', port: 443, nodePort: 30443 }] },
+        { loadBalancer: { ingress: [{ ip: '198.51.100.6' }] } },
+      ),
+    ],
+    [
+      eps('dns', dnsPorts, '10.244.1.10', '10.244.2.10'),
+      eps('multi', [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9100 }], '10.244.1.20', '10.244.2.20', '10.244.1.21'),
+      eps('web', [{ name: 'http', port: 8080 }], ...webIPs),
+      eps('sticky', [{ name: 'http', port: 8080 }], '10.244.1.40', '10.244.2.40'),
+      slice('itp', [{ name: 'http', port: 8080 }], [{ ip: '10.244.2.51', node: OTHER_NODE }]),
+      eps('lb', [{ name: 'https', port: 8443 }], '10.244.1.60', '10.244.2.60'),
+    ],
+  );
+}
+
+describe.skipIf(!isRoot)('nftables rulesets in real nft, in throwaway namespaces', () => {
+  let ns: Awaited<ReturnType<typeof netns>>;
+
+  beforeAll(async () => {
+    ns = await netns();
+  });
+
+  afterAll(async () => {
+    const failed: string[] = [];
+    for (const name of namespaces) {
+      const r = await realExec.run(['ip', 'netns', 'del', name]);
+      if (r.code !== 0) failed.push(`${name}: ${r.stderr.trim()}`);
+    }
+    const left = (await realExec.run(['ip', 'netns', 'list'])).stdout;
+    expect(failed).toEqual([]);
+    for (const name of namespaces) expect(left).not.toContain(name);
+  });
+
+  it('a full sync loads: the four verdict maps, every chain and affinity set the builder made', async () => {
+    const tx = buildRuleset(richState(), OPTS);
+    await ns.nft.apply(renderTransaction(tx));
+    const seen = await observe(ns.path);
+    const want = expectedNames(tx.ruleset);
+    expect([...seen.chains.keys()].sort()).toEqual(want.chains);
+    expect(seen.sets).toEqual(want.sets);
+    expect([...seen.maps.keys()].sort()).toEqual(['no-endpoint-nodeports', 'no-endpoint-services', 'service-ips', 'service-nodeports']);
+    const elements = [...tx.ruleset.services.values()].flatMap((s) => s.elements);
+    for (const [map, els] of seen.maps) expect(els, map).toHaveLength(elements.filter((e) => e.map === map).length);
+    expect(seen.chains.get('nat-prerouting')).toMatch(/^prerouting@-100\n.*"jump".*"target":"services"/s);
+    expect(seen.chains.get('filter-input')).toMatch(/^input@-110\n/);
+    expect(await ns.nft.list()).toEqual({ exists: true, chains: expect.arrayContaining(want.chains) as unknown, sets: want.sets });
+  });
+
+  it('the same full sync again is accepted (idempotent) and keeps the affinity sets’ entries', async () => {
+    const tx = buildRuleset(richState(), OPTS);
+    const set = [...tx.ruleset.services.values()].flatMap((s) => s.sets)[0]?.name ?? '';
+    await mustRun(realExec, ['nsenter', `--net=${ns.path}`, 'nft', 'add', 'element', 'ip', 'knode-proxy', set, '{ 10.244.9.9 }']);
+    await ns.nft.apply(renderTransaction(buildRuleset(richState(), { ...OPTS, previous: tx.ruleset })));
+    const r = await nftJson(ns.path, 'list', 'set', 'ip', 'knode-proxy', set);
+    expect(JSON.stringify(r)).toContain('10.244.9.9');
+  });
+
+  it('partial syncs through many kinds of change end with the table a fresh full sync builds', async () => {
+    const steps: [string, ProxyState][] = [
+      ['endpoint replaced', richState({}, ['10.244.1.5', '10.244.2.8'])],
+      ['affinity on', richState({ sessionAffinity: 'ClientIP' }, ['10.244.1.5', '10.244.2.8'])],
+      ['affinity timeout changed', richState({ sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 30 } } }, ['10.244.1.5', '10.244.2.8'])],
+      ['externalTrafficPolicy Local', richState({ externalTrafficPolicy: 'Local' }, ['10.244.1.5', '10.244.2.8'])],
+      ['no endpoints (elements move to the no-endpoint maps)', richState({}, [])],
+      ['only a remote endpoint under Local (reject becomes drop)', richState({ externalTrafficPolicy: 'Local' }, ['10.244.2.9'])],
+      ['endpoints back', richState({}, ['10.244.1.5'])],
+      ['Service deleted', state([], [])],
+    ];
+    let prev: NftTransaction = buildRuleset(richState(), OPTS);
+    await ns.nft.apply(renderTransaction(prev));
+    const keys = new Set(['default/web/tcp/http']);
+    for (const [name, s] of steps) {
+      const tx = buildRuleset(s, { ...OPTS, previous: prev.ruleset }, name === 'Service deleted' ? new Set(prev.ruleset.services.keys()) : keys);
+      expect(tx.full, name).toBe(false);
+      await ns.nft.apply(renderTransaction(tx));
+      const fresh = await netns();
+      await fresh.nft.apply(renderTransaction(buildRuleset(s, OPTS)));
+      const [got, want] = [await observe(ns.path), await observe(fresh.path)];
+      expect(got.sets, name).toEqual(want.sets);
+      expect(Object.fromEntries(got.maps), name).toEqual(Object.fromEntries(want.maps));
+      expect(new Map([...got.chains].sort()), name).toEqual(new Map([...want.chains].sort()));
+      await fresh.nft.cleanup();
+      prev = tx;
+    }
+  });
+
+  it('after a restart, a full sync with the listed chains deletes what is stale', async () => {
+    const other = await netns();
+    await other.nft.apply(renderTransaction(buildRuleset(richState(), OPTS)));
+    const small = state([service('only', { clusterIP: '10.96.1.1', ports: [{ name: 'x', port: 1 }] })], [eps('only', [{ name: 'x', port: 1 }], '10.244.1.99')]);
+    const existing = await other.nft.list();
+    const tx = buildRuleset(small, { ...OPTS, existing });
+    await other.nft.apply(renderTransaction(tx));
+    const seen = await observe(other.path);
+    expect([...seen.chains.keys()].sort()).toEqual(expectedNames(tx.ruleset).chains);
+    expect(seen.sets).toEqual([]);
+  });
+
+  it('a refused transaction changes nothing', async () => {
+    const before = await observe(ns.path);
+    const err = await ns.nft.apply('add chain ip knode-proxy fresh-chain\nadd rule ip knode-proxy fresh-chain goto no-such-chain\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NftApplyError);
+    expect((err as NftApplyError).stderr).toContain('no-such-chain');
+    expect(await observe(ns.path)).toEqual(before);
+  });
+
+  it('cleanup removes the proxy table only, and is idempotent', async () => {
+    await mustRun(realExec, ['nsenter', `--net=${ns.path}`, 'nft', 'add table ip someone-else; add chain ip someone-else theirs']);
+    await ns.nft.cleanup();
+    await ns.nft.cleanup();
+    expect(await ns.nft.list()).toEqual({ exists: false, chains: [], sets: [] });
+    const tables = await nftJson(ns.path, 'list', 'tables');
+    expect(tables.filter((o) => 'table' in o).map((o) => (o['table'] as { name: string }).name)).toEqual(['someone-else']);
+  });
+});

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { FakeExec } from '../../lib/exec.js';
+import { NftApplyError, NftListError } from '../errors.js';
+import { CLEANUP_SCRIPT, FakeNftRunner, NftCli } from './runner.js';
+
+const json = (...objs: object[]): string => JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, ...objs] });
+
+describe('NftCli', () => {
+  it('applies a script through `nft -f -` on stdin, inside the namespace when one is given', async () => {
+    const exec = new FakeExec();
+    await new NftCli({ exec }).apply('add table ip knode-proxy\n');
+    await new NftCli({ exec, netnsPath: '/run/netns/n1' }).apply('flush table ip knode-proxy\n');
+    expect(exec.calls).toEqual([
+      { argv: ['nft', '-f', '-'], stdin: 'add table ip knode-proxy\n' },
+      { argv: ['nsenter', '--net=/run/netns/n1', 'nft', '-f', '-'], stdin: 'flush table ip knode-proxy\n' },
+    ]);
+  });
+
+  it('a refused transaction is an NftApplyError that keeps nft’s message', async () => {
+    const stderr = 'Error: Could not process rule: No such file or directory\nadd rule ip knode-proxy nope accept\n              ^^^^\n';
+    const exec = new FakeExec(() => ({ code: 1, stderr }));
+    const err = await new NftCli({ exec }).apply('add rule ip knode-proxy nope accept\n').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NftApplyError);
+    expect(err).toMatchObject({ code: 'ERR_PROXY_NFT_APPLY', stderr });
+    expect((err as Error).message).toContain('No such file or directory');
+  });
+
+  it('lists the chains and sets of its own table only', async () => {
+    const exec = new FakeExec(({ argv }) => {
+      const what = argv.slice(-2).join(' ');
+      if (what === 'tables ip') return { stdout: json({ table: { family: 'ip', name: 'other' } }, { table: { family: 'ip', name: 'knode-proxy' } }) };
+      if (what === 'chains ip') return { stdout: json({ chain: { table: 'knode-proxy', name: 'services' } }, { chain: { table: 'other', name: 'x' } }) };
+      if (what === 'sets ip') return { stdout: json({ set: { table: 'knode-proxy', name: 'affinity-a' } }, { set: { table: 'other', name: 'y' } }) };
+      return { code: 1 };
+    });
+    expect(await new NftCli({ exec }).list()).toEqual({ exists: true, chains: ['services'], sets: ['affinity-a'] });
+    expect(exec.commands()).toEqual(['nft -j list tables ip', 'nft -j list chains ip', 'nft -j list sets ip']);
+  });
+
+  it('reports a missing table without listing further; bad JSON is an NftListError', async () => {
+    const none = new FakeExec(() => ({ stdout: json() }));
+    expect(await new NftCli({ exec: none }).list()).toEqual({ exists: false, chains: [], sets: [] });
+    expect(none.calls).toHaveLength(1);
+    const bad = new FakeExec(() => ({ stdout: 'not json' }));
+    await expect(new NftCli({ exec: bad }).list()).rejects.toBeInstanceOf(NftListError);
+  });
+
+  it('cleanup adds then deletes its table in one transaction, so it succeeds whether or not the table exists', async () => {
+    const exec = new FakeExec();
+    await new NftCli({ exec }).cleanup();
+    expect(exec.calls).toEqual([{ argv: ['nft', '-f', '-'], stdin: CLEANUP_SCRIPT }]);
+    expect(CLEANUP_SCRIPT).toBe('add table ip knode-proxy\ndelete table ip knode-proxy\n');
+  });
+});
+
+describe('FakeNftRunner keeps nft’s semantics', () => {
+  const base = 'add table ip knode-proxy\nadd chain ip knode-proxy a\nadd chain ip knode-proxy b\nadd map ip knode-proxy m { type inet_proto . inet_service : verdict ; }\n';
+
+  it('applies all or nothing', async () => {
+    const nft = new FakeNftRunner();
+    await nft.apply(base);
+    const before = nft.dump();
+    await expect(nft.apply('add rule ip knode-proxy a goto b\nadd rule ip knode-proxy missing accept\n')).rejects.toBeInstanceOf(NftApplyError);
+    expect(nft.dump()).toBe(before);
+  });
+
+  it.each([
+    ['deleting a missing chain', 'delete chain ip knode-proxy zzz'],
+    ['flushing a missing chain', 'flush chain ip knode-proxy zzz'],
+    ['a rule jumping to a missing chain', 'add rule ip knode-proxy a jump zzz'],
+    ['a rule using a missing set', 'add rule ip knode-proxy a ip saddr @zzz goto b'],
+    ['deleting a chain that still has rules', 'add rule ip knode-proxy b accept\ndelete chain ip knode-proxy b'],
+    ['deleting a chain a rule refers to', 'add rule ip knode-proxy a goto b\ndelete chain ip knode-proxy b'],
+    ['deleting a chain a map element refers to', 'add element ip knode-proxy m { tcp . 80 : goto b }\ndelete chain ip knode-proxy b'],
+    ['re-adding a map key with another verdict', 'add element ip knode-proxy m { tcp . 80 : goto a }\nadd element ip knode-proxy m { tcp . 80 : goto b }'],
+    ['deleting a missing element', 'delete element ip knode-proxy m { tcp . 80 }'],
+    ['deleting a set a rule uses', 'add set ip knode-proxy s { type ipv4_addr ; }\nadd rule ip knode-proxy a update @s { ip saddr }\ndelete set ip knode-proxy s'],
+    ['flushing a missing table', 'flush table ip nope'],
+  ])('refuses %s', async (_name, script) => {
+    const nft = new FakeNftRunner();
+    await nft.apply(base);
+    await expect(nft.apply(script)).rejects.toBeInstanceOf(NftApplyError);
+  });
+
+  it('flush table empties chains but leaves map elements and sets', async () => {
+    const nft = new FakeNftRunner();
+    await nft.apply(`${base}add rule ip knode-proxy a goto b\nadd element ip knode-proxy m { tcp . 80 : goto b }\nadd set ip knode-proxy s { type ipv4_addr ; }\n`);
+    await nft.apply('flush table ip knode-proxy\n');
+    expect(nft.dump()).toBe('map m\n  tcp . 80 : goto b\nset s\nchain a\nchain b\n');
+  });
+
+  it('cleanup removes our table only, and succeeds when it is already gone', async () => {
+    const nft = new FakeNftRunner();
+    nft.seedTable('ip', 'someone-else', ['their-chain']);
+    await nft.apply(base);
+    await nft.cleanup();
+    await nft.cleanup();
+    expect(nft.dump()).toBeUndefined();
+    expect(nft.dump('ip', 'someone-else')).toBe('chain their-chain\n');
+    expect(await nft.list()).toEqual({ exists: false, chains: [], sets: [] });
+  });
+
+  it('failNext makes the next apply fail without applying', async () => {
+    const nft = new FakeNftRunner();
+    nft.failNext = 'Error: Could not process rule: Cannot allocate memory';
+    await expect(nft.apply(base)).rejects.toMatchObject({ code: 'ERR_PROXY_NFT_APPLY' });
+    expect(nft.dump()).toBeUndefined();
+    await nft.apply(base);
+    expect((await nft.list()).chains).toEqual(['a', 'b']);
+  });
+});
