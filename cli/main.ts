@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { agentCommand } from './agent.js';
 import { controllerManagerCommand } from './controller-manager.js';
+import { proxyCommand } from './proxy.js';
 import { schedulerCommand } from './scheduler.js';
 import { labCommand } from './lab.js';
 import { serverCommand } from './server.js';
@@ -18,6 +19,7 @@ const program = new Command('knode')
   .addCommand(tokenCommand())
   .addCommand(labCommand())
   .addCommand(agentCommand())
+  .addCommand(proxyCommand())
   .addCommand(controllerManagerCommand())
   .addCommand(schedulerCommand());
 

@@ -21,3 +21,23 @@ export class NftListError extends KubeProxyError {
     super('ERR_PROXY_NFT_LIST', message, options);
   }
 }
+
+/** `conntrack -D` refused its arguments or could not run. */
+export class ConntrackError extends KubeProxyError {
+  readonly argv: readonly string[];
+  readonly exitCode: number;
+  readonly stderr: string;
+  constructor(message: string, argv: readonly string[], exitCode: number, stderr: string, options?: { cause?: unknown }) {
+    super('ERR_PROXY_CONNTRACK', message, options);
+    this.argv = argv;
+    this.exitCode = exitCode;
+    this.stderr = stderr;
+  }
+}
+
+/** A proxy mode this build does not have yet (`--proxy-mode iptables`). */
+export class ProxyModeError extends KubeProxyError {
+  constructor(message: string) {
+    super('ERR_PROXY_MODE', message);
+  }
+}

@@ -49,7 +49,8 @@ describe('planNetworkSetup', () => {
       },
       // the overlay (run by each agent) connects the workers: no routes in the lab namespaces
       { netns: 'knode-lab-cp', lines: ['link set lo up', 'addr add 172.31.250.10/24 dev eth0', 'link set eth0 up'] },
-      { netns: 'knode-lab-w1', lines: ['link set lo up', 'addr add 172.31.250.11/24 dev eth0', 'link set eth0 up'] },
+      // workers route the Service range onto the underlay (kube-proxy's rules act before that route)
+      { netns: 'knode-lab-w1', lines: ['link set lo up', 'addr add 172.31.250.11/24 dev eth0', 'link set eth0 up', 'route add 10.96.0.0/12 dev eth0'] },
     ]);
   });
 
@@ -66,6 +67,7 @@ describe('planNetworkSetup', () => {
     expect(w2.lines.filter((l) => l.startsWith('route'))).toEqual([
       'route add 10.244.1.0/24 via 172.31.250.11 dev eth0',
       'route add 10.244.3.0/24 via 172.31.250.13 dev eth0',
+      'route add 10.96.0.0/12 dev eth0',
     ]);
     expect(batches.flatMap((b) => b.lines).some((l) => /default|0\.0\.0\.0\/0/.test(l))).toBe(false);
   });

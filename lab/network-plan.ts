@@ -9,11 +9,17 @@
  *
  * The root namespace gets exactly one veth with one address: IPv6 address generation is turned off on
  * it (no link-local address appears), and no route, rule or sysctl is added there. Lab namespaces get
- * lo up, net.ipv4.ip_forward=1, their underlay address, and (when the CNI choice needs them) routes to
- * the other workers' pod /24s via those workers' underlay addresses. No default route: nothing in the
+ * lo up, net.ipv4.ip_forward=1, their underlay address, (when the CNI choice needs them) routes to
+ * the other workers' pod /24s via those workers' underlay addresses, and on workers a route for the
+ * Service range onto the underlay: a real node reaches ClusterIPs through its default route, and
+ * without any route a packet to a ClusterIP that no kube-proxy rule rewrites (no endpoints, a removed
+ * port) would die in routing before the proxy's reject rule sees it. No default route: nothing in the
  * lab can reach beyond the underlay.
  */
 import type { LabPlan } from './plan.js';
+
+/** `knode server`'s default --service-cidr, which the lab's server uses. */
+export const LAB_SERVICE_CIDR = '10.96.0.0/12';
 
 export interface IpBatch {
   /** null: the root namespace. */
@@ -64,6 +70,7 @@ export function planNetworkSetup(plan: NetPlan): IpBatch[] {
       ...(plan.cni.staticPodRoutes
         ? plan.hosts.filter((o) => o.name !== h.name && o.podCidr !== undefined).map((o) => `route add ${o.podCidr ?? ''} via ${o.address} dev eth0`)
         : []),
+      ...(h.role === 'worker' ? [`route add ${LAB_SERVICE_CIDR} dev eth0`] : []),
     ],
   }));
   return [{ netns: null, lines: root }, { netns: plan.switchNetns, lines: sw }, ...perHost];
