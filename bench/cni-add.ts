@@ -5,14 +5,22 @@
  * prints the floors that explain the figures: bare `node` start, the plugin's VERSION, one
  * `ip -batch` and `nsenter ip -batch` exec, and loading the `netlink` N-API package.
  *
+ * The thin-client rows run `knode-cni` as `knode agent` installs it (cni/thin-client.ts: sh + curl)
+ * against the agent's CNI server (cni/agent-server.ts, the same plugin code in-process), and once more
+ * with that server stopped (the script's fallback to the binary). The server runs in a child of this
+ * bench (this file with `--serve-cni SOCKET`) entered into the node namespace, as the agent sits in
+ * a lab node's: the plugin acts on the namespace of its process, never the machine's root one.
+ *
  * Flags: --iterations N (default 100, 10..1000), --bin PATH (default dist/cni/knode-cni.js, made by
  * `npm run build`), --no-reference. Needs root. Everything runs in namespaces it creates and deletes.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { createCniHandlers, startCniServer } from '../cni/agent-server.js';
 import { buildPluginBinary, cniEnv, netnsPath, Sandbox, TEST_POD_CIDR } from '../cni/testing/harness.js';
+import { thinClientScript } from '../cni/thin-client.js';
 import { fmtMs, fmtRatio, summarize, type LatencySummary } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
 
@@ -81,6 +89,33 @@ async function measure(s: Sandbox, bin: string, conf: string, iterations: number
   return { add: summarize(adds), del: summarize(dels) };
 }
 
+/** The child's side: serve CNI on `socketPath` until SIGTERM (the bench runs it in the node namespace). */
+async function serveCni(socketPath: string): Promise<void> {
+  const server = await startCniServer({ socketPath, handlers: createCniHandlers(process.env['PATH']) });
+  process.on('SIGTERM', () => {
+    void server.close().then(() => process.exit(0));
+  });
+  process.stdout.write('ready\n');
+}
+
+/** Starts the CNI server inside `s`'s node namespace; resolves to its stopper once it listens. */
+async function startAgentServer(s: Sandbox, socketPath: string): Promise<() => Promise<void>> {
+  const self = process.argv[1] ?? '';
+  const child = spawn('nsenter', [`--net=${netnsPath(s.node)}`, '--', process.execPath, self, '--serve-cni', socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  s.trackPid(child.pid);
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  await new Promise<void>((res, rej) => {
+    child.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) res();
+    });
+    void exited.then(() => rej(new Error('the CNI server exited before listening')));
+  });
+  return async () => {
+    child.kill('SIGTERM');
+    await exited;
+  };
+}
+
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces)');
@@ -117,6 +152,22 @@ async function main(): Promise<void> {
       Math.min(opts.iterations, 30),
     );
 
+    // the thin client, as `knode agent` installs it, in front of the agent's server (same node, own state)
+    const thinDir = knode.tempDir('knode-cni-thin-');
+    const socketPath = join(thinDir, 'agent.sock');
+    const script = join(thinDir, 'knode-cni');
+    writeFileSync(script, thinClientScript({ socketPath, nodePath: process.execPath, pluginPath: bin }));
+    chmodSync(script, 0o755);
+    const thinConf = JSON.stringify({ ...JSON.parse(knodeConf), dataDir: knode.tempDir() });
+    const stopServer = await startAgentServer(knode, socketPath);
+    process.stderr.write(`thin client + agent server: ${opts.iterations} ADD+DEL...\n`);
+    // like the binary's VERSION floor: no namespace entered (VERSION touches no network)
+    const thinVersion = await floor([script], '{}', 30, { ...env, CNI_COMMAND: 'VERSION' });
+    const thin = await measure(knode, script, thinConf, opts.iterations);
+    await stopServer();
+    process.stderr.write(`thin client, agent down (fallback to the binary): ${Math.min(opts.iterations, 30)} ADD+DEL...\n`);
+    const thinDown = await measure(knode, script, thinConf, Math.min(opts.iterations, 30));
+
     let ref: Phase | undefined;
     if (opts.reference) {
       const r = new Sandbox();
@@ -142,21 +193,26 @@ async function main(): Promise<void> {
       s ? fmtMs(s.p50) : '-',
       s ? fmtMs(s.p99) : '-',
       s && base ? fmtRatio(s.p50, base.p50) : '',
+      s && base ? fmtRatio(s.p99, base.p99) : '',
     ];
     const out = [
       '# knode-cni ADD/DEL (wall time, process start included)',
       '',
       renderTable(
-        ['what', 'p50', 'p99', 'p50 vs reference'],
+        ['what', 'p50', 'p99', 'p50 vs reference', 'p99 vs reference'],
         [
           row(`knode-cni ADD (n=${ours.add.count})`, ours.add, ref?.add),
           row(`knode-cni DEL (n=${ours.del.count})`, ours.del, ref?.del),
           row(`knode-cni ADD with a host port (n=${withPorts.add.count})`, withPorts.add),
           row(`knode-cni DEL with a host port`, withPorts.del),
+          row(`thin client + agent ADD (n=${thin.add.count})`, thin.add, ref?.add),
+          row(`thin client + agent DEL (n=${thin.del.count})`, thin.del, ref?.del),
+          row(`thin client, agent down ADD (n=${thinDown.add.count})`, thinDown.add, ref?.add),
+          row(`thin client, agent down DEL (n=${thinDown.del.count})`, thinDown.del, ref?.del),
           row('reference bridge+host-local ADD', ref?.add),
           row('reference bridge+host-local DEL', ref?.del),
         ],
-        ['left', 'right', 'right', 'right'],
+        ['left', 'right', 'right', 'right', 'right'],
       ),
       '',
       `Goal: ADD p50 <= 60 ms: ${ours.add.p50 <= 60 ? 'PASS' : 'MISS'} (${fmtMs(ours.add.p50)})`,
@@ -169,6 +225,7 @@ async function main(): Promise<void> {
           ['node -e 0', fmtMs(bare.p50), fmtMs(bare.p99)],
           ['node -e 0 with NODE_EXTRA_CA_CERTS set', fmtMs(bareCa.p50), fmtMs(bareCa.p99)],
           ['knode-cni VERSION (start + bundle, no work)', fmtMs(version.p50), fmtMs(version.p99)],
+          ['thin client VERSION (sh + curl + agent, no work)', fmtMs(thinVersion.p50), fmtMs(thinVersion.p99)],
           ['ip -batch - (one exec)', fmtMs(ipBatch.p50), fmtMs(ipBatch.p99)],
           ['nsenter --net ip -batch -', fmtMs(nsenterIp.p50), fmtMs(nsenterIp.p99)],
           ["node -e require('netlink')", fmtMs(netlink.p50), fmtMs(netlink.p99)],
@@ -185,7 +242,8 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: unknown) => {
+const serving = process.argv[2] === '--serve-cni' ? process.argv[3] : undefined;
+(serving !== undefined ? serveCni(serving) : main()).catch((err: unknown) => {
   process.stderr.write(`bench cni-add: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

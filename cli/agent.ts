@@ -9,6 +9,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError } from 'commander';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, ipFlag, portFlag } from './flags.js';
+import { healthzPortFlag, minSyncPeriodOption, proxyModeOption } from './proxy.js';
+import type { ProxyMode } from '../kube-proxy/main.js';
 
 interface AgentFlags {
   server?: string;
@@ -35,6 +37,10 @@ interface AgentFlags {
   cniNodeState?: string;
   cniConfDir: string;
   cniBinDir: string;
+  cniSocket?: string;
+  proxyMode: ProxyMode;
+  minSyncPeriod: number;
+  healthzPort: number;
 }
 
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -67,6 +73,12 @@ function collectIps(v: string, prev: string[] | undefined): string[] {
 }
 const DEFAULT_DNS = ['10.96.0.10'];
 
+/** An absolute path that fits a unix socket address (sun_path: 107 bytes and the NUL). */
+export function socketPathFlag(v: string): string {
+  if (!v.startsWith('/') || Buffer.byteLength(v) > 107) throw new InvalidArgumentError(`--cni-socket must be an absolute path of at most 107 bytes, got ${JSON.stringify(v)}.`);
+  return v;
+}
+
 export function vniFlag(v: string): number {
   const n = Number(v);
   if (!/^\d+$/.test(v) || n < 1 || n > 16_777_215) throw new InvalidArgumentError(`--vni must be a whole number from 1 to 16777215, got ${JSON.stringify(v)}.`);
@@ -98,8 +110,12 @@ export function agentCommand(): Command {
     .option('--vxlan-port <port>', 'UDP port of the VXLAN overlay', portFlag('--vxlan-port'), 8472)
     .option('--vni <n>', 'VXLAN network identifier of the overlay', vniFlag, 1)
     .option('--cni-conf-dir <dir>', 'CNI config dir of the runtime: knode-cni\'s config is installed there when it holds none', '/etc/cni/net.d')
-    .option('--cni-bin-dir <dir>', 'CNI plugin dir of the runtime: knode-cni (and loopback) are linked there', '/opt/cni/bin')
+    .option('--cni-bin-dir <dir>', 'CNI plugin dir of the runtime: knode-cni is installed (and loopback linked) there', '/opt/cni/bin')
+    .option('--cni-socket <path>', 'unix socket where the agent runs knode-cni for the runtime (the bin dir\'s knode-cni is a thin client of it) (default: "/run/knode/cni/knode-cni.sock")', socketPathFlag)
     .option('--cni-node-state <file>', 'where the agent writes this node\'s pod CIDR and MTU for knode-cni (default: the "nodeStateFile" of the CNI config)')
+    .addOption(proxyModeOption())
+    .addOption(minSyncPeriodOption())
+    .option('--healthz-port <port>', 'kube-proxy: port of /healthz on the node IP; 0 turns it off', healthzPortFlag, 10256)
     .action(async (flags: AgentFlags) => {
       // a long-lived process with a small live heap: V8's size-over-speed mode keeps RSS near the live
       // data (measured with 50 pods: ~85 MiB against ~105 MiB), at a CPU cost the kubelet can afford
@@ -110,6 +126,7 @@ export function agentCommand(): Command {
       if (flags.kubeconfig === undefined && flags.caFile === undefined && flags.discoveryTokenCaCertHash === undefined) {
         throw new InvalidArgumentError('knode agent needs --ca-file (or --discovery-token-ca-cert-hash) to verify the apiserver before sending the token.');
       }
+      if (flags.proxyMode === 'iptables') throw new InvalidArgumentError('--proxy-mode iptables is not implemented yet; use nftables (the default) or none.');
       const log = createLogger({ app: 'knode-agent', node: flags.nodeName });
       const kubelet = await (await import('../kubelet/main.js')).startKubelet({
         ...(flags.server !== undefined ? { server: flags.server } : {}),
@@ -139,8 +156,12 @@ export function agentCommand(): Command {
                 ...(flags.cniNodeState !== undefined ? { nodeStateFile: flags.cniNodeState } : {}),
                 cniConfDir: flags.cniConfDir,
                 cniBinDir: flags.cniBinDir,
+                ...(flags.cniSocket !== undefined ? { cniSocket: flags.cniSocket } : {}),
               },
             }
+          : {}),
+        ...(flags.proxyMode !== 'none'
+          ? { proxy: { mode: flags.proxyMode, clusterCIDR: flags.clusterCidr, minSyncPeriodMs: flags.minSyncPeriod, healthzPort: flags.healthzPort } }
           : {}),
         log,
       });

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecCall, ExecOptions, ExecResult } from '../lib/exec.js';
 import { FakeExec } from '../lib/exec.js';
 import type { ActiveCni } from './install.js';
+import { thinClientScript } from './thin-client.js';
 import {
+  DEFAULT_CNI_SOCKET,
   DEFAULT_CONF_FILE,
   GC_MIN_AGE_SECONDS,
   builtPluginPath,
@@ -253,6 +255,67 @@ describe('ensureCniInstalled', () => {
     await mkdir(confDir, { recursive: true });
     await writeFile(join(confDir, '00-broken.conflist'), '{ nope');
     await expect(install()).rejects.toThrow(`the CNI config ${join(confDir, '00-broken.conflist')} is not valid JSON`);
+  });
+
+  describe('with the agent\'s CNI socket: knode-cni is the thin client script', () => {
+    const socketPath = '/run/knode/cni/knode-cni.sock';
+    const nodePath = '/usr/local/bin/node';
+    const script = (): string => thinClientScript({ socketPath, nodePath, pluginPath });
+    const installThin = (): Promise<ActiveCni> => ensureCniInstalled({ confDir, binDir, pluginPath, loopbackPath, socketPath, nodePath });
+
+    it('writes the script, mode 0755, leaving no temp file', async () => {
+      const active = await installThin();
+      const bin = join(binDir, 'knode-cni');
+      expect(active.created).toEqual([bin, join(binDir, 'loopback'), join(confDir, DEFAULT_CONF_FILE)]);
+      const st = await lstat(bin);
+      expect(st.isFile()).toBe(true);
+      expect(st.mode & 0o777).toBe(0o755);
+      expect(await readFile(bin, 'utf8')).toBe(script());
+      expect((await readdir(binDir)).sort()).toEqual(['knode-cni', 'loopback']);
+    });
+
+    it('leaves an identical script alone (idempotent)', async () => {
+      await installThin();
+      const before = (await stat(join(binDir, 'knode-cni'))).ino;
+      const again = await installThin();
+      expect(again.created).toEqual([]);
+      expect((await stat(join(binDir, 'knode-cni'))).ino).toBe(before);
+    });
+
+    it.each<[string, (bin: string) => Promise<void>]>([
+      ['an older script', (bin) => writeFile(bin, '#!/bin/sh\nexit 1\n', { mode: 0o755 })],
+      ['the same text with the wrong mode', (bin) => writeFile(bin, script(), { mode: 0o644 })],
+      ['a file of someone else', (bin) => writeFile(bin, 'not ours\n', { mode: 0o700 })],
+    ])('rewrites %s: the script is ours', async (_what, put) => {
+      await mkdir(binDir, { recursive: true });
+      await put(join(binDir, 'knode-cni'));
+      const active = await installThin();
+      expect(active.created).toContain(join(binDir, 'knode-cni'));
+      expect(await readFile(join(binDir, 'knode-cni'), 'utf8')).toBe(script());
+      expect((await stat(join(binDir, 'knode-cni'))).mode & 0o777).toBe(0o755);
+    });
+
+    it('replaces the old symlink to the bundle without writing through it', async () => {
+      await mkdir(binDir, { recursive: true });
+      await symlink(pluginPath, join(binDir, 'knode-cni'));
+      await installThin();
+      expect((await lstat(join(binDir, 'knode-cni'))).isSymbolicLink()).toBe(false);
+      expect(await readFile(pluginPath, 'utf8')).toBe('#!/usr/bin/env node\n');
+    });
+
+    it('defaults the fallback node to the one running the agent', async () => {
+      await ensureCniInstalled({ confDir, binDir, pluginPath, loopbackPath, socketPath });
+      expect(await readFile(join(binDir, 'knode-cni'), 'utf8')).toBe(thinClientScript({ socketPath, nodePath: process.execPath, pluginPath }));
+    });
+
+    it('still refuses a missing bundle (the fallback runs it)', async () => {
+      await rm(pluginPath);
+      await expect(installThin()).rejects.toThrow('npm run build');
+    });
+  });
+
+  it('has a default socket path that fits a unix socket address', () => {
+    expect(DEFAULT_CNI_SOCKET).toBe('/run/knode/cni/knode-cni.sock');
   });
 
   it('refuses a missing plugin bundle, naming the path and `npm run build`, and installs nothing', async () => {

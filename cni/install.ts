@@ -2,10 +2,13 @@
  * The node agent's side of knode-cni: put the plugin where the runtime looks, find the network config
  * the runtime will use, and reconcile IP allocations with the runtime's sandboxes at start.
  *
- * Install (`ensureCniInstalled`), never clobbering what an operator or the lab put there:
- *   - bin dir: `knode-cni` as a symlink to the built bundle (dist/cni/knode-cni.js; a symlink, not a
- *     copy, so the bundle keeps loading as CommonJS next to its package.json), and `loopback` linked
- *     from Debian's /usr/lib/cni when the bin dir has none (containerd needs it for every sandbox);
+ * Install (`ensureCniInstalled`), never clobbering what an operator put there (the thin client aside):
+ *   - bin dir: `knode-cni`: with a socket path (the agent serves CNI, agent-server.ts), the thin client
+ *     script of thin-client.ts (ours: written atomically, mode 0755, rewritten whenever its text
+ *     differs, e.g. after the repo moved); without one, a symlink to the built bundle
+ *     (dist/cni/knode-cni.js; a symlink, not a copy, so the bundle keeps loading as CommonJS next to
+ *     its package.json). `loopback` is linked from Debian's /usr/lib/cni when the bin dir has none
+ *     (containerd needs it for every sandbox);
  *   - conf dir: when it holds no config at all, `10-knode.conflist` (network `knode`, cniVersion 1.0.0,
  *     the newest containerd 1.6 speaks). An existing config is used as it is.
  * Then the first config file in name order (the one containerd loads) is read: when it runs knode-cni,
@@ -25,6 +28,7 @@ import type { Exec } from '../lib/exec.js';
 import { formatArgv } from '../lib/exec.js';
 import { PRIVATE_MODE, writeFileAtomic } from '../lib/pki/files.js';
 import { defaultNodeStateFile } from './config.js';
+import { thinClientScript } from './thin-client.js';
 
 export const DEFAULT_CNI_CONF_DIR = '/etc/cni/net.d';
 export const DEFAULT_CNI_BIN_DIR = '/opt/cni/bin';
@@ -32,6 +36,8 @@ export const DEFAULT_CNI_NETWORK = 'knode';
 export const DEFAULT_CONF_FILE = '10-knode.conflist';
 export const PLUGIN_TYPE = 'knode-cni';
 export const SYSTEM_LOOPBACK = '/usr/lib/cni/loopback';
+/** Where `knode agent` serves CNI (agent-server.ts) unless told otherwise (`--cni-socket`). */
+export const DEFAULT_CNI_SOCKET = '/run/knode/cni/knode-cni.sock';
 /** Longer than the runtime's own RunPodSandbox deadline (kubelet's runtime-request-timeout is 2 min). */
 export const GC_MIN_AGE_SECONDS = 240;
 
@@ -114,13 +120,39 @@ export function parseActiveConfig(file: string, text: string): Omit<ActiveCni, '
   return { network: o.name, plugin, nodeStateFile: stateFile };
 }
 
-export async function ensureCniInstalled(opts: { confDir: string; binDir: string; pluginPath: string; loopbackPath?: string }): Promise<ActiveCni> {
+/** Our script at `path`, replacing whatever is there (a link is replaced, never written through). */
+async function ensureScript(path: string, text: string, created: string[]): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st?.isFile() === true && (st.mode & 0o777) === 0o755 && (await readFile(path, 'utf8')) === text) return;
+  await writeFileAtomic(path, text, 0o755);
+  created.push(path);
+}
+
+export interface CniInstallOptions {
+  readonly confDir: string;
+  readonly binDir: string;
+  /** The built bundle: the symlink's target, or the thin client's fallback. */
+  readonly pluginPath: string;
+  readonly loopbackPath?: string;
+  /** The agent's CNI socket: `knode-cni` becomes the thin client of it. */
+  readonly socketPath?: string;
+  /** `node` for the thin client's fallback (default: the one running this process). */
+  readonly nodePath?: string;
+}
+
+export async function ensureCniInstalled(opts: CniInstallOptions): Promise<ActiveCni> {
   const created: string[] = [];
   await access(opts.pluginPath, constants.R_OK).catch(() => {
     throw new Error(`the knode-cni bundle ${opts.pluginPath} is missing: run \`npm run build\``);
   });
   await mkdir(opts.binDir, { recursive: true });
-  await ensureLink(join(opts.binDir, PLUGIN_TYPE), opts.pluginPath, created);
+  const bin = join(opts.binDir, PLUGIN_TYPE);
+  if (opts.socketPath !== undefined) {
+    const script = thinClientScript({ socketPath: opts.socketPath, nodePath: opts.nodePath ?? process.execPath, pluginPath: opts.pluginPath });
+    await ensureScript(bin, script, created);
+  } else {
+    await ensureLink(bin, opts.pluginPath, created);
+  }
   const loopbackSource = opts.loopbackPath ?? SYSTEM_LOOPBACK;
   if (await exists(loopbackSource)) await ensureLink(join(opts.binDir, 'loopback'), loopbackSource, created);
   await mkdir(opts.confDir, { recursive: true });

@@ -1,14 +1,12 @@
 /**
  * knode-cni: the executable a container runtime runs from its CNI bin dir. Bundled alone
  * (dist/cni/knode-cni.js, CommonJS, no npm dependency) because it sits on every pod's start path:
- * what it loads is what each pod waits for. See cni/README.md for the measured start-up budget.
+ * what it loads is what each pod waits for. See cni/README.md for the measured start-up budget. Where
+ * the node agent serves CNI, the runtime runs the thin client (thin-client.ts) instead, and this
+ * binary only when the agent cannot answer.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { realExec } from '../lib/exec.js';
-import { NetExecutor, resolveTools } from './executor.js';
-import { FileStore } from './ipam/file-store.js';
-import { realNodeHost } from './node-host.js';
-import { createPlugin } from './plugin.js';
+import { createCniHandlers } from './agent-server.js';
 import { dispatch } from './skel.js';
 
 function readStdin(): string {
@@ -20,11 +18,8 @@ function readStdin(): string {
 }
 
 async function main(): Promise<number> {
-  const plugin = createPlugin({
-    net: new NetExecutor(realExec, resolveTools(process.env['PATH'])),
-    host: realNodeHost,
-    openStore: (dir) => new FileStore(dir),
-  });
+  // the same composition the node agent serves (agent-server.ts, behind the thin client)
+  const plugin = createCniHandlers(process.env['PATH']);
   return dispatch(
     {
       env: process.env,

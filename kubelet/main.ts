@@ -52,7 +52,9 @@ import { IpBatchOverlayExecutor } from '../cni/overlay/netlink-executor.js';
 import { applyMasquerade } from '../cni/overlay/masquerade.js';
 import type { Node } from '../api/core/node.js';
 import { realExec } from '../lib/exec.js';
-import { builtPluginPath, ensureCniInstalled, gcAllocations } from '../cni/install.js';
+import { builtPluginPath, DEFAULT_CNI_SOCKET, ensureCniInstalled, gcAllocations } from '../cni/install.js';
+import { createCniHandlers, startCniServer } from '../cni/agent-server.js';
+import type { CniServer } from '../cni/agent-server.js';
 import { defaultNodeStateFile } from '../cni/config.js';
 import { fileURLToPath } from 'node:url';
 import { Pleg } from './pleg.js';
@@ -64,6 +66,8 @@ import { ProbeManager } from './probes/manager.js';
 import { KubeletServer } from './server/server.js';
 import { KUBELET_SERVING_CA_ANNOTATION, loadOrCreateServingCert, publishServingCA, servingCA } from './serving-cert.js';
 import { StaticPodSource } from './static-pods.js';
+import { createProxier } from '../kube-proxy/main.js';
+import type { KubeProxyConfig } from '../kube-proxy/main.js';
 import { StatusManager } from './status-manager.js';
 import type { ObjectLookup, RuntimePod } from './types.js';
 import { HostVolumeManager } from './volumes/manager.js';
@@ -96,6 +100,8 @@ export interface KubeletConfig {
   readonly resolvConf?: string;
   /** The VXLAN overlay (cni/overlay/agent.ts); omitted: this agent does not program pod networking. */
   readonly overlay?: OverlayConfig;
+  /** kube-proxy (kube-proxy/main.ts) on this node's informers; omitted: Services are someone else's job. */
+  readonly proxy?: KubeProxyConfig;
   readonly log: Logger;
   readonly clock?: Clock;
 }
@@ -112,6 +118,8 @@ export interface OverlayConfig {
   /** Where the runtime looks for CNI configs and plugins; the agent installs knode-cni there. */
   readonly cniConfDir: string;
   readonly cniBinDir: string;
+  /** Where the agent serves knode-cni (the bin dir's knode-cni is its thin client); default DEFAULT_CNI_SOCKET. */
+  readonly cniSocket?: string;
 }
 
 export interface RunningKubelet {
@@ -338,11 +346,16 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
 
   // ---- overlay: the VXLAN device, peers from every Node, masquerade, the CNI node state ----
   let overlay: OverlayAgent | undefined;
+  let cniServer: CniServer | undefined;
   if (cfg.overlay !== undefined) {
     const o = cfg.overlay;
     let nodeStateFile = o.nodeStateFile;
     try {
-      const active = await ensureCniInstalled({ confDir: o.cniConfDir, binDir: o.cniBinDir, pluginPath: builtPluginPath(fileURLToPath(import.meta.url)) });
+      // knode-cni runs in this process (cni/agent-server.ts) behind a thin client; first, so the GC
+      // below goes through it too. The client runs the binary itself whenever this server is down.
+      const socketPath = o.cniSocket ?? DEFAULT_CNI_SOCKET;
+      cniServer = await startCniServer({ socketPath, handlers: createCniHandlers(process.env['PATH']), log: log.child({ component: 'cni' }) });
+      const active = await ensureCniInstalled({ confDir: o.cniConfDir, binDir: o.cniBinDir, pluginPath: builtPluginPath(fileURLToPath(import.meta.url)), socketPath });
       if (active.created.length > 0) log.info({ created: active.created }, 'installed knode-cni');
       if (active.plugin === undefined) {
         log.warn({ confFile: active.confFile }, 'the CNI config the runtime loads does not run knode-cni: pods get their network from it, the overlay still connects the nodes');
@@ -355,6 +368,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
         (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'CNI GC at start failed; allocations of vanished sandboxes may leak until the next start'),
       );
     } catch (err) {
+      await cniServer?.close();
       cri.close();
       client.close();
       throw new Error(`cannot set up knode-cni on this node: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -382,11 +396,17 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     try {
       await overlay.start();
     } catch (err) {
+      await cniServer?.close();
       cri.close();
       client.close();
       throw new Error(`cannot set up the pod network overlay: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
   }
+
+  // ---- kube-proxy ----
+  const proxy = cfg.proxy !== undefined
+    ? createProxier(cfg.proxy, { factory, nodeName: cfg.nodeName, nodeIPs: [cfg.nodeIP], registry, clock, log: log.child({ component: 'kube-proxy' }) })
+    : undefined;
 
   // ---- metrics of our own ----
   new Gauge({
@@ -428,6 +448,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   try {
     port = (await server.start()).port;
   } catch (err) {
+    await cniServer?.close();
     cri.close();
     client.close();
     throw new Error(`the kubelet server cannot listen on ${cfg.nodeIP}:${cfg.port}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -445,6 +466,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   bg('container-gc', gc.run(signal));
   bg('housekeeping', housekeeping());
   if (overlay !== undefined) bg('overlay', overlay.run(signal));
+  if (proxy !== undefined) bg('kube-proxy', proxy.run(signal)); // stops with the signal, its servers closed
   log.info({ port, nodeIP: cfg.nodeIP, containerd: cri.endpoint }, 'kubelet started');
 
   /** Every 2 s: pods live in the runtime that no source wants are killed (upstream HandlePodCleanups). */
@@ -473,6 +495,8 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
       await probes.stop();
       await Promise.allSettled(background);
       await factory.stopped().catch(() => undefined);
+      // CNI calls made from now on (a DEL while the agent restarts) run the binary, through the client
+      await cniServer?.close();
       cri.close();
       client.close();
       log.info('kubelet stopped; containers keep running');

@@ -20,10 +20,17 @@ describe('knodeCni (the lab default)', () => {
     });
   });
 
-  it('gives each node its own bin dir of symlinks: knode-cni to the built bundle, loopback to Debian', () => {
+  it('gives each node its own bin dir: loopback linked to Debian by the lab, knode-cni left to the agent (its thin client)', () => {
     expect(knode.binDir(NODE.hostDir)).toBe('/var/lib/knode-lab/lab/w2/cni/bin');
-    expect(knode.binLinks).toEqual({ 'knode-cni': '/opt/knode/dist/cni/knode-cni.js', loopback: '/usr/lib/cni/loopback' });
+    expect(knode.binLinks).toEqual({ loopback: '/usr/lib/cni/loopback' });
+    // the bundle is still required: the thin client runs it when the agent is down
     expect(knode.requiredFiles).toEqual(['/opt/knode/dist/cni/knode-cni.js', '/usr/lib/cni/loopback']);
+  });
+
+  it('gives each node its own agent CNI socket under its host dir, short enough for a unix socket', () => {
+    expect(knode.agentSocket?.(NODE.hostDir)).toBe('/var/lib/knode-lab/lab/w2/cni/knode-cni.sock');
+    expect(knode.agentSocket?.('/var/lib/knode-lab/lab/w20')).not.toBe(knode.agentSocket?.(NODE.hostDir));
+    expect(referenceBridgeCni.agentSocket).toBeUndefined();
   });
 
   it('puts the directory of node on containerd PATH (the bundle runs with `node`)', () => {
@@ -38,7 +45,8 @@ describe('knodeCni (the lab default)', () => {
   });
 
   it('is what the lab uses', () => {
-    expect(LAB_CNI.binLinks['knode-cni']).toMatch(/\/dist\/cni\/knode-cni\.js$/);
+    expect(LAB_CNI.requiredFiles[0]).toMatch(/\/dist\/cni\/knode-cni\.js$/);
+    expect(LAB_CNI.agentSocket).toBeDefined();
     expect(LAB_CNI.runtimePath).toEqual([process.execPath.replace(/\/[^/]+$/, '')]);
   });
 });

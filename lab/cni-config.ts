@@ -6,12 +6,12 @@
  * overlay MTU, which the plugin reads on every ADD). Debian's reference plugins (`bridge` +
  * `host-local`, with static host-gw routes between the workers) stay available as `referenceBridgeCni`.
  *
- * What a runtime needs for knode-cni (cni/README.md): a CNI bin dir holding `knode-cni` as a SYMLINK
- * to the built bundle (a copy inside the repo would sit under the root package.json's
- * `"type": "module"` and fail to load as CommonJS) and `loopback`; and `node` on containerd's PATH
- * (the bundle's shebang runs `node`). So each worker gets its own bin dir of symlinks under its host
- * dir (removed with it by `lab down`), and containerd's PATH gets the directory of the node running
- * the lab.
+ * What a runtime needs for knode-cni (cni/README.md): a CNI bin dir holding `knode-cni` and `loopback`.
+ * Each worker gets its own bin dir under its host dir (removed with it by `lab down`): the lab links
+ * `loopback` there, and the worker's agent writes `knode-cni` itself, as the thin client of the CNI
+ * socket it serves (`agentSocket`, one per node under its host dir: cni/agent-server.ts), which runs
+ * the built bundle with this lab's `node` when the agent is down. containerd's PATH also gets the
+ * directory of the node running the lab (the bundle's shebang runs `node`).
  *
  * Where state goes: every plugin keeps its state (IP reservations, host-port records) under the node's
  * state dir, never /var/lib/cni or /var/lib/knode, so `lab down` removes it with the dir; the network
@@ -58,8 +58,10 @@ export interface LabCni {
   buildConfig(node: CniNodeInput): string;
   /** Where the node agent writes the node state (pod CIDR, MTU); undefined: the config carries them. */
   nodeStateFile?(hostDir: string): string;
-  /** Whether each node's agent runs the overlay (and so finds this config and links the plugin). */
+  /** Whether each node's agent runs the overlay (and so finds this config and installs the plugin). */
   readonly overlay: boolean;
+  /** Where the node's agent serves knode-cni (its `--cni-socket`); undefined: no agent-served plugin. */
+  agentSocket?(hostDir: string): string;
 }
 
 /** libcni's default cache dir, which containerd 1.6 does not let us move. */
@@ -120,13 +122,15 @@ export function knodeCni(input: KnodeCniInput): LabCni {
   return {
     description: 'knode-cni (bridge knode0, host ports in nftables), VXLAN overlay between workers',
     binDir: (hostDir) => join(hostDir, 'cni', 'bin'),
-    binLinks: { 'knode-cni': input.pluginPath, loopback: join(SYSTEM_CNI_DIR, 'loopback') },
+    // knode-cni is written by the node's agent (the thin client of agentSocket), not linked by the lab
+    binLinks: { loopback: join(SYSTEM_CNI_DIR, 'loopback') },
     requiredFiles: [input.pluginPath, join(SYSTEM_CNI_DIR, 'loopback')],
     runtimePath: [dirname(input.nodePath)],
     staticPodRoutes: false,
     overlay: true,
     confFileName: '10-knode-lab.conflist',
     nodeStateFile: (hostDir) => join(hostDir, 'cni', 'node.json'),
+    agentSocket: (hostDir) => join(hostDir, 'cni', 'knode-cni.sock'),
     buildConfig(node) {
       const state = join(node.hostDir, 'cni');
       // the agent finds this config in the node's conf dir and uses it as it is; the node state file

@@ -1,5 +1,6 @@
 import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { referenceBridgeCni } from './cni-config.js';
 import { LabInputError, LabUnderlayError } from './errors.js';
 import { parsePrefix4 } from './ipv4.js';
 import { AGENT_SKIP_REASON, agentArgv, defaultStateDir, downCommand, isLabNetns, planLab, stepTitle } from './plan.js';
@@ -124,10 +125,31 @@ describe('planLab steps', () => {
         caFile: '/var/lib/knode-lab/lab/cp/pki/ca.crt',
         cniConfDir: '/var/lib/knode-lab/lab/w2/containerd/cni/net.d',
         cniBinDir: '/var/lib/knode-lab/lab/w2/cni/bin',
+        cniSocket: '/var/lib/knode-lab/lab/w2/cni/knode-cni.sock',
       }),
     );
-    expect(agent?.argv.slice(-4)).toEqual(['--cni-conf-dir', '/var/lib/knode-lab/lab/w2/containerd/cni/net.d', '--cni-bin-dir', '/var/lib/knode-lab/lab/w2/cni/bin']);
+    expect(agent?.argv.slice(-6)).toEqual([
+      '--cni-conf-dir',
+      '/var/lib/knode-lab/lab/w2/containerd/cni/net.d',
+      '--cni-bin-dir',
+      '/var/lib/knode-lab/lab/w2/cni/bin',
+      '--cni-socket',
+      '/var/lib/knode-lab/lab/w2/cni/knode-cni.sock',
+    ]);
     expect(agent?.logFile).toBe('/var/lib/knode-lab/lab/w2/agent.log');
+  });
+
+  it('gives each agent its own CNI socket under its host dir (the nodes share one file system)', () => {
+    const sockets = plan({ workers: 3 })
+      .processes.filter((x) => x.kind === 'agent')
+      .map((x) => x.argv[x.argv.indexOf('--cni-socket') + 1]);
+    expect(sockets).toEqual(['w1', 'w2', 'w3'].map((w) => `/var/lib/knode-lab/lab/${w}/cni/knode-cni.sock`));
+  });
+
+  it('passes no CNI dirs nor socket when the lab uses the reference plugins', () => {
+    const agent = planLab({ ...base, workers: 1 }, MACHINE, referenceBridgeCni).processes.find((x) => x.kind === 'agent');
+    expect(agent?.argv).toContain('--no-overlay');
+    expect(agent?.argv.filter((a) => a.startsWith('--cni-'))).toEqual([]);
   });
 });
 

@@ -234,7 +234,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
         podCidr: workerHosts[k]?.podCidr ?? '',
         cgroupRoot: `/${labCgroupName(name)}/${w.host}`,
         caFile: join(cp.dir, 'pki', 'ca.crt'),
-        ...(cni.overlay ? { cniConfDir: w.cniConfDir, cniBinDir: w.cniBinDir } : { overlay: false }),
+        ...(cni.overlay ? { cniConfDir: w.cniConfDir, cniBinDir: w.cniBinDir, ...agentSocketOf(cni, workerHosts[k]?.dir ?? '') } : { overlay: false }),
       }),
       logFile: join(workerHosts[k]?.dir ?? '', 'agent.log'),
     })),
@@ -285,6 +285,8 @@ export interface AgentArgs {
   /** The node's CNI dirs (containerd's): the agent reads the lab's config there, for the node state file and GC. */
   readonly cniConfDir?: string;
   readonly cniBinDir?: string;
+  /** Where the agent serves knode-cni (one socket per node: all nodes share the machine's file system). */
+  readonly cniSocket?: string;
   /** false: the CNI choice routes pods itself (`--no-overlay`). */
   readonly overlay?: boolean;
 }
@@ -310,7 +312,15 @@ export function agentArgv(knode: readonly string[], a: AgentArgs): string[] {
     ...(a.overlay === false ? ['--no-overlay'] : []),
     ...(a.cniConfDir !== undefined ? ['--cni-conf-dir', a.cniConfDir] : []),
     ...(a.cniBinDir !== undefined ? ['--cni-bin-dir', a.cniBinDir] : []),
+    ...(a.cniSocket !== undefined ? ['--cni-socket', a.cniSocket] : []),
   ];
+}
+
+function agentSocketOf(cni: LabCni, hostDir: string): { cniSocket?: string } {
+  const socket = cni.agentSocket?.(hostDir);
+  if (socket === undefined) return {};
+  if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) throw new LabInputError(`the state dir is too long: the agent's CNI socket path ${socket} exceeds ${MAX_SOCKET_PATH} bytes.`);
+  return { cniSocket: socket };
 }
 
 export function hostByName(plan: Pick<LabPlan, 'hosts'>, name: string): LabHost {
