@@ -4,6 +4,8 @@
  * informer factory for its informers in its constructor, so they start together.
  */
 import { DaemonSetController } from '../controllers/daemonset.js';
+import { DeploymentController } from '../controllers/deployment.js';
+import { ReplicaSetController } from '../controllers/replicaset.js';
 import { EndpointsController } from '../controllers/endpoints.js';
 import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
@@ -24,6 +26,8 @@ type Factory = (ctx: ControllerContext, cfg: ControllersConfig) => Controller;
 
 /** Registered controllers, in start order. */
 export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
+  ['replicaset', (ctx) => new ReplicaSetController(ctx)],
+  ['deployment', (ctx) => new DeploymentController(ctx)],
   ['endpointslice', (ctx) => new EndpointSliceController(ctx)],
   ['endpoints', (ctx) => new EndpointsController(ctx)],
   ['serviceaccount', (ctx) => new ServiceAccountController(ctx)],
