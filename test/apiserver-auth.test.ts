@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createCA, createClientCert, decodeCertKeyPair, encodeCertKeyPair } from '../lib/pki/index.js';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, createApiClient, failureStatus, loadKubeconfig, waitUntil } from './helpers/api-client.js';
 import type { ApiClient, ApiResponse, Credentials } from './helpers/api-client.js';
@@ -36,7 +36,7 @@ function expectUnauthorized(res: ApiResponse, what: string): void {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   admin = await adminClient(server.kubeconfig);
   creds = await loadKubeconfig(server.kubeconfig);
 });

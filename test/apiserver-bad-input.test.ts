@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, failureStatus, metaOf } from './helpers/api-client.js';
 import type { ApiClient, ApiResponse } from './helpers/api-client.js';
@@ -46,7 +46,7 @@ const deployment = (name: string, replicas: unknown): Record<string, unknown> =>
 const nested = (n: number): string => '{"a":'.repeat(n) + '1' + '}'.repeat(n);
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   api = await adminClient(server.kubeconfig);
   dir = await mkdtemp(join(tmpdir(), 'knode-bad-input-'));
   expect((await api.post(CM, configMap('existing'))).status).toBe(201);
@@ -526,7 +526,7 @@ describe('deeply nested input', () => {
   let fresh: TestServer;
   let api2: ApiClient;
   beforeAll(async () => {
-    fresh = await startServer();
+    fresh = await startServer(APISERVER_ONLY);
     api2 = await adminClient(fresh.kubeconfig);
     expect((await api2.post(CM, configMap('existing'))).status).toBe(201);
   });

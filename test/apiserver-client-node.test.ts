@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiException, AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, makeInformer, setHeaderOptions } from '@kubernetes/client-node';
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -18,7 +18,7 @@ let apps: AppsV1Api;
 const NS = 'client-node';
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   kc = new KubeConfig();
   kc.loadFromFile(server.kubeconfig);
   core = kc.makeApiClient(CoreV1Api);

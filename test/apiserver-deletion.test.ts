@@ -5,7 +5,7 @@
  * than the control plane's own run, so the tests play the kubelet's part where one is needed.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { at, createNamespace, getJson, itemNames, listAt, tryGet } from './helpers/objects.js';
 import { waitFor } from './helpers/wait.js';
@@ -13,7 +13,7 @@ import { waitFor } from './helpers/wait.js';
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   await createNamespace(server, 'del');
 });
 

@@ -10,7 +10,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, createApiClient, itemsOf, loadKubeconfig, metaOf } from './helpers/api-client.js';
 import type { ApiClient } from './helpers/api-client.js';
@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function start(): Promise<{ server: TestServer; api: ApiClient }> {
-  const server = await startServer();
+  const server = await startServer(APISERVER_ONLY);
   servers.push(server);
   const api = await adminClient(server.kubeconfig);
   clients.push(api);

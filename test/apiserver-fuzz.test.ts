@@ -14,7 +14,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify as toYaml } from 'yaml';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, failureStatus, itemsOf, metaOf } from './helpers/api-client.js';
 import type { ApiClient, ApiResponse } from './helpers/api-client.js';
@@ -449,7 +449,7 @@ beforeAll(async () => {
   console.log(`apiserver fuzz seed: ${SEED} (rerun with KNODE_FUZZ_SEED=${SEED})`);
   // no controllers or scheduler: they would write to the fuzzed pods (status conditions, bindings)
   // and the model of the expected state must stay exact
-  server = await startServer(['--controllers', 'none']);
+  server = await startServer(APISERVER_ONLY);
   api = await adminClient(server.kubeconfig);
   const ns = await api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   expect(ns.status).toBe(201);

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { at, createNamespace, getJson, itemNames, listAt, tryGet } from './helpers/objects.js';
 import { spawnKubectl } from './helpers/kubectl-stream.js';
@@ -14,7 +14,7 @@ import { waitFor } from './helpers/wait.js';
 let server: TestServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
 });
 
 afterAll(async () => {

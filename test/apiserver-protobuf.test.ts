@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCSR } from '../lib/pki/csr.js';
 import { generateKeyPair } from '../lib/pki/pem.js';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { at, getJson } from './helpers/objects.js';
 
@@ -18,7 +18,7 @@ let scratch: string;
 const NS = 't1';
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   scratch = await mkdtemp(join(tmpdir(), 'knode-protobuf-'));
   await server.kubectlOk(['create', 'namespace', NS]);
 });

@@ -5,7 +5,7 @@
  * of the server (allocations live in the store, not in memory only).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer } from './helpers/server.js';
+import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { KUBERNETES_SERVICE_IP, LOOPBACK, NODE_PORT_RANGE, SERVICE_CIDR } from './helpers/ip-plan.js';
 import { adminClient } from './helpers/api-client.js';
@@ -17,7 +17,7 @@ let api: ApiClient;
 const NS = 'svc';
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   api = await adminClient(server.kubeconfig);
   await createNamespace(server, NS);
 });

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { CLI, startServer } from './helpers/server.js';
+import { APISERVER_ONLY, CLI, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, failureStatus, itemsOf, metaOf } from './helpers/api-client.js';
 import type { ApiClient, ApiResponse, WatchEventLine, WatchStream } from './helpers/api-client.js';
@@ -54,7 +54,7 @@ const serverHelp = ((): string => {
 })();
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer(APISERVER_ONLY);
   api = await adminClient(server.kubeconfig);
 });
 
@@ -225,7 +225,7 @@ describe('watch lifetime', () => {
 
   const bookmarkFlag = /--bookmark-interval/.test(serverHelp);
   it.skipIf(!bookmarkFlag)('with a short --bookmark-interval, a long watch gets periodic BOOKMARKs', async () => {
-    const s = await startServer(['--bookmark-interval', '1s']);
+    const s = await startServer([...APISERVER_ONLY, '--bookmark-interval', '1s']);
     const c = await adminClient(s.kubeconfig);
     try {
       const w = await c.watch(`${cmPath('default')}?watch=1&allowWatchBookmarks=true&timeoutSeconds=30`);
@@ -243,7 +243,7 @@ describe('expired revisions (410)', () => {
   // so these run only once the server offers --compaction-interval and --compaction-keep.
   const compactionFlags = /--compaction-interval/.test(serverHelp) && /--compaction-keep/.test(serverHelp);
   it.skipIf(!compactionFlags)('a watch from a compacted revision gets an ERROR event with code 410, and LIST continue/Exact get 410', async () => {
-    const s = await startServer(['--compaction-interval', '1s', '--compaction-keep', '5']);
+    const s = await startServer([...APISERVER_ONLY, '--compaction-interval', '1s', '--compaction-keep', '5']);
     const c = await adminClient(s.kubeconfig);
     try {
       const first = await ok(c.post(cmPath('default'), configMap('old-0', {})));

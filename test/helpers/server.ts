@@ -14,6 +14,13 @@ import { LOOPBACK } from './ip-plan.js';
 export const REPO = resolve(import.meta.dirname, '..', '..');
 export const CLI = join(REPO, 'dist', 'cli', 'main.js');
 
+/**
+ * Flags for suites that test the apiserver itself: no controllers or scheduler writing to the objects
+ * they create, so their expectations stay exact (upstream's apiserver integration tests run without
+ * kube-controller-manager too).
+ */
+export const APISERVER_ONLY: readonly string[] = ['--controllers', 'none'];
+
 export async function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const s = createServer();
