@@ -254,8 +254,11 @@ describe('Services: restarts and cleanup', () => {
       metadata: { name: 'tcp-server', labels: { app: 'tcp-server' } },
       spec: { nodeName: 'w2', restartPolicy: 'Never', terminationGracePeriodSeconds: 1, containers: [{ name: 'app', image: IMAGE, command: ['sh', '-c', 'sleep 100000 | nc -l -p 9000'] }] },
     });
-    await readyPodIP('tcp-server');
+    const serverIP = await readyPodIP('tcp-server');
     const svc = await createService('tcp', { app: 'tcp-server' }, [{ name: 'nc', port: 9000, targetPort: 9000 }]);
+    // the server accepts one connection only and the client does not retry: start the client once
+    // w1's proxy DNATs the ClusterIP to the server (a probe connection would use the server up)
+    await waitFor('w1 to program the tcp Service', async () => (await lab.inHost('w1', ['nft', 'list', 'table', 'ip', 'knode-proxy'])).stdout.includes(`${serverIP}:9000`));
     await lab.apply({
       apiVersion: 'v1',
       kind: 'Pod',
