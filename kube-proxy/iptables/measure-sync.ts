@@ -1,0 +1,252 @@
+/**
+ * Measures iptables mode's sync costs at scale, in throwaway network namespaces (`knode-ipt-<random>`,
+ * created here, always deleted, even on Ctrl-C): building the restore input of N Services x E
+ * endpoints, its size, restoring it cold as the runner does (nat in batches of at most 1000 declared
+ * chains, one iptables-restore each) and, as the reference, once as a single input; then, with N
+ * present, a partial sync adding one Service (its chains plus one rule inserted into KNODE-SERVICES)
+ * and one changing one endpoint (one SVC and one SEP chain), and a warm full resync.
+ * iptables-restore's own CPU time (user+sys, from /usr/bin/time) is reported beside wall time, since
+ * a busy machine inflates the latter. Progress on stderr, report on stdout. Run as root:
+ *
+ *   npx tsx kube-proxy/iptables/measure-sync.ts [--services 1000,10000] [--endpoints 2] [--runs 3] [--no-single]
+ */
+import { randomBytes } from 'node:crypto';
+import { loadavg } from 'node:os';
+import { fmtMs, summarize } from '../../bench/lib/stats.js';
+import { mustRun, realExec } from '../../lib/exec.js';
+import type { ProxyState } from '../model.js';
+import { manyServices, OPTS, service, slice, state } from '../testing/fixtures.js';
+import type { IptablesSync } from './ruleset.js';
+import { buildIptablesRuleset } from './ruleset.js';
+
+interface Args {
+  readonly services: readonly number[];
+  readonly endpoints: number;
+  readonly runs: number;
+  /** Also restore the cold sync once as a single input (the reference; slow: minutes at 10,000). */
+  readonly single: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const get = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const services = (get('--services') ?? '1000,10000').split(',').map(Number);
+  const endpoints = Number(get('--endpoints') ?? '2');
+  const runs = Number(get('--runs') ?? '3');
+  if (services.some((n) => !Number.isInteger(n) || n < 1 || n > 30000)) throw new Error('--services takes counts from 1 to 30000, comma-separated');
+  if (!Number.isInteger(endpoints) || endpoints < 1 || endpoints > 100) throw new Error('--endpoints takes 1..100');
+  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs takes 1..20');
+  return { services, endpoints, runs, single: !argv.includes('--no-single') };
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`);
+};
+
+const namespaces = new Set<string>();
+
+async function createNetns(): Promise<string> {
+  const name = `knode-ipt-${randomBytes(4).toString('hex')}`;
+  await mustRun(realExec, ['ip', 'netns', 'add', name]);
+  namespaces.add(name);
+  return name;
+}
+
+async function deleteNetns(name: string): Promise<void> {
+  await realExec.run(['ip', 'netns', 'del', name]);
+  namespaces.delete(name);
+}
+
+interface Applied {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/** One `iptables-restore --noflush` in the namespace, timed from here (wall) and by /usr/bin/time (CPU). */
+async function restoreOne(ns: string, text: string): Promise<Applied> {
+  if (text === '') return { wallMs: 0, cpuMs: 0 };
+  const argv = ['/usr/bin/time', '-f', 'KPT-TIME %U %S', 'nsenter', `--net=/run/netns/${ns}`, 'iptables-restore', '--noflush', '-w'];
+  const t0 = performance.now();
+  const r = await realExec.run(argv, { stdin: text, timeoutMs: 900_000 });
+  const wallMs = performance.now() - t0;
+  if (r.code !== 0) throw new Error(`iptables-restore failed: ${r.stderr.slice(0, 500)}`);
+  const m = /KPT-TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
+  return { wallMs, cpuMs: m !== null ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
+}
+
+/** A sync as IptablesCli.apply restores it: nat batches in order, then filter; times summed. */
+async function restore(ns: string, sync: IptablesSync): Promise<Applied> {
+  const inputs = sync.natBatches.length <= 1 ? [(sync.natBatches[0] ?? '') + sync.filter] : [...sync.natBatches, sync.filter];
+  let wallMs = 0;
+  let cpuMs = 0;
+  for (const text of inputs) {
+    const a = await restoreOne(ns, text);
+    wallMs += a.wallMs;
+    cpuMs += a.cpuMs;
+  }
+  return { wallMs, cpuMs };
+}
+
+function timed<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const v = fn();
+  return [v, performance.now() - t0];
+}
+
+function withExtraService(base: ProxyState, i: number): { state: ProxyState; key: string } {
+  const name = `added-${i}`;
+  const extra = state([service(name, { clusterIP: `10.97.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80 }] })], [slice(name, [{ name: 'http', port: 8080 }], [{ ip: `10.245.0.${i}` }, { ip: `10.245.1.${i}` }])]);
+  const [key, sp] = [...extra.services][0] ?? [];
+  if (key === undefined || sp === undefined) throw new Error('no service port');
+  return {
+    key,
+    state: { services: new Map([...base.services, [key, sp]]), endpoints: new Map([...base.endpoints, [key, extra.endpoints.get(key) ?? []]]) },
+  };
+}
+
+function withChangedEndpoint(base: ProxyState, key: string, i: number): ProxyState {
+  const eps = base.endpoints.get(key) ?? [];
+  const [first, ...rest] = eps;
+  if (first === undefined) throw new Error('no endpoint');
+  return { services: base.services, endpoints: new Map([...base.endpoints, [key, [{ ...first, ip: `10.246.0.${i}` }, ...rest]]]) };
+}
+
+const row = (label: string, samples: readonly number[]): string => {
+  const s = summarize(samples);
+  return `  ${label.padEnd(46)} p50 ${fmtMs(s.p50).padStart(8)} ms   max ${fmtMs(s.max).padStart(8)} ms   (n=${s.count})`;
+};
+
+const size = (x: { readonly filter: string; readonly nat: string }): number => x.filter.length + x.nat.length;
+const lines = (x: { readonly filter: string; readonly nat: string }): number => (x.filter + x.nat).split('\n').length - 1;
+
+async function measure(n: number, args: Args): Promise<string[]> {
+  log(`${n} services x ${args.endpoints} endpoints: building the state`);
+  const { services, slices } = manyServices(n, args.endpoints);
+  const [base, stateMs] = timed(() => state(services, slices));
+  const build: number[] = [];
+  const coldWall: number[] = [];
+  const coldCpu: number[] = [];
+  let last: IptablesSync | undefined;
+  for (let r = 0; r < args.runs; r++) {
+    const [tx, b] = timed(() => buildIptablesRuleset(base, OPTS));
+    build.push(b);
+    const ns = await createNetns();
+    try {
+      log(`  cold full sync ${r + 1}/${args.runs} (${(size(tx) / 1e6).toFixed(1)} MB)`);
+      const a = await restore(ns, tx);
+      coldWall.push(a.wallMs);
+      coldCpu.push(a.cpuMs);
+    } finally {
+      await deleteNetns(ns);
+    }
+    last = tx;
+  }
+  if (last === undefined) throw new Error('no run');
+  let singleRun: Applied | undefined;
+  if (args.single) {
+    const ns = await createNetns();
+    try {
+      log('  cold full sync as a single input (reference)');
+      singleRun = await restoreOne(ns, last.nat + last.filter);
+    } finally {
+      await deleteNetns(ns);
+    }
+  }
+
+  const ns = await createNetns();
+  const out: string[] = [];
+  try {
+    log('  loading the chains for the partial syncs');
+    await restore(ns, last);
+    let prev = last;
+    let current = base;
+    const addBuild: number[] = [];
+    const addWall: number[] = [];
+    const addCpu: number[] = [];
+    const epBuild: number[] = [];
+    const epWall: number[] = [];
+    const epCpu: number[] = [];
+    let addSize = 0;
+    let epSize = 0;
+    const partialRuns = Math.max(5, args.runs * 3);
+    for (let i = 1; i <= partialRuns; i++) {
+      log(`  partial syncs ${i}/${partialRuns}`);
+      const added = withExtraService(current, i);
+      const [tx, b] = timed(() => buildIptablesRuleset(added.state, OPTS, new Set([added.key]), prev.ruleset));
+      if (tx.full) throw new Error('expected a partial sync');
+      addBuild.push(b);
+      addSize = size(tx);
+      const a = await restore(ns, tx);
+      addWall.push(a.wallMs);
+      addCpu.push(a.cpuMs);
+      prev = tx;
+      current = added.state;
+
+      const changed = withChangedEndpoint(current, added.key, i);
+      const [tx2, b2] = timed(() => buildIptablesRuleset(changed, OPTS, new Set([added.key]), prev.ruleset));
+      epBuild.push(b2);
+      epSize = size(tx2);
+      const e = await restore(ns, tx2);
+      epWall.push(e.wallMs);
+      epCpu.push(e.cpuMs);
+      prev = tx2;
+      current = changed;
+    }
+    log('  warm full resync');
+    const [full, fb] = timed(() => buildIptablesRuleset(current, OPTS, undefined, prev.ruleset));
+    const warm = await restore(ns, full);
+
+    out.push(
+      `${n} Services x ${args.endpoints} endpoints (${lines(last)} lines, ${(size(last) / 1e6).toFixed(2)} MB of restore input; state from API objects ${fmtMs(stateMs)} ms)`,
+      row('build full restore input (IR + text)', build),
+      row(`cold full sync, ${last.natBatches.length} nat batches: restore (wall)`, coldWall),
+      row('cold full sync, batches: restore CPU', coldCpu),
+      row('cold total: build + restore (wall)', coldWall.map((w, i) => w + (build[i] ?? 0))),
+      ...(singleRun !== undefined
+        ? [
+            row('reference: cold, one input: restore (wall)', [singleRun.wallMs]),
+            row('reference: cold, one input: restore CPU', [singleRun.cpuMs]),
+            `  batches vs one input (CPU p50): ${(singleRun.cpuMs / summarize(coldCpu).p50).toFixed(1)}x less`,
+          ]
+        : []),
+      row(`add one Service: build (${(addSize / 1e3).toFixed(1)} kB input)`, addBuild),
+      row('add one Service: restore (wall)', addWall),
+      row('add one Service: restore CPU', addCpu),
+      row(`change one endpoint: build (${(epSize / 1e3).toFixed(1)} kB input)`, epBuild),
+      row('change one endpoint: restore (wall)', epWall),
+      row('change one endpoint: restore CPU', epCpu),
+      row('warm full resync: build', [fb]),
+      row('warm full resync: restore (wall)', [warm.wallMs]),
+      row('warm full resync: restore CPU', [warm.cpuMs]),
+    );
+  } finally {
+    await deleteNetns(ns);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, iptables)');
+  const args = parseArgs(process.argv.slice(2));
+  const onSignal = (): void => {
+    for (const ns of namespaces) realExec.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
+    setTimeout(() => process.exit(130), 500);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const report: string[] = [`kube-proxy iptables sync (iptables-restore --noflush, nf_tables backend), load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
+  try {
+    for (const n of args.services) report.push(...(await measure(n, args)));
+  } finally {
+    for (const ns of [...namespaces]) await deleteNetns(ns);
+  }
+  report.push(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  process.stdout.write(`${report.join('\n')}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
