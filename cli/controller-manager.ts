@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../lib/log.js';
-import { durationFlag } from './flags.js';
+import { durationFlag, runUntilSignal } from './flags.js';
 import { checkControllerNames, controllersConfig, controllersFlag, nonNegativeIntFlag } from './server.js';
 
 interface Flags {
@@ -51,17 +51,6 @@ export function controllerManagerCommand(): Command {
         abort.signal,
       );
       process.stdout.write(`knode controller-manager is running as ${handle.identity}\n`);
-      const stop = (signal: string): void => {
-        if (abort.signal.aborted) return;
-        log.info({ signal }, 'shutting down');
-        abort.abort();
-        void done.finally(() => {
-          client.close();
-          process.exit(0);
-        });
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-      await done;
+      await runUntilSignal(abort, done, log, () => client.close());
     });
 }

@@ -75,3 +75,27 @@ export function positiveIntFlag(name: string): (v: string) => number {
     return n;
   };
 }
+
+/**
+ * The end of a long-running client command: on SIGTERM/SIGINT abort `abort`, wait for `done` (leases
+ * released), run `close`, exit 0. Resolves when `done` does.
+ */
+export async function runUntilSignal(
+  abort: AbortController,
+  done: Promise<unknown>,
+  log: { info(obj: object, msg: string): void },
+  close: () => void,
+): Promise<void> {
+  const stop = (signal: string): void => {
+    if (abort.signal.aborted) return;
+    log.info({ signal }, 'shutting down');
+    abort.abort();
+    void done.finally(() => {
+      close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  await done;
+}

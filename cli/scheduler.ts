@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { createLogger } from '../lib/log.js';
+import { runUntilSignal } from './flags.js';
 
 interface Flags {
   kubeconfig: string;
@@ -40,17 +41,6 @@ export function schedulerCommand(): Command {
         abort.signal,
       );
       process.stdout.write(`knode scheduler is running as ${handle.identity}\n`);
-      const stop = (signal: string): void => {
-        if (abort.signal.aborted) return;
-        log.info({ signal }, 'shutting down');
-        abort.abort();
-        void done.finally(() => {
-          client.close();
-          process.exit(0);
-        });
-      };
-      process.on('SIGTERM', () => stop('SIGTERM'));
-      process.on('SIGINT', () => stop('SIGINT'));
-      await done;
+      await runUntilSignal(abort, done, log, () => client.close());
     });
 }
