@@ -7,11 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Service } from '../../api/core/service-types.js';
-import type { EndpointSlice } from '../../api/discovery/endpointslice.js';
 import { mustRun, realExec } from '../../lib/exec.js';
 import type { ProxyState } from '../model.js';
-import { OPTS, OTHER_NODE, service, slice, state } from '../testing/fixtures.js';
+import { OPTS, service, state } from '../testing/fixtures.js';
+import { eps, richState } from '../testing/rich-state.js';
 import { NftApplyError } from '../errors.js';
 import type { NftTransaction, ProxyRuleset } from './ir.js';
 import { renderTransaction } from './render.js';
@@ -70,43 +69,6 @@ function expectedNames(rs: ProxyRuleset): { chains: string[]; sets: string[] } {
 }
 
 /** Pods in 10.244.2.0/24 run on the other node. */
-const eps = (name: string, ports: Parameters<typeof slice>[1], ...ips: string[]): EndpointSlice =>
-  slice(name, ports, ips.map((ip) => ({ ip, node: ip.startsWith('10.244.2.') ? OTHER_NODE : 'node-a' })));
-
-const dnsPorts = [
-  { name: 'dns', port: 53, protocol: 'UDP' as const },
-  { name: 'dns-tcp', port: 53, protocol: 'TCP' as const },
-];
-const web = (extra: Partial<NonNullable<Service['spec']>> = {}): Service =>
-  service('web', { type: 'NodePort', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80, nodePort: 30080 }], ...extra });
-
-/** Every feature at once: TCP+UDP, multiport, NodePort, affinity, no endpoints, Local policies. */
-function richState(webExtra: Partial<NonNullable<Service['spec']>> = {}, webIPs: string[] = ['10.244.1.5', '10.244.2.7']): ProxyState {
-  return state(
-    [
-      service('dns', { clusterIP: '10.96.0.53', ports: dnsPorts }),
-      service('multi', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80 }, { name: 'metrics', port: 9100 }] }),
-      web(webExtra),
-      service('sticky', { clusterIP: '10.96.0.40', sessionAffinity: 'ClientIP', ports: [{ name: 'http', port: 80 }] }),
-      service('empty', { type: 'NodePort', clusterIP: '10.96.0.50', ports: [{ name: 'udp', port: 5000, protocol: 'UDP', nodePort: 30500 }] }),
-      service('itp', { clusterIP: '10.96.0.51', internalTrafficPolicy: 'Local', ports: [{ name: 'http', port: 80 }] }),
-      service(
-        'lb',
-        { type: 'LoadBalancer', clusterIP: '10.96.0.60', externalTrafficPolicy: 'Local', externalIPs: ['198.51.100.5'], ports: [{ name: 'https', port: 443, nodePort: 30443 }] },
-        { loadBalancer: { ingress: [{ ip: '198.51.100.6' }] } },
-      ),
-    ],
-    [
-      eps('dns', dnsPorts, '10.244.1.10', '10.244.2.10'),
-      eps('multi', [{ name: 'http', port: 8080 }, { name: 'metrics', port: 9100 }], '10.244.1.20', '10.244.2.20', '10.244.1.21'),
-      eps('web', [{ name: 'http', port: 8080 }], ...webIPs),
-      eps('sticky', [{ name: 'http', port: 8080 }], '10.244.1.40', '10.244.2.40'),
-      slice('itp', [{ name: 'http', port: 8080 }], [{ ip: '10.244.2.51', node: OTHER_NODE }]),
-      eps('lb', [{ name: 'https', port: 8443 }], '10.244.1.60', '10.244.2.60'),
-    ],
-  );
-}
-
 describe.skipIf(!isRoot)('nftables rulesets in real nft, in throwaway namespaces', () => {
   let ns: Awaited<ReturnType<typeof netns>>;
 
