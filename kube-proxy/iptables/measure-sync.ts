@@ -14,8 +14,8 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { fmtMs, summarize } from '../../bench/lib/stats.js';
 import { mustRun, realExec } from '../../lib/exec.js';
-import type { ProxyState } from '../model.js';
-import { manyServices, OPTS, service, slice, state } from '../testing/fixtures.js';
+import { manyServices, OPTS, state } from '../testing/fixtures.js';
+import { timed, withChangedEndpoint, withExtraService } from '../testing/scale-states.js';
 import type { IptablesSync } from './ruleset.js';
 import { buildIptablesRuleset } from './ruleset.js';
 
@@ -87,30 +87,6 @@ async function restore(ns: string, sync: IptablesSync): Promise<Applied> {
     cpuMs += a.cpuMs;
   }
   return { wallMs, cpuMs };
-}
-
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = performance.now();
-  const v = fn();
-  return [v, performance.now() - t0];
-}
-
-function withExtraService(base: ProxyState, i: number): { state: ProxyState; key: string } {
-  const name = `added-${i}`;
-  const extra = state([service(name, { clusterIP: `10.97.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80 }] })], [slice(name, [{ name: 'http', port: 8080 }], [{ ip: `10.245.0.${i}` }, { ip: `10.245.1.${i}` }])]);
-  const [key, sp] = [...extra.services][0] ?? [];
-  if (key === undefined || sp === undefined) throw new Error('no service port');
-  return {
-    key,
-    state: { services: new Map([...base.services, [key, sp]]), endpoints: new Map([...base.endpoints, [key, extra.endpoints.get(key) ?? []]]) },
-  };
-}
-
-function withChangedEndpoint(base: ProxyState, key: string, i: number): ProxyState {
-  const eps = base.endpoints.get(key) ?? [];
-  const [first, ...rest] = eps;
-  if (first === undefined) throw new Error('no endpoint');
-  return { services: base.services, endpoints: new Map([...base.endpoints, [key, [{ ...first, ip: `10.246.0.${i}` }, ...rest]]]) };
 }
 
 const row = (label: string, samples: readonly number[]): string => {

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { summarize, fmtMs } from '../../bench/lib/stats.js';
 import { mustRun, realExec } from '../../lib/exec.js';
-import type { ProxyState } from '../model.js';
-import { manyServices, OPTS, service, slice, state } from '../testing/fixtures.js';
+import { manyServices, OPTS, state } from '../testing/fixtures.js';
+import { timed, withChangedEndpoint, withExtraService } from '../testing/scale-states.js';
 import type { NftTransaction } from './ir.js';
 import { renderTransaction } from './render.js';
 import { buildRuleset } from './ruleset.js';
@@ -69,30 +69,6 @@ async function apply(ns: string, script: string): Promise<Applied> {
   if (r.code !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 500)}`);
   const m = /KPT-TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
   return { wallMs, cpuMs: m !== null ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
-}
-
-function timed<T>(fn: () => T): [T, number] {
-  const t0 = performance.now();
-  const v = fn();
-  return [v, performance.now() - t0];
-}
-
-function withExtraService(base: ProxyState, i: number): { state: ProxyState; key: string } {
-  const name = `added-${i}`;
-  const extra = state([service(name, { clusterIP: `10.97.${i >> 8}.${i & 255}`, ports: [{ name: 'http', port: 80 }] })], [slice(name, [{ name: 'http', port: 8080 }], [{ ip: `10.245.0.${i}` }, { ip: `10.245.1.${i}` }])]);
-  const [key, sp] = [...extra.services][0] ?? [];
-  if (key === undefined || sp === undefined) throw new Error('no service port');
-  return {
-    key,
-    state: { services: new Map([...base.services, [key, sp]]), endpoints: new Map([...base.endpoints, [key, extra.endpoints.get(key) ?? []]]) },
-  };
-}
-
-function withChangedEndpoint(base: ProxyState, key: string, i: number): ProxyState {
-  const eps = base.endpoints.get(key) ?? [];
-  const [first, ...rest] = eps;
-  if (first === undefined) throw new Error('no endpoint');
-  return { services: base.services, endpoints: new Map([...base.endpoints, [key, [{ ...first, ip: `10.246.0.${i}` }, ...rest]]]) };
 }
 
 const row = (label: string, samples: readonly number[]): string => {
