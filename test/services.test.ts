@@ -103,6 +103,28 @@ async function heard(host: string, via: string, protocol: 'http' | 'udp', target
   );
 }
 
+/**
+ * Upstream's "hit every endpoint" check: dials until one round of `tries` answers without error from
+ * every name in `expected`, and returns the names of that round. A round that hears a name outside
+ * `expected` is returned at once, so the caller's equality assertion fails on it rather than waiting
+ * it out; rounds that hear only some backends are retried (the proxies may still be programming the
+ * Service), so a partial answer is never mistaken for the final one.
+ */
+async function heardAll(host: string, via: string, protocol: 'http' | 'udp', target: string, port: number, tries: number, expected: readonly string[]): Promise<Set<string>> {
+  let last: DialAnswer | undefined;
+  return waitFor(
+    () => `${protocol} ${target}:${port} answering from all of ${expected.join(',')} (last: ${JSON.stringify(last)})`,
+    async () => {
+      last = await dial(host, via, protocol, target, port, tries);
+      const names = new Set(last.responses);
+      if ([...names].some((n) => !expected.includes(n))) return names;
+      const complete = last.errors.length === 0 && last.responses.length === tries && names.size === expected.length;
+      return complete ? names : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 500 },
+  );
+}
+
 const ips: Record<string, string> = {};
 const nodeIP: Record<string, string> = {};
 
@@ -132,7 +154,7 @@ describe('Services: ClusterIP, NodePort, multiport', () => {
   it.each(['client-w1', 'client-w2'])('a ClusterIP answers %s from both backends (named target port resolved per pod)', async (client) => {
     const svc = await createService('web', { app: 'web' }, [HTTP]);
     const host = client === 'client-w1' ? 'w1' : 'w2';
-    expect(await heard(host, ips[client] ?? '', 'http', svc.spec.clusterIP, 80, 20, WEB)).toEqual(new Set(WEB));
+    expect(await heardAll(host, ips[client] ?? '', 'http', svc.spec.clusterIP, 80, 20, WEB)).toEqual(new Set(WEB));
   });
 
   it('a NodePort answers at each node IP, from a pod (including its own node) and from the node itself', async () => {
@@ -140,7 +162,7 @@ describe('Services: ClusterIP, NodePort, multiport', () => {
     const np = svc.spec.ports[0]?.nodePort ?? 0;
     expect(np).toBeGreaterThanOrEqual(30000);
     for (const w of ['w1', 'w2']) {
-      expect(await heard('w1', ips['client-w1'] ?? '', 'http', nodeIP[w] ?? '', np, 20, WEB)).toEqual(new Set(WEB));
+      expect(await heardAll('w1', ips['client-w1'] ?? '', 'http', nodeIP[w] ?? '', np, 20, WEB)).toEqual(new Set(WEB));
     }
     for (const [from, to] of [['w1', 'w1'], ['w1', 'w2'], ['w2', 'w1']] as const) {
       const r = await lab.inHost(from, ['curl', '-sS', '--max-time', '5', `http://${nodeIP[to]}:${np}/hostname`]);
@@ -151,8 +173,8 @@ describe('Services: ClusterIP, NodePort, multiport', () => {
 
   it('a multiport Service with named target ports answers on every port and protocol', async () => {
     const svc = await createService('multi', { app: 'web' }, [HTTP, { name: 'dns', port: 53, targetPort: 'udp', protocol: 'UDP' }]);
-    expect(await heard('w2', ips['client-w2'] ?? '', 'http', svc.spec.clusterIP, 80, 20, WEB)).toEqual(new Set(WEB));
-    expect(await heard('w2', ips['client-w2'] ?? '', 'udp', svc.spec.clusterIP, 53, 20, WEB)).toEqual(new Set(WEB));
+    expect(await heardAll('w2', ips['client-w2'] ?? '', 'http', svc.spec.clusterIP, 80, 20, WEB)).toEqual(new Set(WEB));
+    expect(await heardAll('w2', ips['client-w2'] ?? '', 'udp', svc.spec.clusterIP, 53, 20, WEB)).toEqual(new Set(WEB));
   });
 
   it('answers /healthz on the node IP with the last sync time', async () => {
@@ -303,6 +325,6 @@ describe('Services: restarts and cleanup', () => {
     // the agent's proxy still believes in its table: its next partial sync fails, the full one after restores it
     await createService('after-cleanup', { app: 'web' }, [HTTP]);
     await waitFor('the table restored by the running proxy', async () => (await tables()).includes('table ip knode-proxy'), { timeoutMs: 10_000 });
-    expect(await heard('w2', ips['client-w2'] ?? '', 'http', (JSON.parse(await lab.kubectlOk(['get', 'svc', 'web', '-o', 'json'])) as ServiceView).spec.clusterIP, 80, 10, WEB)).toEqual(new Set(WEB));
+    expect(await heardAll('w2', ips['client-w2'] ?? '', 'http', (JSON.parse(await lab.kubectlOk(['get', 'svc', 'web', '-o', 'json'])) as ServiceView).spec.clusterIP, 80, 10, WEB)).toEqual(new Set(WEB));
   });
 });
