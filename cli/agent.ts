@@ -126,7 +126,6 @@ export function agentCommand(): Command {
       if (flags.kubeconfig === undefined && flags.caFile === undefined && flags.discoveryTokenCaCertHash === undefined) {
         throw new InvalidArgumentError('knode agent needs --ca-file (or --discovery-token-ca-cert-hash) to verify the apiserver before sending the token.');
       }
-      if (flags.proxyMode === 'iptables') throw new InvalidArgumentError('--proxy-mode iptables is not implemented yet; use nftables (the default) or none.');
       const log = createLogger({ app: 'knode-agent', node: flags.nodeName });
       const kubelet = await (await import('../kubelet/main.js')).startKubelet({
         ...(flags.server !== undefined ? { server: flags.server } : {}),

@@ -4,7 +4,7 @@
  *   knode lab status [--json]     knode lab kubeconfig     knode lab down     knode lab image import TAR
  * Thin: parses flags, wires the real Exec/Launcher/runtime, prints.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { realExec } from '../lib/exec.js';
 import { labDown } from '../lab/down.js';
@@ -73,7 +73,8 @@ export function labCommand(): Command {
       .option('--nodes <n>', 'number of worker hosts', nodesFlag, 2)
       .option('--underlay <cidr>', 'the hosts\' subnet (default: the first free of 172.31.250.0/24, 172.31.251.0/24, ...)')
       .option('--no-rollback', 'on failure, leave what was created for inspection (remove it with `knode lab down`)')
-      .action(async function (this: Command, f: TargetFlags & { nodes: number; underlay?: string; rollback: boolean }) {
+      .addOption(new Option('--proxy-mode <mode>', 'the workers\' kube-proxy mode').choices(['nftables', 'iptables', 'none']).default('nftables'))
+      .action(async function (this: Command, f: TargetFlags & { nodes: number; underlay?: string; rollback: boolean; proxyMode: 'nftables' | 'iptables' | 'none' }) {
         const stateDir = stateDirOf(f);
         const state = await labUp(
           {
@@ -84,6 +85,7 @@ export function labCommand(): Command {
             knodeCommand: knodeCommand(),
             agentAvailable: agentAvailable(this),
             rollback: f.rollback,
+            proxyMode: f.proxyMode,
           },
           { exec: realExec, launcher: realLauncher, runtime: realNodeRuntime(realExec), progress: progress() },
         );

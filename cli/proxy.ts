@@ -2,7 +2,8 @@
  * `knode proxy`: kube-proxy on its own (`knode agent` runs the same proxier by default), until SIGTERM
  * or SIGINT. Stopping it leaves the rules in place, so Services keep working while it restarts.
  *   knode proxy --kubeconfig proxy.kubeconfig --node-name w1 --node-ip 10.0.0.11
- *   knode proxy --cleanup        deletes `table ip knode-proxy` (only that) and exits
+ *   knode proxy --proxy-mode iptables ...   the same in iptables (iptables-restore, KNODE- chains)
+ *   knode proxy --cleanup        deletes `table ip knode-proxy` and the KNODE- iptables chains (only those), exits
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../lib/log.js';
@@ -29,7 +30,7 @@ export function healthzPortFlag(v: string): number {
 }
 
 export function proxyModeOption(): Option {
-  return new Option('--proxy-mode <mode>', 'how Services are programmed: nftables, iptables (not implemented yet) or none').choices(['nftables', 'iptables', 'none']).default('nftables');
+  return new Option('--proxy-mode <mode>', 'how Services are programmed: nftables, iptables or none').choices(['nftables', 'iptables', 'none']).default('nftables');
 }
 
 export function minSyncPeriodOption(): Option {
@@ -38,7 +39,7 @@ export function minSyncPeriodOption(): Option {
 
 export function proxyCommand(): Command {
   return new Command('proxy')
-    .description('run kube-proxy alone: program this node\'s Services in nftables (knode agent runs it too)')
+    .description('run kube-proxy alone: program this node\'s Services in nftables or iptables (knode agent runs it too)')
     .option('--kubeconfig <file>', 'kubeconfig with the credentials to use')
     .option('--node-name <name>', 'name of this Node (its endpoints are local)')
     .option('--node-ip <ip>', 'this node\'s IP (node ports answer on every local address; /healthz listens here)', ipFlag('--node-ip'))
@@ -48,18 +49,17 @@ export function proxyCommand(): Command {
     .addOption(minSyncPeriodOption())
     .addOption(new Option('--sync-period <duration>', 'full resync of the rules every this period').argParser(durationFlag('--sync-period')).default(30_000, '30s'))
     .option('--healthz-port <port>', 'port of /healthz (and /metrics) on the node IP; 0 turns it off', healthzPortFlag, 10256)
-    .option('--cleanup', 'delete the proxy\'s nftables table (nothing else) and exit', false)
+    .option('--cleanup', 'delete the proxy\'s rules of both modes (nftables table, iptables KNODE- chains; nothing else) and exit', false)
     .action(async (flags: ProxyFlags) => {
       const main = await import('../kube-proxy/main.js');
       if (flags.cleanup) {
         await main.cleanupProxyRules();
-        process.stdout.write('removed table ip knode-proxy (conntrack entries left alone)\n');
+        process.stdout.write('removed table ip knode-proxy and the KNODE- iptables chains (conntrack entries left alone)\n');
         return;
       }
       if (flags.kubeconfig === undefined || flags.nodeName === undefined || flags.nodeIp === undefined) {
         throw new InvalidArgumentError('knode proxy needs --kubeconfig, --node-name and --node-ip (or --cleanup).');
       }
-      main.checkProxyMode(flags.proxyMode);
       const log = createLogger({ app: 'knode-proxy', node: flags.nodeName });
       const [{ KubeClient }, { SharedInformerFactory }, { realClock }, { Registry, collectDefaultMetrics }] = await Promise.all([
         import('../lib/client/client.js'),
@@ -90,7 +90,7 @@ export function proxyCommand(): Command {
       const abort = new AbortController();
       factory.start(abort.signal);
       const done = proxier.run(abort.signal);
-      process.stdout.write(`knode proxy is running on ${flags.nodeName} (nftables)\n`);
+      process.stdout.write(`knode proxy is running on ${flags.nodeName} (${flags.proxyMode})\n`);
       const stop = (signal: string): void => {
         if (abort.signal.aborted) return;
         log.info({ signal }, 'shutting down (the rules stay in place)');

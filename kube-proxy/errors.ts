@@ -34,10 +34,3 @@ export class ConntrackError extends KubeProxyError {
     this.stderr = stderr;
   }
 }
-
-/** A proxy mode this build does not have yet (`--proxy-mode iptables`). */
-export class ProxyModeError extends KubeProxyError {
-  constructor(message: string) {
-    super('ERR_PROXY_MODE', message);
-  }
-}

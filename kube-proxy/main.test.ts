@@ -5,8 +5,9 @@ import { KubeClient } from '../lib/client/client.js';
 import { SharedInformerFactory } from '../lib/client/shared-informer-factory.js';
 import { FakeExec } from '../lib/exec.js';
 import { silentLogger } from '../lib/log.js';
-import { ProxyModeError } from './errors.js';
-import { checkProxyMode, cleanupProxyRules, createProxier } from './main.js';
+import { IptablesBackend } from './iptables/backend.js';
+import { cleanupProxyRules, createProxier } from './main.js';
+import { NftBackend } from './nftables/backend.js';
 import { Proxier } from './proxier.js';
 
 function deps(): Parameters<typeof createProxier>[1] & { factory: SharedInformerFactory; client: KubeClient } {
@@ -16,27 +17,44 @@ function deps(): Parameters<typeof createProxier>[1] & { factory: SharedInformer
 }
 
 describe('createProxier', () => {
-  it('nftables: a proxier over the shared informers; none: nothing', () => {
+  it('nftables and iptables: a proxier over the shared informers with that backend; none: nothing', () => {
     const d = deps();
     try {
-      expect(createProxier({ mode: 'nftables', clusterCIDR: '10.244.0.0/16' }, d)).toBeInstanceOf(Proxier);
+      const nft = createProxier({ mode: 'nftables', clusterCIDR: '10.244.0.0/16' }, d);
+      const ipt = createProxier({ mode: 'iptables', clusterCIDR: '10.244.0.0/16' }, { ...d, registry: new Registry() });
+      expect(nft).toBeInstanceOf(Proxier);
+      expect(nft?.backend).toBeInstanceOf(NftBackend);
+      expect(ipt?.backend).toBeInstanceOf(IptablesBackend);
       expect(createProxier({ mode: 'none' }, d)).toBeUndefined();
     } finally {
       d.client.close();
     }
   });
-
-  it('iptables is refused with one sentence (not implemented yet)', () => {
-    expect(() => checkProxyMode('iptables')).toThrow(ProxyModeError);
-    expect(() => checkProxyMode('iptables')).toThrow('--proxy-mode iptables is not implemented yet; use nftables (the default) or none.');
-    expect(() => checkProxyMode('nftables')).not.toThrow();
-  });
 });
 
 describe('cleanupProxyRules', () => {
-  it('deletes its own table only (add + delete, so a missing table is not an error)', async () => {
-    const exec = new FakeExec();
+  it('deletes its own nft table (add + delete: a missing table is no error) and its own iptables chains and jumps, nothing else', async () => {
+    const natSave = [
+      '*nat',
+      ':PREROUTING ACCEPT [0:0]',
+      ':KNODE-SERVICES - [0:0]',
+      ':OTHER - [0:0]',
+      '-A PREROUTING -m comment --comment "knode service portals" -j KNODE-SERVICES',
+      '-A PREROUTING -j OTHER',
+      'COMMIT',
+      '',
+    ].join('\n');
+    const exec = new FakeExec((c) => (c.argv.includes('iptables-save') ? { stdout: c.argv.includes('nat') ? natSave : '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n' } : undefined));
     await cleanupProxyRules({ exec, netnsPath: '/run/netns/w2' });
-    expect(exec.calls).toEqual([{ argv: ['nsenter', '--net=/run/netns/w2', 'nft', '-f', '-'], stdin: 'add table ip knode-proxy\ndelete table ip knode-proxy\n' }]);
+    const ns = ['nsenter', '--net=/run/netns/w2'];
+    expect(exec.calls).toEqual([
+      { argv: [...ns, 'nft', '-f', '-'], stdin: 'add table ip knode-proxy\ndelete table ip knode-proxy\n' },
+      { argv: [...ns, 'iptables-save', '-t', 'filter'] },
+      { argv: [...ns, 'iptables-save', '-t', 'nat'] },
+      {
+        argv: [...ns, 'iptables-restore', '--noflush', '-w', '-T', 'nat'],
+        stdin: '*nat\n-D PREROUTING -m comment --comment "knode service portals" -j KNODE-SERVICES\n:KNODE-SERVICES - [0:0]\n-X KNODE-SERVICES\nCOMMIT\n',
+      },
+    ]);
   });
 });

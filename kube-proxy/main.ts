@@ -2,8 +2,10 @@
  * kube-proxy composed for a real node: the proxier (proxier.ts) over the caller's shared informers
  * (Services, EndpointSlices, Nodes), `nft` and `conntrack` through lib/exec, /healthz on the node IP.
  * `knode agent` calls `createProxier` with the kubelet's informer factory and metrics registry;
- * `knode proxy` (cli/proxy.ts) does the same with its own. `cleanupProxyRules` is `--cleanup`:
- * it deletes `table ip knode-proxy` and nothing else (conntrack state is left alone).
+ * `knode proxy` (cli/proxy.ts) does the same with its own. `cleanupProxyRules` is `--cleanup`: like
+ * upstream's, it removes what either mode created, whatever the mode flag says (a node switched from
+ * one mode to the other keeps no rules of the old one): `table ip knode-proxy`, the jumps to KNODE-
+ * chains and those chains, and nothing else (conntrack state is left alone).
  */
 import type { Registry } from 'prom-client';
 import type { Node } from '../api/core/node.js';
@@ -15,8 +17,10 @@ import type { SharedInformerFactory } from '../lib/client/shared-informer-factor
 import type { Exec } from '../lib/exec.js';
 import type { Logger } from '../lib/log.js';
 import { ConntrackCli } from './conntrack.js';
-import { ProxyModeError } from './errors.js';
 import { DEFAULT_HEALTHZ_PORT } from './healthz.js';
+import { IptablesBackend } from './iptables/backend.js';
+import { IptablesCli } from './iptables/runner.js';
+import { NftBackend } from './nftables/backend.js';
 import { NftCli } from './nftables/runner.js';
 import { Proxier } from './proxier.js';
 
@@ -43,22 +47,16 @@ export interface ProxierDeps {
   readonly log: Logger;
   /** Serve the registry on the healthz server too (the standalone proxy has no other server). */
   readonly serveMetrics?: boolean;
-  /** nft and conntrack in this network namespace; default: the process's own. */
+  /** nft, iptables and conntrack in this network namespace; default: the process's own. */
   readonly netnsPath?: string;
   readonly exec?: Exec;
 }
 
-/** Refuses the modes this build cannot run, with one sentence. */
-export function checkProxyMode(mode: ProxyMode): void {
-  if (mode === 'iptables') throw new ProxyModeError('--proxy-mode iptables is not implemented yet; use nftables (the default) or none.');
-}
-
 /**
- * The proxier for `cfg.mode` (nftables; undefined for none). Asks the factory for its informers, so
- * call it before the factory starts; then `run(signal)` it.
+ * The proxier for `cfg.mode` (undefined for none). Asks the factory for its informers, so call it
+ * before the factory starts; then `run(signal)` it.
  */
 export function createProxier(cfg: KubeProxyConfig, deps: ProxierDeps): Proxier | undefined {
-  checkProxyMode(cfg.mode);
   if (cfg.mode === 'none') return undefined;
   const runner = { ...(deps.exec !== undefined ? { exec: deps.exec } : {}), ...(deps.netnsPath !== undefined ? { netnsPath: deps.netnsPath } : {}) };
   const healthzPort = cfg.healthzPort ?? DEFAULT_HEALTHZ_PORT;
@@ -75,7 +73,7 @@ export function createProxier(cfg: KubeProxyConfig, deps: ProxierDeps): Proxier 
     slices: deps.factory.informerFor<EndpointSlice>(resources.endpointSlices),
     // all Nodes, not a field-selected watch: the overlay agent follows every Node through the same informer
     nodes: deps.factory.informerFor<Node>(resources.nodes),
-    nft: new NftCli(runner),
+    backend: cfg.mode === 'iptables' ? new IptablesBackend(new IptablesCli(runner)) : new NftBackend(new NftCli(runner)),
     conntrack: new ConntrackCli(runner),
     registry: deps.registry,
     clock: deps.clock,
@@ -83,7 +81,8 @@ export function createProxier(cfg: KubeProxyConfig, deps: ProxierDeps): Proxier 
   });
 }
 
-/** `knode proxy --cleanup`: removes the proxy's table (if there) and nothing else. */
+/** `knode proxy --cleanup`: removes the rules of both modes (where present) and nothing else. */
 export async function cleanupProxyRules(opts: { readonly exec?: Exec; readonly netnsPath?: string } = {}): Promise<void> {
   await new NftCli(opts).cleanup();
+  await new IptablesCli(opts).cleanup();
 }

@@ -9,51 +9,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Node } from '../api/core/node.js';
 import type { Service } from '../api/core/service-types.js';
 import type { EndpointSlice } from '../api/discovery/endpointslice.js';
-import type { KubeObject } from '../api/meta.js';
 import { FakeClock } from '../lib/clock.js';
 import { silentLogger } from '../lib/log.js';
 import { FakeConntrack } from './conntrack.js';
 import { renderTransaction } from './nftables/render.js';
 import { buildRuleset } from './nftables/ruleset.js';
+import { NftBackend } from './nftables/backend.js';
 import { FakeNftRunner } from './nftables/runner.js';
-import type { ObjectSource } from './proxier.js';
 import { Proxier } from './proxier.js';
+import { FakeSource, settle } from './testing/fake-source.js';
 import { CLUSTER_CIDR, NODE, NODE_IP, OPTS, OTHER_NODE, service, slice, state } from './testing/fixtures.js';
-
-type Handlers<T> = Parameters<ObjectSource<T>['addEventHandler']>[0];
-
-class FakeSource<T extends KubeObject> implements ObjectSource<T> {
-  readonly objects = new Map<string, T>();
-  private readonly handlers: Array<Handlers<T>> = [];
-  addEventHandler(h: Handlers<T>): () => void {
-    this.handlers.push(h);
-    for (const o of this.objects.values()) h.onAdd?.(o);
-    return () => undefined;
-  }
-  waitForSync(): Promise<void> {
-    return Promise.resolve();
-  }
-  upsert(o: T): void {
-    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    const old = this.objects.get(key);
-    this.objects.set(key, o);
-    for (const h of this.handlers) {
-      if (old === undefined) h.onAdd?.(o);
-      else h.onUpdate?.(old, o);
-    }
-  }
-  remove(o: T): void {
-    const key = `${o.metadata.namespace ?? ''}/${o.metadata.name ?? ''}`;
-    const old = this.objects.get(key);
-    if (old === undefined) return;
-    this.objects.delete(key);
-    for (const h of this.handlers) h.onDelete?.(old);
-  }
-}
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await new Promise<void>((r) => setImmediate(r));
-};
 
 const web = service('web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
 const webSlice = (...ips: string[]): EndpointSlice => slice('web', [{ name: 'http', port: 8080 }], ips.map((ip) => ({ ip, node: OTHER_NODE })));
@@ -94,7 +59,7 @@ async function start(setup: (h: Pick<Harness, 'services' | 'slices' | 'nft'>) =>
     services,
     slices,
     nodes,
-    nft,
+    backend: new NftBackend(nft),
     conntrack,
     registry,
     clock,

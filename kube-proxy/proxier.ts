@@ -1,26 +1,29 @@
 /**
- * The nftables proxy loop: Services, EndpointSlices and this node's Node in (informers), one atomic
- * `nft -f` transaction out, then the side effects that follow an applied table (stale UDP conntrack
- * entries, health-check node ports, metrics, /healthz).
+ * The proxy loop: Services, EndpointSlices and this node's Node in (informers), rules out through a
+ * `RuleBackend` (backend.ts: one atomic `nft -f` transaction, or `iptables-restore --noflush`), then
+ * the side effects that follow applied rules (stale UDP conntrack entries, health-check node ports,
+ * metrics, /healthz).
  *
  *   informers -> ChangeTracker (per Service, lazy) -> SyncRunner (min interval, periodic full
  *   resync, back-off after a failure) -> sync():
- *     snapshot -> buildRuleset(state, opts, changed?) -> nft apply -> keep {ruleset, state}
+ *     snapshot -> backend.sync(state, opts, changed?) -> keep state
  *     -> conntrack -D for stale UDP flows -> health-check servers -> metrics, health
  *
  * Full or partial: the first sync, every periodic one (`syncPeriodMs`, upstream's --sync-period,
  * 30 s) and the one after any failed apply are full; the others rewrite only the changed service
- * ports. A full sync that follows a start or a failure lists the kernel's table first (`existing`),
- * so chains and sets left by an earlier run or a half-known table are deleted; other full syncs
- * work from the table last applied. A sync whose snapshot changes nothing runs no nft at all.
- * The applied ruleset and state are replaced only once nft accepted the transaction, so a failed
- * apply never leaves the loop believing in a table the kernel does not hold.
+ * ports. A full sync that follows a start or a failure lists the kernel's rules first, so chains and
+ * sets left by an earlier run or a half-known table are deleted; other full syncs work from the
+ * rules last applied. A sync whose snapshot changes nothing runs no nft or iptables at all.
+ * The applied state is replaced only once the kernel accepted the rules, so a failed apply never
+ * leaves the loop believing in rules the kernel does not hold.
  *
- * Restarts: nothing here flushes conntrack for TCP, and a full sync is one transaction (flush table
- * and re-add), so established connections keep their NAT across resyncs and agent restarts.
+ * Restarts: nothing here flushes conntrack for TCP, and a full sync rewrites rules in place (one nft
+ * transaction; iptables-restore without flushing other chains), so established connections keep
+ * their NAT across resyncs and agent restarts.
  *
  * Cost model: per sync, O(changed Services) to snapshot + O(all service ports) to copy the state and
- * the per-key index; nft's apply dominates (see nftables/ruleset.ts and README.md). One conntrack
+ * the per-key index; the backend's apply dominates (see nftables/ruleset.ts, iptables/ruleset.ts and
+ * README.md). One conntrack
  * exec per stale UDP filter. Idle: one periodic full resync per `syncPeriodMs`.
  */
 import type { Registry } from 'prom-client';
@@ -36,12 +39,8 @@ import { filterId, planConntrackCleanup } from './conntrack.js';
 import { ProxierHealth, startHealthzServer } from './healthz.js';
 import type { RunningHealthzServer } from './healthz.js';
 import { ProxyMetrics } from './metrics.js';
+import type { BackendOptions, RuleBackend } from './backend.js';
 import type { ProxyState } from './model.js';
-import type { ProxyRuleset } from './nftables/ir.js';
-import { renderTransaction } from './nftables/render.js';
-import type { RulesetOptions } from './nftables/ruleset.js';
-import { buildRuleset } from './nftables/ruleset.js';
-import type { NftRunner } from './nftables/runner.js';
 import { planServiceHealth, ServiceHealthServers } from './service-health.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -71,7 +70,8 @@ export interface ProxierOptions {
   readonly slices: ObjectSource<EndpointSlice>;
   /** Nodes (all or just this one): this node's addresses and whether it is being deleted. */
   readonly nodes?: ObjectSource<Node>;
-  readonly nft: NftRunner;
+  /** nftables or iptables (NftBackend, IptablesBackend). */
+  readonly backend: RuleBackend;
   readonly conntrack: Conntrack;
   readonly registry: Registry;
   readonly clock: Clock;
@@ -81,7 +81,6 @@ export interface ProxierOptions {
 }
 
 interface Applied {
-  readonly ruleset: ProxyRuleset;
   readonly state: ProxyState;
 }
 
@@ -95,8 +94,6 @@ export class Proxier {
   private readonly healthChecks: ServiceHealthServers;
   private readonly log: Logger;
   private applied: Applied | undefined;
-  /** The next sync must be full and list the kernel's table first (start, failed apply). */
-  private needList = true;
   private nodeAddresses: readonly string[] = [];
   private healthzServer: RunningHealthzServer | undefined;
   private syncs = 0;
@@ -140,7 +137,12 @@ export class Proxier {
     opts.nodes?.addEventHandler({ onAdd: (n) => this.onNode(n), onUpdate: (_o, n) => this.onNode(n), onDelete: (n) => this.onNode(n, true) });
   }
 
-  /** The table and state last applied (undefined before the first successful sync). */
+  /** The rule backend (nftables or iptables). */
+  get backend(): RuleBackend {
+    return this.opts.backend;
+  }
+
+  /** The state last applied (undefined before the first successful sync). */
   lastApplied(): Applied | undefined {
     return this.applied;
   }
@@ -155,7 +157,7 @@ export class Proxier {
     const healthz = this.opts.healthz !== undefined ? this.serveHealthz(signal) : Promise.resolve();
     try {
       await Promise.all([this.opts.services.waitForSync(signal), this.opts.slices.waitForSync(signal), this.opts.nodes?.waitForSync(signal)]);
-      this.log.info({ nodeIPs: this.nodeIPs(), clusterCIDR: this.opts.clusterCIDR }, 'kube-proxy (nftables) caches synced, syncing rules');
+      this.log.info({ nodeIPs: this.nodeIPs(), clusterCIDR: this.opts.clusterCIDR }, `kube-proxy (${this.opts.backend.mode}) caches synced, syncing rules`);
       await this.runner.run(signal);
     } catch (err) {
       if (!signal.aborted) throw err;
@@ -187,37 +189,29 @@ export class Proxier {
     const snap = this.tracker.snapshot();
     this.metrics.serviceChanges.inc(snap.serviceChanges);
     this.metrics.endpointChanges.inc(snap.endpointChanges);
-    const full = periodic || this.needList || this.applied === undefined;
+    const backend = this.opts.backend;
+    const full = periodic || !backend.ready || this.applied === undefined;
     try {
       if (!full && snap.changed.size === 0) {
         this.succeeded(snap, start);
         return true;
       }
-      const base: RulesetOptions = {
+      const opts: BackendOptions = {
         nodeIPs: this.nodeIPs(),
         ...(this.opts.clusterCIDR !== undefined ? { clusterCIDR: this.opts.clusterCIDR } : {}),
         ...(this.opts.masqueradeAll === true ? { masqueradeAll: true } : {}),
       };
-      let opts: RulesetOptions;
-      if (this.needList || this.applied === undefined) {
-        const listing = await this.opts.nft.list();
-        opts = { ...base, existing: { chains: listing.chains, sets: listing.sets } };
-      } else {
-        opts = { ...base, previous: this.applied.ruleset };
-      }
-      const tx = buildRuleset(snap.state, opts, full ? undefined : snap.changed);
-      await this.opts.nft.apply(renderTransaction(tx));
+      const done = await backend.sync(snap.state, opts, full ? undefined : snap.changed);
       const previous = this.applied?.state;
-      this.applied = { ruleset: tx.ruleset, state: snap.state };
-      this.needList = false;
+      this.applied = { state: snap.state };
       const elapsed = (clock.now().getTime() - start) / 1000;
-      (tx.full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(elapsed);
-      this.log.debug({ full: tx.full, touched: tx.touched.length, commands: tx.commands.length, ms: Math.round(elapsed * 1000) }, 'synced proxy rules');
+      (done.full ? this.metrics.syncFullDuration : this.metrics.syncPartialDuration).observe(elapsed);
+      this.log.debug({ mode: backend.mode, full: done.full, touched: done.touched, size: done.size, ms: Math.round(elapsed * 1000) }, 'synced proxy rules');
       this.succeeded(snap, start);
       await this.cleanupConntrack(previous, snap.state, full ? undefined : snap.changed);
       return true;
     } catch (err) {
-      this.needList = true;
+      backend.forget();
       this.tracker.restoreTriggerTimes(snap.triggerTimes);
       this.health.syncFailed();
       this.metrics.syncFailures.inc();

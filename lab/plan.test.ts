@@ -146,6 +146,13 @@ describe('planLab steps', () => {
     expect(sockets).toEqual(['w1', 'w2', 'w3'].map((w) => `/var/lib/knode-lab/lab/${w}/cni/knode-cni.sock`));
   });
 
+  it('passes the proxy mode to every agent when one is asked for, and none otherwise', () => {
+    const modes = (p: ReturnType<typeof plan>): Array<string | undefined> =>
+      p.processes.filter((x) => x.kind === 'agent').map((x) => (x.argv.includes('--proxy-mode') ? x.argv[x.argv.indexOf('--proxy-mode') + 1] : undefined));
+    expect(modes(plan({ proxyMode: 'iptables' }))).toEqual(['iptables', 'iptables']);
+    expect(modes(plan())).toEqual([undefined, undefined]);
+  });
+
   it('passes no CNI dirs nor socket when the lab uses the reference plugins', () => {
     const agent = planLab({ ...base, workers: 1 }, MACHINE, referenceBridgeCni).processes.find((x) => x.kind === 'agent');
     expect(agent?.argv).toContain('--no-overlay');

@@ -61,6 +61,8 @@ export interface LabOptions {
   readonly agentAvailable: boolean;
   /** `<id>.<secret>` for the workers to join with. */
   readonly bootstrapToken: string;
+  /** The agents' kube-proxy mode (`--proxy-mode`); default: the agent's own (nftables). */
+  readonly proxyMode?: 'nftables' | 'iptables' | 'none';
 }
 
 export type HostRole = 'control-plane' | 'worker';
@@ -235,6 +237,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
         cgroupRoot: `/${labCgroupName(name)}/${w.host}`,
         caFile: join(cp.dir, 'pki', 'ca.crt'),
         ...(cni.overlay ? { cniConfDir: w.cniConfDir, cniBinDir: w.cniBinDir, ...agentSocketOf(cni, workerHosts[k]?.dir ?? '') } : { overlay: false }),
+        ...(opts.proxyMode !== undefined ? { proxyMode: opts.proxyMode } : {}),
       }),
       logFile: join(workerHosts[k]?.dir ?? '', 'agent.log'),
     })),
@@ -289,6 +292,7 @@ export interface AgentArgs {
   readonly cniSocket?: string;
   /** false: the CNI choice routes pods itself (`--no-overlay`). */
   readonly overlay?: boolean;
+  readonly proxyMode?: 'nftables' | 'iptables' | 'none';
 }
 
 /**
@@ -313,6 +317,7 @@ export function agentArgv(knode: readonly string[], a: AgentArgs): string[] {
     ...(a.cniConfDir !== undefined ? ['--cni-conf-dir', a.cniConfDir] : []),
     ...(a.cniBinDir !== undefined ? ['--cni-bin-dir', a.cniBinDir] : []),
     ...(a.cniSocket !== undefined ? ['--cni-socket', a.cniSocket] : []),
+    ...(a.proxyMode !== undefined ? ['--proxy-mode', a.proxyMode] : []),
   ];
 }
 

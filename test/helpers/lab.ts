@@ -46,8 +46,9 @@ export class TestLab {
     return run(process.execPath, [CLI, ...args], undefined, 180_000);
   }
 
-  async up(workers: number): Promise<void> {
-    const r = await this.knode(['lab', 'up', '--nodes', String(workers), '--name', this.name]);
+  async up(workers: number, opts: { readonly proxyMode?: 'nftables' | 'iptables' } = {}): Promise<void> {
+    const mode = opts.proxyMode !== undefined ? ['--proxy-mode', opts.proxyMode] : [];
+    const r = await this.knode(['lab', 'up', '--nodes', String(workers), '--name', this.name, ...mode]);
     if (r.code !== 0) throw new Error(`knode lab up failed (${r.code}):\n${r.stderr}`);
   }
 
