@@ -10,7 +10,10 @@
  *      env resolved (CreateContainerConfigError), CreateContainer + StartContainer
  *      (CreateContainerError / RunContainerError), postStart hook (a failure kills the container).
  * Killing (killPod, killContainer) runs preStop hooks inside the grace period, then StopContainer with
- * what is left of it (at least 2 s, upstream's minimum), then StopPodSandbox.
+ * what is left of it (at least 2 s, upstream's minimum), then StopPodSandbox. Events: Killing with
+ * the plan's reason for a container the plan kills (`Container app failed liveness probe, will be
+ * restarted`), `Stopping container <name>` otherwise; the plan's held-back starts are recorded as
+ * computeWaitingEvents words them (BackOff...).
  *
  * Never throws: every failure lands in the result (`waiting` reasons for the status, `errors` for the
  * log and the retry decision). The sync pass that follows reads the runtime again, so partial
@@ -31,7 +34,7 @@ import { isCriNotFound } from './cri/errors.js';
 import type { ImageService, RuntimeService } from './cri/services.js';
 import type { PodSandboxConfig } from './cri/types-sandbox.js';
 import { ContainerConfigError, VolumeSetupError } from './errors.js';
-import { formatPod, imageWithDefaultTag, nextRestartCount, restartBackoffEvent } from './pod-actions.js';
+import { computeWaitingEvents, formatPod, imageWithDefaultTag, nextRestartCount, restartBackoffEvent } from './pod-actions.js';
 import { dnsConfigForSandbox } from './resolv-conf.js';
 import type { PodDNSOptions } from './resolv-conf.js';
 import { buildSandboxConfig } from './sandbox-config.js';
@@ -168,11 +171,15 @@ export class PodExecutor {
         actions.containersToKill.map(async (k) => {
           const c = runtimePod?.containers.find((x) => x.id === k.id);
           log.info({ container: k.name, id: k.id, reason: k.reason }, 'killing container');
-          const e = await this.killContainer(pod, runtimePod, c ?? { id: k.id, name: k.name, state: 'running' }, undefined);
+          // the plan's reason is upstream's Killing message (`Container app failed liveness probe, will be restarted`)
+          const e = await this.killContainer(pod, runtimePod, c ?? { id: k.id, name: k.name, state: 'running' }, undefined, k.reason);
           if (e) errors.push(e);
         }),
       );
     }
+    // starts the plan holds back (CrashLoopBackOff, ImagePullBackOff...) are recorded on every pass
+    // that skips them, as upstream; the recorder folds repeats into a count
+    for (const e of computeWaitingEvents(pod, actions.waiting)) this.opts.events?.(pod, e.type, e.reason, e.message, e.container);
     const wantsStart = actions.createSandbox || actions.initContainerToStart !== undefined || actions.containersToStart.length > 0;
     if (!wantsStart) return { waiting, errors, started };
 
@@ -361,6 +368,8 @@ export class PodExecutor {
     runtimePod: RuntimePod | undefined,
     c: Pick<RuntimeContainer, 'id' | 'name' | 'state'>,
     gracePeriodOverride: number | undefined,
+    /** The Killing event's message; upstream's default is `Stopping container <name>`. */
+    message?: string,
   ): Promise<SyncStepError | undefined> {
     const spec = pod ? [...(pod.spec.initContainers ?? []), ...pod.spec.containers].find((x) => x.name === c.name) : undefined;
     let handler = spec?.lifecycle?.preStop;
@@ -381,7 +390,7 @@ export class PodExecutor {
     let grace = effectiveGracePeriod(pod, gracePeriodOverride, fallbackGrace);
     if (pod !== undefined && c.state === 'running') {
       const init = (pod.spec.initContainers ?? []).some((x) => x.name === c.name);
-      this.opts.events?.(pod, 'Normal', 'Killing', `Stopping container ${c.name}`, { name: c.name, init });
+      this.opts.events?.(pod, 'Normal', 'Killing', message !== undefined && message !== '' ? message : `Stopping container ${c.name}`, { name: c.name, init });
     }
     if (handler && this.opts.hooks && c.state === 'running') {
       const podIP = pod?.spec.hostNetwork ? this.opts.nodeIP : (runtimePod?.sandboxes.find((s) => s.state === 'ready')?.ip ?? '');

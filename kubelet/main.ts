@@ -266,6 +266,11 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     nodeIP: cfg.nodeIP,
     metrics: new ProberMetrics(registry),
     onChange: (c) => workers?.trigger(c.podUid),
+    // Unhealthy / ProbeWarning about the probed container (a sidecar is one of the initContainers)
+    events: (e) => {
+      const init = (e.pod.spec.initContainers ?? []).some((c) => c.name === e.containerName);
+      recorder.record(e.pod, { apiVersion: 'v1', kind: 'Pod', fieldPath: `spec.${init ? 'initContainers' : 'containers'}{${e.containerName}}` }, e.type, e.reason, e.message);
+    },
   });
   const executor = new PodExecutor({
     runtime: cri.runtime,

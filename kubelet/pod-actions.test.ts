@@ -6,6 +6,7 @@ import type { BackoffReader } from './backoff.js';
 import { hashContainer } from './container-hash.js';
 import {
   computePodActions,
+  computeWaitingEvents,
   formatPod,
   imageWithDefaultTag,
   latestContainer,
@@ -14,8 +15,8 @@ import {
   restartBackoffEvent,
   shouldContainerBeRestarted,
 } from './pod-actions.js';
-import type { PodActionsContext } from './pod-actions.js';
-import type { PodActions, ProbeKind, ProbeResult, ProbeResults, RuntimeContainer, RuntimePod, RuntimeSandbox } from './types.js';
+import type { PlannedEvent, PodActionsContext } from './pod-actions.js';
+import type { PodActions, WaitingReason, ProbeKind, ProbeResult, ProbeResults, RuntimeContainer, RuntimePod, RuntimeSandbox } from './types.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const IMAGE = 'busybox:1.36';
@@ -421,6 +422,65 @@ describe('computePodActions: back-off and images hold starts back', () => {
     imageBackoff.next(imagePullBackoffKey('uid-1', 'busybox:latest'));
     const actions = computePodActions(p, rt([sb()], []), ctxWith({ now: T0 + 1000, imagePresent: () => true, imageBackoff }));
     expect(actions.waiting['app']).toEqual({ reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox:latest"' });
+  });
+});
+
+describe('computeWaitingEvents: what upstream records for a held-back start', () => {
+  const ev = (type: PlannedEvent['type'], reason: string, message: string, name = 'app', init = false): PlannedEvent => ({ type, reason, message, container: { name, init } });
+  const crashLoop: WaitingReason = { reason: 'CrashLoopBackOff', message: 'back-off 10s restarting failed container=app pod=web_default(uid-1)' };
+  const cases: Array<{ name: string; pod: Pod; waiting: Record<string, WaitingReason>; want: PlannedEvent[] }> = [
+    { name: 'nothing held back records nothing', pod: basePod(), waiting: {}, want: [] },
+    {
+      name: 'CrashLoopBackOff: Warning BackOff naming the container and name_namespace(uid), no Failed',
+      pod: basePod(),
+      waiting: { app: crashLoop },
+      want: [ev('Warning', 'BackOff', 'Back-off restarting failed container app in pod web_default(uid-1)')],
+    },
+    {
+      name: 'a crash-looping init container is recorded against spec.initContainers',
+      pod: basePod({ spec: { initContainers: [init1] } }),
+      waiting: { init1: { reason: 'CrashLoopBackOff' } },
+      want: [ev('Warning', 'BackOff', 'Back-off restarting failed container init1 in pod web_default(uid-1)', 'init1', true)],
+    },
+    {
+      name: 'ImagePullBackOff: Normal BackOff with the tagged image, then Failed "Error: ImagePullBackOff"',
+      pod: basePod({ spec: { containers: [{ name: 'app', image: 'busybox' }] } }),
+      waiting: { app: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "busybox:latest"' } },
+      want: [ev('Normal', 'BackOff', 'Back-off pulling image "busybox:latest"'), ev('Warning', 'Failed', 'Error: ImagePullBackOff')],
+    },
+    {
+      name: 'ErrImageNeverPull: Warning ErrImageNeverPull, then Failed "Error: ErrImageNeverPull"',
+      pod: basePod({ spec: { containers: [{ ...app, imagePullPolicy: 'Never' }] } }),
+      waiting: { app: { reason: 'ErrImageNeverPull' } },
+      want: [ev('Warning', 'ErrImageNeverPull', 'Container image "busybox:1.36" is not present with pull policy of Never'), ev('Warning', 'Failed', 'Error: ErrImageNeverPull')],
+    },
+    {
+      name: 'several containers come out in spec order, init containers first',
+      pod: basePod({ spec: { initContainers: [init1], containers: [app, side] } }),
+      waiting: { side: crashLoop, app: crashLoop, init1: crashLoop },
+      want: [
+        ev('Warning', 'BackOff', 'Back-off restarting failed container init1 in pod web_default(uid-1)', 'init1', true),
+        ev('Warning', 'BackOff', 'Back-off restarting failed container app in pod web_default(uid-1)'),
+        ev('Warning', 'BackOff', 'Back-off restarting failed container side in pod web_default(uid-1)', 'side'),
+      ],
+    },
+    { name: 'other waiting reasons are the executor\'s to record', pod: basePod(), waiting: { app: { reason: 'CreateContainerConfigError' } }, want: [] },
+    { name: 'a name not in the spec records nothing', pod: basePod(), waiting: { gone: crashLoop }, want: [] },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(computeWaitingEvents(c.pod, c.waiting)).toEqual(c.want);
+    });
+  }
+
+  it('follows from computePodActions: a crash-looping container yields one BackOff', () => {
+    const clock = new FakeClock(T0);
+    const pod = basePod();
+    const c = exited('app', 1);
+    const backoff = new Backoff(clock);
+    backoff.next(restartBackoffKey(pod, app), c.finishedAt);
+    const actions = computePodActions(pod, rt([sb()], [c]), ctxWith({ now: c.finishedAt! + 1000, backoff }));
+    expect(computeWaitingEvents(pod, actions.waiting)).toEqual([ev('Warning', 'BackOff', 'Back-off restarting failed container app in pod web_default(uid-1)')]);
   });
 });
 

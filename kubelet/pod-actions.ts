@@ -23,6 +23,11 @@
  * Back-off is only read here. The executor records a restart with `backoff.next(key, since)` using
  * `restartBackoffEvent` just before it starts a container, as upstream's doBackOff does.
  *
+ * Events are data too: `containersToKill[].reason` is the Killing message (`Container app failed
+ * liveness probe, will be restarted`), and `computeWaitingEvents` turns held-back starts into the
+ * events upstream records at that point (BackOff, ErrImageNeverPull, `Error: <reason>`); the executor
+ * records both.
+ *
  * Sidecars (init containers with restartPolicy Always) are treated as ordinary init containers.
  *
  * Cost model: O(containers x runtime containers) scans; pods have a handful of each.
@@ -234,6 +239,55 @@ function holdBack(pod: Pod, container: Container, runtime: RuntimePod | undefine
     return { reason: 'ImagePullBackOff', message: `Back-off pulling image "${ref}"` };
   }
   return undefined;
+}
+
+// ---- events ------------------------------------------------------------------------------------
+
+/** An event the executor records about one container of the pod (`spec.containers{name}`). */
+export interface PlannedEvent {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  readonly container: { readonly name: string; readonly init: boolean };
+}
+
+/**
+ * The events upstream's kubelet records when a start is held back, in spec order (init containers
+ * first):
+ *   CrashLoopBackOff   Warning BackOff  `Back-off restarting failed container <c> in pod <name>_<ns>(<uid>)`
+ *                      (doBackOff; no Failed event follows, the start is merely skipped)
+ *   ImagePullBackOff   Normal BackOff   `Back-off pulling image "<image with default tag>"`, then
+ *                      Warning Failed `Error: ImagePullBackOff` (EnsureImageExists, then startContainer)
+ *   ErrImageNeverPull  Warning ErrImageNeverPull `Container image "<ref>" is not present with pull
+ *                      policy of Never`, then Warning Failed `Error: ErrImageNeverPull`
+ * Upstream records them on every sync that skips the start; the event recorder folds the repeats
+ * into one Event with a growing count. Any other waiting reason yields nothing here (the executor
+ * records its own failures where they happen).
+ */
+export function computeWaitingEvents(pod: Pod, waiting: Readonly<Record<string, WaitingReason>>): readonly PlannedEvent[] {
+  const out: PlannedEvent[] = [];
+  const specs = [...(pod.spec.initContainers ?? []).map((c) => ({ c, init: true })), ...pod.spec.containers.map((c) => ({ c, init: false }))];
+  for (const { c, init } of specs) {
+    const why = waiting[c.name];
+    if (!why) continue;
+    const container = { name: c.name, init };
+    const failed = (): PlannedEvent => ({ type: 'Warning', reason: 'Failed', message: `Error: ${why.reason}`, container });
+    const ref = imageWithDefaultTag(c.image ?? '');
+    switch (why.reason) {
+      case 'CrashLoopBackOff':
+        out.push({ type: 'Warning', reason: 'BackOff', message: `Back-off restarting failed container ${c.name} in pod ${formatPod(pod)}`, container });
+        break;
+      case 'ImagePullBackOff':
+        out.push({ type: 'Normal', reason: 'BackOff', message: `Back-off pulling image "${ref}"`, container }, failed());
+        break;
+      case 'ErrImageNeverPull':
+        out.push({ type: 'Warning', reason: 'ErrImageNeverPull', message: `Container image "${ref}" is not present with pull policy of Never`, container }, failed());
+        break;
+      default:
+        break;
+    }
+  }
+  return out;
 }
 
 // ---- the plan ------------------------------------------------------------------------------------

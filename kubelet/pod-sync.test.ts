@@ -170,6 +170,60 @@ describe('PodSyncer.syncPod', () => {
     expect(events[2]).toBe('Warning Failed app: Error: ErrImagePull');
   });
 
+  it('records Killing with the liveness reason when a failed liveness probe restarts the container', async () => {
+    const { api, runtime, syncer, probes, events } = setup();
+    const pod = makePod(api, { containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', livenessProbe: { exec: { command: ['true'] } } }] });
+    await syncer.syncPod(pod, signal);
+    const first = (await runtime.listContainers({})).containers[0]!;
+    probes.results.set(`${first.id}/liveness`, 'failure');
+    events.length = 0;
+    await syncer.syncPod(pod, signal);
+    expect(events).toEqual([
+      'Normal Killing app: Container app failed liveness probe, will be restarted',
+      `Normal Pulled app: Container image "${IMAGE}" already present on machine`,
+      'Normal Created app: Created container app',
+      'Normal Started app: Started container app',
+    ]);
+  });
+
+  it('records Killing with the generic message when the pod itself is killed', async () => {
+    const { api, runtime, syncer, events } = setup();
+    const pod = makePod(api);
+    await syncer.syncPod(pod, signal);
+    events.length = 0;
+    expect(await syncer.terminatePod(pod.metadata.uid ?? '', pod, 2, false, signal)).toBe(true);
+    expect(events).toEqual(['Normal Killing app: Stopping container app']);
+    expect(runtime.recorder.requestsOf('stopContainer')).toHaveLength(1);
+  });
+
+  it('records Warning BackOff on each pass that holds a crash-looping container back', async () => {
+    const { api, runtime, syncer, clock, events } = setup();
+    const pod = makePod(api);
+    await syncer.syncPod(pod, signal);
+    runtime.exitContainer((await runtime.listContainers({})).containers[0]!.id, 1);
+    await clock.advance(1000);
+    await syncer.syncPod(pod, signal); // restarts at once, opening a 10 s window
+    const running = (await runtime.listContainers({ filter: { state: { state: 'CONTAINER_RUNNING' } } })).containers[0]!;
+    runtime.exitContainer(running.id, 1);
+    events.length = 0;
+    await clock.advance(1000);
+    await syncer.syncPod(pod, signal);
+    await clock.advance(1000);
+    await syncer.syncPod(pod, signal);
+    const backOff = `Warning BackOff app: Back-off restarting failed container app in pod web_default(${pod.metadata.uid ?? ''})`;
+    expect(events).toEqual([backOff, backOff]);
+  });
+
+  it('records Normal BackOff and Failed "Error: ImagePullBackOff" while a pull is held back', async () => {
+    const { api, syncer, clock, events } = setup();
+    const pod = makePod(api, { containers: [{ name: 'app', image: 'knode.local/missing:1.0', imagePullPolicy: 'IfNotPresent' }] });
+    await expect(syncer.syncPod(pod, signal)).rejects.toThrow();
+    events.length = 0;
+    await clock.advance(2000);
+    await syncer.syncPod(pod, signal);
+    expect(events).toEqual(['Normal BackOff app: Back-off pulling image "knode.local/missing:1.0"', 'Warning Failed app: Error: ImagePullBackOff']);
+  });
+
   it('passes DNS and the pod labels to the sandbox', async () => {
     const { api, runtime, syncer } = setup();
     const pod = makePod(api);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Container, Probe } from '../../api/core/pod.js';
 import type { ProbeKind } from '../types.js';
 import type { HttpGetRequest } from './http-get.js';
-import { MAX_PROBE_RETRIES, Prober } from './prober.js';
+import { MAX_PROBE_RETRIES, probeEvent, Prober } from './prober.js';
+import type { ProbeEvent } from './prober.js';
 import type { ProbeRunners } from './runners.js';
 import type { ContainerEvent, ProbeOutcome } from './settings.js';
 import { testPod } from './test-support.js';
@@ -97,5 +98,62 @@ describe('Prober verdicts and events', () => {
     expect(verdict.result).toBe('error');
     expect(calls).toEqual([]);
     expect(events.map((e) => e.message)).toEqual(['Readiness probe errored and resulted in unknown state: strconv.Atoi: parsing "metrics": invalid syntax']);
+  });
+});
+
+describe('probeEvent (upstream prober.go wording)', () => {
+  const err = (message: string): ProbeOutcome => ({ result: 'unknown', output: '', error: new Error(message) });
+  const cases: Array<{ name: string; kind: ProbeKind; outcome: ProbeOutcome; cancelled?: boolean; want: ProbeEvent | undefined }> = [
+    { name: 'a success records nothing', kind: 'liveness', outcome: { result: 'success', output: 'ok' }, want: undefined },
+    {
+      name: 'a failed liveness probe: Unhealthy with the output',
+      kind: 'liveness',
+      outcome: { result: 'failure', output: 'HTTP probe failed with statuscode: 500' },
+      want: { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed: HTTP probe failed with statuscode: 500' },
+    },
+    {
+      name: 'a failed readiness probe keeps exec output as it came, newline included',
+      kind: 'readiness',
+      outcome: { result: 'failure', output: 'not ready\n' },
+      want: { type: 'Warning', reason: 'Unhealthy', message: 'Readiness probe failed: not ready\n' },
+    },
+    {
+      name: 'a failed startup probe with no output ends with ": "',
+      kind: 'startup',
+      outcome: { result: 'failure', output: '' },
+      want: { type: 'Warning', reason: 'Unhealthy', message: 'Startup probe failed: ' },
+    },
+    {
+      name: 'an exec timeout is a failure',
+      kind: 'liveness',
+      outcome: { result: 'failure', output: 'command "sleep 5" timed out' },
+      want: { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe failed: command "sleep 5" timed out' },
+    },
+    {
+      name: 'a redirect to another host: ProbeWarning',
+      kind: 'readiness',
+      outcome: { result: 'warning', output: 'Probe terminated redirects, Response body: moved' },
+      want: { type: 'Warning', reason: 'ProbeWarning', message: 'Readiness probe warning: Probe terminated redirects, Response body: moved' },
+    },
+    {
+      name: 'an errored probe: Unhealthy "errored and resulted in unknown state"',
+      kind: 'liveness',
+      outcome: err('rpc error: code = NotFound desc = container not found'),
+      want: { type: 'Warning', reason: 'Unhealthy', message: 'Liveness probe errored and resulted in unknown state: rpc error: code = NotFound desc = container not found' },
+    },
+    { name: 'a run cancelled because its worker stopped records nothing', kind: 'readiness', outcome: err('probe cancelled'), cancelled: true, want: undefined },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      expect(probeEvent(c.kind, c.outcome, c.cancelled)).toEqual(c.want);
+    });
+  }
+
+  it('records on every failed run (the recorder aggregates), not once per threshold', async () => {
+    const events: ContainerEvent[] = [];
+    const { runners } = fakeRunners([{ result: 'failure', output: 'down' }]);
+    const prober = new Prober(runners, (e) => events.push(e));
+    for (let i = 0; i < 3; i++) await prober.probe('liveness', { exec: { command: ['false'] }, failureThreshold: 3 }, target);
+    expect(events.map((e) => `${e.type} ${e.reason} ${e.containerName}: ${e.message}`)).toEqual(Array(3).fill('Warning Unhealthy app: Liveness probe failed: down'));
   });
 });

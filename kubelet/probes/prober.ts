@@ -1,6 +1,7 @@
 /**
  * Runs one probe of a container: picks the handler the spec names, retries up to three times while
- * the handler errors (as upstream's runProbeWithRetries), and records upstream's events:
+ * the handler errors (as upstream's runProbeWithRetries), and records the event the pure
+ * `probeEvent` decides (upstream's wording) through the sink its owner gives it:
  *   Warning Unhealthy     `Liveness probe failed: <output>`
  *   Warning ProbeWarning  `Readiness probe warning: <output>` (the result still counts as success)
  *   Warning Unhealthy     `Startup probe errored and resulted in unknown state: <error>`
@@ -34,6 +35,38 @@ export interface ProbeRunner {
   probe(kind: ProbeKind, probe: Probe, target: ProbeTarget, signal?: AbortSignal): Promise<ProbeVerdict>;
 }
 
+/** What a probe run asks to record about its container; the prober's owner writes it. */
+export interface ProbeEvent {
+  readonly type: 'Warning';
+  readonly reason: 'Unhealthy' | 'ProbeWarning';
+  readonly message: string;
+}
+
+/**
+ * The event upstream's prober records for one probe run (prober.go), or undefined for a clean
+ * success. Upstream records on every failed run, not only once the threshold is reached; the event
+ * recorder folds repeats into `count`. A run cancelled because its worker stopped records nothing.
+ * The output goes in as the handler produced it (at most 10 KiB), untrimmed, as upstream's does.
+ */
+export function probeEvent(kind: ProbeKind, outcome: ProbeOutcome, cancelled = false): ProbeEvent | undefined {
+  const title = probeKindTitle(kind);
+  switch (outcome.result) {
+    case 'success':
+      return undefined;
+    case 'warning':
+      return { type: 'Warning', reason: 'ProbeWarning', message: `${title} probe warning: ${outcome.output}` };
+    case 'failure':
+      return { type: 'Warning', reason: 'Unhealthy', message: `${title} probe failed: ${outcome.output}` };
+    case 'unknown':
+      if (cancelled) return undefined;
+      return { type: 'Warning', reason: 'Unhealthy', message: `${title} probe errored and resulted in unknown state: ${outcome.error.message}` };
+    default: {
+      const never: never = outcome;
+      return never;
+    }
+  }
+}
+
 export class Prober implements ProbeRunner {
   constructor(
     private readonly runners: ProbeRunners,
@@ -46,20 +79,15 @@ export class Prober implements ProbeRunner {
       outcome = await this.runOnce(probe, target, signal);
       if (outcome.result !== 'unknown' || signal?.aborted) break;
     }
-    const title = probeKindTitle(kind);
-    const emit = (reason: string, message: string): void =>
-      this.events?.({ pod: target.pod, containerName: target.container.name, type: 'Warning', reason, message });
+    const event = probeEvent(kind, outcome, signal?.aborted === true);
+    if (event) this.events?.({ pod: target.pod, containerName: target.container.name, ...event });
     switch (outcome.result) {
       case 'success':
-        return { result: 'success', output: outcome.output };
       case 'warning':
-        emit('ProbeWarning', `${title} probe warning: ${outcome.output}`);
         return { result: 'success', output: outcome.output };
       case 'failure':
-        emit('Unhealthy', `${title} probe failed: ${outcome.output}`);
         return { result: 'failure', output: outcome.output };
       case 'unknown':
-        if (!signal?.aborted) emit('Unhealthy', `${title} probe errored and resulted in unknown state: ${outcome.error.message}`);
         return { result: 'error', error: outcome.error };
       default: {
         const never: never = outcome;
