@@ -335,6 +335,8 @@ export class PodExecutor {
         await this.opts.hooks.postStart(pod, container, containerId, ctx.facts.podIP);
       } catch (err) {
         const message = errText(err);
+        // upstream: a Warning FailedPostStartHook with the hook's error, then the kill
+        event('Warning', 'FailedPostStartHook', message);
         await this.stopContainer(containerId, effectiveGracePeriod(pod), `FailedPostStartHook: ${message}`, pod);
         return fail('PostStartHook', 'PostStartHookError', message);
       }
@@ -397,6 +399,8 @@ export class PodExecutor {
       const started = this.opts.clock.now().getTime();
       await this.runBounded(this.opts.hooks.preStop(pod, c.name, handler, c.id, podIP, grace), grace * 1000).catch((err: unknown) => {
         this.opts.log.warn({ pod: pod ? formatPod(pod) : runtimePod?.uid, container: c.name, err: errText(err) }, 'preStop hook failed');
+        // upstream records a Warning FailedPreStopHook and goes on with the stop
+        if (pod !== undefined) this.opts.events?.(pod, 'Warning', 'FailedPreStopHook', errText(err), { name: c.name, init: (pod.spec.initContainers ?? []).some((x) => x.name === c.name) });
       });
       const spent = Math.floor((this.opts.clock.now().getTime() - started) / 1000);
       grace = Math.max(MIN_GRACE_PERIOD_SECONDS, grace - spent);

@@ -55,11 +55,13 @@ class FakeProbes implements ProbeSink {
 class FakeHooks implements LifecycleHooks {
   preStops: string[] = [];
   postStartFails = false;
+  preStopFails = false;
   async postStart(_pod: Pod, container: Container): Promise<void> {
     if (this.postStartFails) throw new Error(`hook of ${container.name} failed`);
   }
   async preStop(_pod: Pod | undefined, name: string, _h: LifecycleHandler, _id: string, _ip: string, grace: number): Promise<void> {
     this.preStops.push(`${name}:${grace}`);
+    if (this.preStopFails) throw new Error(`preStop of ${name} failed`);
   }
 }
 
@@ -324,15 +326,27 @@ describe('PodSyncer.syncPod', () => {
   });
 
   it('kills a container whose postStart hook failed and says why', async () => {
-    const { api, syncer, hooks } = setup();
+    const { api, syncer, hooks, events } = setup();
     hooks.postStartFails = true;
     const pod = makePod(api, { containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', lifecycle: { postStart: { exec: { command: ['false'] } } } }] });
     await expect(syncer.syncPod(pod, signal)).rejects.toThrow(/hook of app failed/);
     expect(waitingReason(api)).toBe('PostStartHookError');
+    expect(events).toContain('Warning FailedPostStartHook app: hook of app failed');
   });
 });
 
 describe('PodSyncer termination', () => {
+  it('records FailedPreStopHook when preStop fails, and still stops the container', async () => {
+    const { api, runtime, syncer, hooks, events } = setup();
+    const pod = makePod(api, { containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', lifecycle: { preStop: { exec: { command: ['false'] } } } }] });
+    await syncer.syncPod(pod, signal);
+    hooks.preStopFails = true;
+    const deleting: Pod = { ...pod, metadata: { ...pod.metadata, deletionTimestamp: '2026-01-01T00:00:00Z', deletionGracePeriodSeconds: 7 } };
+    expect(await syncer.terminatePod(pod.metadata.uid ?? '', deleting, 7, false, signal)).toBe(true);
+    expect(events).toContain('Warning FailedPreStopHook app: preStop of app failed');
+    expect(podStopped(await readPodRuntime(runtime, pod.metadata.uid ?? ''))).toBe(true);
+  });
+
   it('runs preStop within the grace period, stops everything, then confirms the deletion', async () => {
     const { api, runtime, syncer, hooks, volumes } = setup();
     const pod = makePod(api, { containers: [{ name: 'app', image: IMAGE, imagePullPolicy: 'IfNotPresent', lifecycle: { preStop: { exec: { command: ['sh', '-c', 'echo bye'] } } } }] });
