@@ -187,7 +187,7 @@ export function kubeletErrorToApiError(status: number, body: string): ApiError {
 
 // ---- effects -----------------------------------------------------------------------------------------
 
-function connectErrorText(err: unknown): string {
+export function connectErrorText(err: unknown): string {
   const e = err as { code?: string; message?: string; address?: string; port?: number };
   switch (e.code) {
     case 'ECONNREFUSED':

@@ -8,8 +8,10 @@ import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Counter, Histogram, Registry as MetricsRegistry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../../lib/log.js';
+import { responseForUpgrade } from '../../lib/websocket/upgrade.js';
 import type { Authenticator, UserInfo } from './auth/types.js';
 import { authRequestFrom, presentsCredentials, withAuthenticatedGroup } from './auth/types.js';
 import {
@@ -91,6 +93,10 @@ export class ApiServer {
         void this.handle(req, res);
       },
     );
+    // exec/attach arrive as upgrade requests: same pipeline, with a response bound to the raw socket
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      void this.handle(req, responseForUpgrade(req, socket, head));
+    });
     server.keepAliveTimeout = 65_000;
     this.server = server;
     await new Promise<void>((resolve, reject) => {

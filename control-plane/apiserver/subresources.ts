@@ -1,7 +1,7 @@
 /**
  * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
- * write), `namespaces/finalize`. `pods/log` and `pods/exec` need the node agent and answer with a clear
- * error until it exists.
+ * write), `namespaces/finalize`. `pods/log` (node-proxy.ts) and `pods/exec`, `pods/attach`
+ * (node-stream.ts) go to the pod's kubelet; `portforward` and `proxy` answer with a clear error.
  */
 import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
@@ -16,6 +16,7 @@ import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
 import { csrApproval } from './csr-approval.js';
 import { servePodLog } from './node-proxy.js';
+import { servePodStream } from './node-stream.js';
 
 export async function handleSubresource(ctx: RequestCtx): Promise<void> {
   const { info, entry } = ctx;
@@ -158,6 +159,7 @@ async function finalize(ctx: RequestCtx): Promise<void> {
 
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
   if (ctx.info.subresource === 'log') return servePodLog(ctx);
+  if (ctx.info.subresource === 'exec' || ctx.info.subresource === 'attach') return servePodStream(ctx, ctx.info.subresource);
   const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
   const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);

@@ -75,7 +75,11 @@ async function startServer(over: Partial<KubeletServerOptions> = {}): Promise<nu
     clientCaPem: caPem,
     pods: () => [pod],
     runtimePod: (uid) => (uid === 'u-1' ? runtimePod : undefined),
-    runtime: { containerStatus: async () => ({ status: { state: appState } as never, info: {} }) },
+    runtime: {
+      containerStatus: async () => ({ status: { state: appState } as never, info: {} }),
+      exec: async () => ({ url: 'http://127.0.0.1:1/exec/none' }),
+      attach: async () => ({ url: 'http://127.0.0.1:1/attach/none' }),
+    },
     metrics,
     podLogsRoot: root,
     logPollIntervalMs: 20,
@@ -159,9 +163,11 @@ describe('KubeletServer endpoints', () => {
     expect(res.body).toContain('kubelet_test_total 3');
   });
 
-  it('exec and unknown paths are 404', async () => {
+  it('exec without streams or without an upgrade is 400; portForward and unknown paths are 404', async () => {
     const port = await startServer();
-    expect((await get(port, '/exec/shop/web/app?command=ls', apiserverClient)).status).toBe(404);
+    expect(await get(port, '/exec/shop/web/app?command=ls', apiserverClient)).toMatchObject({ status: 400, body: 'you must specify at least 1 of stdin, stdout, stderr\n' });
+    expect(await get(port, '/exec/shop/web/app?command=ls&stdout=1', apiserverClient)).toMatchObject({ status: 400, body: expect.stringMatching(/WebSocket upgrade/) });
+    expect((await get(port, '/portForward/shop/web', apiserverClient)).status).toBe(404);
     expect((await get(port, '/nope', apiserverClient)).status).toBe(404);
   });
 

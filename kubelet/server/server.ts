@@ -4,9 +4,10 @@
  *   /pods                                      PodList of the pods this kubelet runs
  *   /containerLogs/{ns}/{pod}/{container}      container logs (container-logs.ts)
  *   /metrics                                   the kubelet's prom-client registry
+ *   /exec/{ns}/{pod}/{container}, /attach/...  WebSocket RemoteCommand streams (exec.ts)
  * Every other path needs a client certificate signed by the cluster CA (401 Status otherwise) and
- * passes the optional authorizer (403). exec, attach and portForward need SPDY/WebSocket streaming
- * and are not served (404).
+ * passes the optional authorizer (403). Upgrade requests go through the same routing with a
+ * response bound to their socket (lib/websocket/upgrade.ts). portForward is not served (404).
  *
  * Cost: one TLS handshake per connection; handlers are O(pods) or stream a file.
  */
@@ -14,6 +15,7 @@ import { createServer } from 'node:https';
 import type { Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Registry } from 'prom-client';
 import type { Pod } from '../../api/core/pod.js';
 import type { Clock } from '../../lib/clock.js';
@@ -24,6 +26,9 @@ import type { RuntimePod } from '../types.js';
 import { authenticate, requestAttributes, writeForbidden, writeStatus, writeUnauthorized } from './auth.js';
 import type { Authorizer } from './auth.js';
 import { serveContainerLogs } from './container-logs.js';
+import { serveRemoteCommand } from './exec.js';
+import type { RemoteCommandDeps } from './exec.js';
+import { responseForUpgrade } from '../../lib/websocket/upgrade.js';
 
 export const DEFAULT_KUBELET_PORT = 10250;
 
@@ -38,12 +43,14 @@ export interface KubeletServerOptions {
   readonly clientCaPem: string;
   readonly pods: () => readonly Pod[] | Promise<readonly Pod[]>;
   readonly runtimePod: (uid: string) => RuntimePod | undefined | Promise<RuntimePod | undefined>;
-  readonly runtime: Pick<RuntimeService, 'containerStatus'>;
+  readonly runtime: Pick<RuntimeService, 'containerStatus' | 'exec' | 'attach'>;
   readonly metrics?: Registry;
   readonly authorize?: Authorizer;
   /** Default /var/log/pods. */
   readonly podLogsRoot?: string;
   readonly logPollIntervalMs?: number;
+  /** How exec/attach reach the runtime's streaming server (tests); default runtime-stream.ts. */
+  readonly dialRuntime?: RemoteCommandDeps['dial'];
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -62,13 +69,15 @@ export class KubeletServer {
       // anonymous clients still connect; authenticate() reads the verdict from the socket
       rejectUnauthorized: false,
     });
-    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const serve = (req: IncomingMessage, res: ServerResponse): void => {
       this.handle(req, res).catch((err: unknown) => {
         this.opts.log?.error({ err, url: req.url }, 'kubelet server request failed');
         if (!res.headersSent) writeStatus(res, 500, 'InternalError', err instanceof Error ? err.message : String(err));
         else res.destroy();
       });
-    });
+    };
+    server.on('request', serve);
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => serve(req, responseForUpgrade(req, socket, head)));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -104,9 +113,11 @@ export class KubeletServer {
     if (!user) return writeUnauthorized(res);
     const attrs = requestAttributes(method, path);
     if (this.opts.authorize && !(await this.opts.authorize(user, attrs))) return writeForbidden(res, user, attrs);
-    if (method !== 'GET' && method !== 'HEAD') return writeStatus(res, 405, 'MethodNotAllowed', `method ${method} is not allowed on ${path}`);
-
     const segments = path.split('/').slice(1).map((s) => decodeURIComponent(s));
+    const streaming = segments[0] === 'exec' || segments[0] === 'attach';
+    const allowed = method === 'GET' || method === 'HEAD' || (streaming && method === 'POST');
+    if (!allowed) return writeStatus(res, 405, 'MethodNotAllowed', `method ${method} is not allowed on ${path}`);
+
     switch (segments[0]) {
       case 'pods':
         if (segments.length !== 1) break;
@@ -125,6 +136,22 @@ export class KubeletServer {
             ...(this.opts.logPollIntervalMs !== undefined ? { logPollIntervalMs: this.opts.logPollIntervalMs } : {}),
             ...(this.opts.log ? { log: this.opts.log } : {}),
           },
+          req,
+          res,
+          segments.slice(1),
+          url.searchParams,
+        );
+      case 'exec':
+      case 'attach':
+        return serveRemoteCommand(
+          {
+            pods: this.opts.pods,
+            runtimePod: this.opts.runtimePod,
+            runtime: this.opts.runtime,
+            ...(this.opts.dialRuntime ? { dial: this.opts.dialRuntime } : {}),
+            ...(this.opts.log ? { log: this.opts.log } : {}),
+          },
+          segments[0],
           req,
           res,
           segments.slice(1),

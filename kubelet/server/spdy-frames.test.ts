@@ -1,0 +1,45 @@
+import { inflateSync, constants } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { ControlType, encodeData, encodeHeaderPairs, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './spdy-frames.js';
+import { chooseRuntimeTransport } from './runtime-stream.js';
+
+describe('SPDY/3 frames', () => {
+  it('header blocks form one zlib stream a standard inflater reads back across frames', () => {
+    const w = new HeaderWriter();
+    const first = w.block({ streamType: 'error' });
+    const second = w.block({ streamtype: 'stdin' });
+    expect(first.subarray(0, 2)).toEqual(Buffer.from([0x78, 0x01]));
+    expect(second[0]).toBe(0x00);
+    const plain = inflateSync(Buffer.concat([first, second]), { finishFlush: constants.Z_SYNC_FLUSH });
+    expect(plain).toEqual(Buffer.concat([encodeHeaderPairs({ streamtype: 'error' }), encodeHeaderPairs({ streamtype: 'stdin' })]));
+  });
+
+  it('encodes the name/value block with 32-bit lengths and lowercase names', () => {
+    expect(encodeHeaderPairs({ streamType: 'stdout' }).toString('hex')).toBe('00000001' + '0000000a' + Buffer.from('streamtype').toString('hex') + '00000006' + Buffer.from('stdout').toString('hex'));
+  });
+
+  it('SYN_STREAM, DATA with FIN and PING decode back', () => {
+    const syn = encodeSynStream(3, Buffer.from('hb'));
+    expect(syn.subarray(0, 8).toString('hex')).toBe('80030001' + '0000000c');
+    const d = new SpdyFrameDecoder();
+    const wire = Buffer.concat([syn, encodeData(3, Buffer.from('abc'), true), encodePing(2)]);
+    const frames = [...wire].flatMap((byte) => d.push(Buffer.from([byte])));
+    expect(frames).toEqual([
+      { kind: 'control', type: ControlType.SynStream, flags: 0, payload: Buffer.concat([Buffer.from('00000003000000000000', 'hex'), Buffer.from('hb')]) },
+      { kind: 'data', streamId: 3, fin: true, data: Buffer.from('abc') },
+      { kind: 'control', type: ControlType.Ping, flags: 0, payload: Buffer.from('00000002', 'hex') },
+    ]);
+  });
+
+  it('refuses another SPDY version', () => {
+    expect(() => new SpdyFrameDecoder().push(Buffer.from('8002000600000004' + '00000001', 'hex'))).toThrow(/version 2/);
+  });
+});
+
+describe('chooseRuntimeTransport', () => {
+  it('uses SPDY only for stdin without a tty', () => {
+    expect(chooseRuntimeTransport({ stdin: true, tty: false })).toBe('spdy');
+    expect(chooseRuntimeTransport({ stdin: true, tty: true })).toBe('websocket');
+    expect(chooseRuntimeTransport({ stdin: false, tty: false })).toBe('websocket');
+  });
+});
