@@ -1,13 +1,17 @@
 /**
- * The apiserver side of `kubectl exec` and `kubectl attach`: pods/exec and pods/attach. Validates
- * the request as upstream's ExecLocation/AttachLocation do (container choice, a bound pod, stream
- * flags, a command for exec), then forwards the client's upgrade request to the kubelet of the
- * pod's node (`/exec/{ns}/{pod}/{container}?command=..&stdin=1..`, the flags as "1" as upstream
- * encodes them) with the kubelet client certificate the logs proxy uses, and once the kubelet
- * answers 101 splices the two connections byte for byte (as upstream's UpgradeAwareHandler). The
- * kubelet, not the apiserver, speaks WebSocket with the client, so v5/v4 negotiation and framing
- * live in one place (kubelet/server/exec.ts). A kubelet that refuses (pod or container gone,
- * container not running, SPDY offered) becomes a Status with its words.
+ * The apiserver side of `kubectl exec`, `kubectl attach` and `kubectl port-forward`: pods/exec,
+ * pods/attach and pods/portforward. Validates the request as upstream's ExecLocation/AttachLocation/
+ * PortForwardLocation do (container choice, a bound pod, stream flags, a command for exec, ports as
+ * TCP port numbers), then forwards the client's upgrade request to the kubelet of the pod's node
+ * (`/exec/{ns}/{pod}/{container}?command=..&stdin=1..`, the flags as "1" as upstream encodes them;
+ * `/portForward/{ns}/{pod}?port=N`) with the kubelet client certificate the logs proxy uses, and
+ * once the kubelet answers 101 splices the two connections byte for byte (as upstream's
+ * UpgradeAwareHandler). The kubelet, not the apiserver, speaks WebSocket (or SPDY) with the client,
+ * so protocol negotiation and framing live in one place (kubelet/server/exec.ts, port-forward.ts):
+ * for port-forward that includes unwrapping kubectl's SPDY-in-WebSocket tunnel, which upstream's
+ * apiserver does itself (its tunnelling handler) before talking SPDY to the kubelet. A kubelet
+ * that refuses (pod or container gone, container not running, SPDY offered for exec) becomes a
+ * Status with its words.
  */
 import { request } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -21,6 +25,8 @@ import { chooseContainer, connectErrorText, kubeletClientFrom, kubeletEndpoint, 
 import type { KubeletClientTls, NodeProxyLookup } from './node-proxy.js';
 
 export type PodStreamKind = 'exec' | 'attach';
+/** Every pods/ subresource served here. */
+export type PodConnectKind = PodStreamKind | 'portforward';
 
 export interface PodStreamOptions {
   readonly container?: string;
@@ -54,12 +60,14 @@ export function parsePodStreamOptions(kind: PodStreamKind, params: URLSearchPara
 }
 
 /** Upstream refuses streams into pods that can no longer run anything. */
-export function checkPodStreamable(pod: Pod, kind: PodStreamKind): string {
+export function checkPodStreamable(pod: Pod, kind: PodConnectKind): string {
   const name = pod.metadata.name ?? '';
   const nodeName = pod.spec.nodeName;
   if (nodeName === undefined || nodeName === '') throw badRequest(`pod ${name} does not have a host assigned`);
   const phase = pod.status?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot ${kind} into a container in a completed pod; current phase is ${phase}`);
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    throw badRequest(kind === 'portforward' ? `cannot forward ports of a completed pod; current phase is ${phase}` : `cannot ${kind} into a container in a completed pod; current phase is ${phase}`);
+  }
   return nodeName;
 }
 
@@ -74,6 +82,30 @@ export function kubeletStreamUrl(endpoint: { host: string; port: number }, pod: 
   if (o.stdout) p.set('stdout', '1');
   if (o.stderr) p.set('stderr', '1');
   if (o.tty) p.set('tty', '1');
+  return url;
+}
+
+/** PodPortForwardOptions: `ports` repeats or is comma-separated; each a TCP port. Throws 400. */
+export function parsePortForwardPorts(params: URLSearchParams): number[] {
+  const out: number[] = [];
+  for (const v of params.getAll('ports')) {
+    for (const part of v.split(',')) {
+      const s = part.trim();
+      if (s === '') continue;
+      const n = /^[0-9]{1,5}$/.test(s) ? Number(s) : NaN;
+      if (!(n >= 1 && n <= 65535)) throw badRequest(`invalid port ${JSON.stringify(s)}: must be between 1 and 65535, inclusive`);
+      out.push(n);
+    }
+  }
+  return out;
+}
+
+/** The kubelet URL for pods/portforward, as upstream's PortForwardLocation builds it. */
+export function kubeletPortForwardUrl(endpoint: { host: string; port: number }, pod: Pod, ports: readonly number[]): URL {
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const seg = (s: string): string => encodeURIComponent(s);
+  const url = new URL(`https://${host}:${endpoint.port}/portForward/${seg(pod.metadata.namespace ?? '')}/${seg(pod.metadata.name ?? '')}`);
+  for (const p of ports) url.searchParams.append('port', String(p));
   return url;
 }
 
@@ -140,7 +172,7 @@ function splice(a: Duplex, b: Duplex): void {
 }
 
 export async function proxyPodStream(
-  kind: PodStreamKind,
+  kind: PodConnectKind,
   req: IncomingMessage,
   res: ServerResponse,
   lookup: NodeProxyLookup,
@@ -150,14 +182,18 @@ export async function proxyPodStream(
   connectTimeoutMs = KUBELET_CONNECT_TIMEOUT_MS,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'POST') throw methodNotAllowed(req.method ?? '', req.url ?? '');
-  const opts = parsePodStreamOptions(kind, new URL(req.url ?? '/', 'https://apiserver').searchParams);
+  const params = new URL(req.url ?? '/', 'https://apiserver').searchParams;
+  // options first (400), then the pod (404), then the container choice, as upstream orders them
+  const ports = kind === 'portforward' ? parsePortForwardPorts(params) : [];
+  const opts = kind === 'portforward' ? undefined : parsePodStreamOptions(kind, params);
   const pod = await lookup.getPod(namespace, name);
-  const container = chooseContainer(pod, opts.container);
+  const container = opts ? chooseContainer(pod, opts.container) : '';
   const nodeName = checkPodStreamable(pod, kind);
   if (!upgradeOf(res)) throw badRequest('Upgrade request required');
   if (!tls) throw unavailable(`the apiserver has no kubelet client certificate to reach the kubelet on node ${JSON.stringify(nodeName)}`);
   const node = await lookup.getNode(nodeName);
-  const url = kubeletStreamUrl(kubeletEndpoint(node), pod, container, kind, opts);
+  const endpoint = kubeletEndpoint(node);
+  const url = kind === 'portforward' || opts === undefined ? kubeletPortForwardUrl(endpoint, pod, ports) : kubeletStreamUrl(endpoint, pod, container, kind, opts);
   const kubelet = await upgradeKubelet(url, req, withNodeServingCA(tls, node), connectTimeoutMs);
   const client = takeOverSocket(res);
   client.socket.write(rawResponseHead(kubelet.res));
@@ -166,8 +202,8 @@ export async function proxyPodStream(
   splice(client.socket, kubelet.socket);
 }
 
-/** pods/exec and pods/attach through the registry: the entry point subresources.ts calls. */
-export async function servePodStream(ctx: RequestCtx, kind: PodStreamKind): Promise<void> {
+/** pods/exec, pods/attach and pods/portforward through the registry: the entry point subresources.ts calls. */
+export async function servePodStream(ctx: RequestCtx, kind: PodConnectKind): Promise<void> {
   const { registry, index } = ctx.deps;
   const nodes = index.find('', 'v1', 'nodes');
   const lookup: NodeProxyLookup = {

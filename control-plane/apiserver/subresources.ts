@@ -1,7 +1,7 @@
 /**
  * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
- * write), `namespaces/finalize`. `pods/log` (node-proxy.ts) and `pods/exec`, `pods/attach`
- * (node-stream.ts) go to the pod's kubelet; `portforward` and `proxy` answer with a clear error.
+ * write), `namespaces/finalize`. `pods/log` (node-proxy.ts) and `pods/exec`, `pods/attach`,
+ * `pods/portforward` (node-stream.ts) go to the pod's kubelet; `proxy` answers with a clear error.
  */
 import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
@@ -159,7 +159,8 @@ async function finalize(ctx: RequestCtx): Promise<void> {
 
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
   if (ctx.info.subresource === 'log') return servePodLog(ctx);
-  if (ctx.info.subresource === 'exec' || ctx.info.subresource === 'attach') return servePodStream(ctx, ctx.info.subresource);
+  const sub = ctx.info.subresource;
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') return servePodStream(ctx, sub);
   const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
   const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);

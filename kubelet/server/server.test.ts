@@ -163,11 +163,11 @@ describe('KubeletServer endpoints', () => {
     expect(res.body).toContain('kubelet_test_total 3');
   });
 
-  it('exec without streams or without an upgrade is 400; portForward and unknown paths are 404', async () => {
+  it('exec without streams or without an upgrade is 400; portForward of an unknown pod and unknown paths are 404', async () => {
     const port = await startServer();
     expect(await get(port, '/exec/shop/web/app?command=ls', apiserverClient)).toMatchObject({ status: 400, body: 'you must specify at least 1 of stdin, stdout, stderr\n' });
     expect(await get(port, '/exec/shop/web/app?command=ls&stdout=1', apiserverClient)).toMatchObject({ status: 400, body: expect.stringMatching(/WebSocket upgrade/) });
-    expect((await get(port, '/portForward/shop/web', apiserverClient)).status).toBe(404);
+    expect((await get(port, '/portForward/shop/nope', apiserverClient)).status).toBe(404);
     expect((await get(port, '/nope', apiserverClient)).status).toBe(404);
   });
 

@@ -5,9 +5,10 @@
  *   /containerLogs/{ns}/{pod}/{container}      container logs (container-logs.ts)
  *   /metrics                                   the kubelet's prom-client registry
  *   /exec/{ns}/{pod}/{container}, /attach/...  WebSocket RemoteCommand streams (exec.ts)
+ *   /portForward/{ns}/{pod}[/{uid}]            SPDY port forwarding, plain or WebSocket-tunnelled (port-forward.ts)
  * Every other path needs a client certificate signed by the cluster CA (401 Status otherwise) and
  * passes the optional authorizer (403). Upgrade requests go through the same routing with a
- * response bound to their socket (lib/websocket/upgrade.ts). portForward is not served (404).
+ * response bound to their socket (lib/websocket/upgrade.ts).
  *
  * Cost: one TLS handshake per connection; handlers are O(pods) or stream a file.
  */
@@ -28,6 +29,8 @@ import type { Authorizer } from './auth.js';
 import { serveContainerLogs } from './container-logs.js';
 import { serveRemoteCommand } from './exec.js';
 import type { RemoteCommandDeps } from './exec.js';
+import { servePortForward } from './port-forward.js';
+import type { PortForwardDeps } from './port-forward.js';
 import { responseForUpgrade } from '../../lib/websocket/upgrade.js';
 
 export const DEFAULT_KUBELET_PORT = 10250;
@@ -43,7 +46,8 @@ export interface KubeletServerOptions {
   readonly clientCaPem: string;
   readonly pods: () => readonly Pod[] | Promise<readonly Pod[]>;
   readonly runtimePod: (uid: string) => RuntimePod | undefined | Promise<RuntimePod | undefined>;
-  readonly runtime: Pick<RuntimeService, 'containerStatus' | 'exec' | 'attach'>;
+  /** portForward is optional: without it /portForward answers 501. */
+  readonly runtime: Pick<RuntimeService, 'containerStatus' | 'exec' | 'attach'> & Partial<Pick<RuntimeService, 'portForward'>>;
   readonly metrics?: Registry;
   readonly authorize?: Authorizer;
   /** Default /var/log/pods. */
@@ -51,6 +55,8 @@ export interface KubeletServerOptions {
   readonly logPollIntervalMs?: number;
   /** How exec/attach reach the runtime's streaming server (tests); default runtime-stream.ts. */
   readonly dialRuntime?: RemoteCommandDeps['dial'];
+  /** How port forwarding reaches the runtime's streaming server (tests); default port-forward.ts. */
+  readonly dialPortForward?: PortForwardDeps['dial'];
   readonly clock?: Clock;
   readonly log?: Logger;
 }
@@ -114,7 +120,7 @@ export class KubeletServer {
     const attrs = requestAttributes(method, path);
     if (this.opts.authorize && !(await this.opts.authorize(user, attrs))) return writeForbidden(res, user, attrs);
     const segments = path.split('/').slice(1).map((s) => decodeURIComponent(s));
-    const streaming = segments[0] === 'exec' || segments[0] === 'attach';
+    const streaming = segments[0] === 'exec' || segments[0] === 'attach' || segments[0] === 'portForward';
     const allowed = method === 'GET' || method === 'HEAD' || (streaming && method === 'POST');
     if (!allowed) return writeStatus(res, 405, 'MethodNotAllowed', `method ${method} is not allowed on ${path}`);
 
@@ -152,6 +158,20 @@ export class KubeletServer {
             ...(this.opts.log ? { log: this.opts.log } : {}),
           },
           segments[0],
+          req,
+          res,
+          segments.slice(1),
+          url.searchParams,
+        );
+      case 'portForward':
+        return servePortForward(
+          {
+            pods: this.opts.pods,
+            runtimePod: this.opts.runtimePod,
+            runtime: this.opts.runtime,
+            ...(this.opts.dialPortForward ? { dial: this.opts.dialPortForward } : {}),
+            ...(this.opts.log ? { log: this.opts.log } : {}),
+          },
           req,
           res,
           segments.slice(1),
