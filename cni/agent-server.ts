@@ -2,10 +2,12 @@
  * knode-cni served by the node agent: an HTTP server on a unix socket that runs CNI commands in the
  * agent's process, so a pod's CNI call no longer pays a Node start (~27 ms of the binary's ~46 ms ADD,
  * CPU-heavy: it was what made sandbox creation 1.3-1.7x slower than the Go reference under load). The
- * runtime still runs `knode-cni` from its bin dir, now the sh + curl thin client of thin-client.ts.
+ * runtime still runs `knode-cni` from its bin dir, now a thin client: the C one of client/ (one small
+ * exec) when the build had gcc, else the sh + curl script of thin-client.ts. Both send the same request.
  *
  * Same code as the binary: `createCniHandlers` is the composition main.ts uses too (real `ip`/`nft`,
- * the node's /proc, the file store) and `runCni` goes through the same skel dispatcher, so the answer
+ * the node's /proc, the file store; here the node's part of ADD over netlink instead of `ip -batch`,
+ * the one difference) and `runCni` goes through the same skel dispatcher, so the answer
  * body is byte for byte the binary's stdout. It lives here, not in main.ts, because importing main.ts
  * runs the binary; node:http is loaded only when a server starts, so the binary's start-up is unchanged.
  *
@@ -30,6 +32,7 @@ import { realExec } from '../lib/exec.js';
 import { CniIoError, errorToJson } from './errors.js';
 import { NetExecutor, resolveTools } from './executor.js';
 import { FileStore } from './ipam/file-store.js';
+import { NetlinkNodeNet } from './netlink-node.js';
 import { realNodeHost } from './node-host.js';
 import { createPlugin } from './plugin.js';
 import { dispatch, type PluginHandlers } from './skel.js';
@@ -41,12 +44,32 @@ export const MAX_SOCKET_PATH = 107;
 /** A config with prevResult or many valid attachments is a few KiB; this is far above any. */
 const MAX_BODY_BYTES = 4 << 20;
 
-/** The plugin as the binary and the agent both run it; `pathEnv` is where `ip`, `nft`, `nsenter` are looked for. */
+/**
+ * The plugin as the binary runs it; `pathEnv` is where `ip`, `nft`, `nsenter` are looked for. Every
+ * change is an `ip`/`nft` exec: loading the netlink module would cost more than the exec it saves in a
+ * process that lives for one call.
+ */
+export function createBinaryCniHandlers(pathEnv: string | undefined): PluginHandlers {
+  return createPlugin({
+    net: new NetExecutor(realExec, resolveTools(pathEnv)),
+    host: realNodeHost,
+    openStore: (dir) => new FileStore(dir),
+  });
+}
+
+/**
+ * The plugin as a long-lived server (the agent) runs it: the same, except that ADD's node-namespace
+ * changes go over one netlink socket of this process (netlink-node.ts) instead of an `ip -batch` exec
+ * each (measured 56 -> 41 ms per ADD through the C client, bench/cni-add.ts). The answers are the
+ * binary's (same plan, same result code); netlink loads once, in the background from here. The binary never
+ * calls this, so esbuild leaves it (and netlink) out of dist/cni/knode-cni.js.
+ */
 export function createCniHandlers(pathEnv: string | undefined): PluginHandlers {
   return createPlugin({
     net: new NetExecutor(realExec, resolveTools(pathEnv)),
     host: realNodeHost,
     openStore: (dir) => new FileStore(dir),
+    nodeNet: new NetlinkNodeNet().preload(),
   });
 }
 

@@ -1,10 +1,12 @@
 /**
  * The only code of the plugin that starts processes: `ip -batch -` in the node namespace (the plugin's
- * own), the same through `nsenter --net=<netns>` for the pod's, and `nft -f -`. Every call is one exec
+ * own), the same in the pod's, and `nft -f -`. In the pod's namespace `ip -n <name>` when the netns path
+ * is one `ip` finds by name (/run/netns/<name>, where runtimes put them), else `nsenter --net=<netns> ip`:
+ * one exec fewer per ADD and CHECK (measured ~4 ms from Node on the 2-core VM). Every call is one exec
  * with the whole script on stdin. Failures become `CniNetworkSetupError` (code 101) carrying the argv,
  * the script and ip's or nft's own message. `Rollback` is ADD's undo list.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import { ExecError, formatArgv, type Exec } from '../lib/exec.js';
 import { CniNetworkSetupError } from './errors.js';
 
@@ -12,6 +14,31 @@ export interface Tools {
   readonly ip: string;
   readonly nft: string;
   readonly nsenter: string;
+  /**
+   * Directories in which `ip -n NAME` finds the namespace NAME (iproute2's NETNS_RUN_DIR, /var/run/netns,
+   * and what it resolves to). Absent or empty: every pod-namespace call goes through nsenter.
+   */
+  readonly ipNetnsDirs?: readonly string[];
+}
+
+/** iproute2 opens `ip -n NAME` as /var/run/netns/NAME; on Debian /var/run is a link to /run. */
+export function ipNetnsDirs(): string[] {
+  const dirs = ['/var/run/netns'];
+  try {
+    dirs.push(`${realpathSync('/var/run')}/netns`);
+  } catch {
+    // no /var/run: only the literal directory
+  }
+  return [...new Set(dirs)];
+}
+
+/** The name to give `ip -n` for `netns`, when `ip` resolves that name to exactly this path. */
+export function ipNetnsName(netns: string, dirs: readonly string[]): string | undefined {
+  const slash = netns.lastIndexOf('/');
+  const dir = netns.slice(0, slash);
+  const name = netns.slice(slash + 1);
+  if (!dirs.includes(dir) || name === '' || name === '.' || name === '..' || name.startsWith('-')) return undefined;
+  return name;
 }
 
 /**
@@ -21,7 +48,7 @@ export interface Tools {
 export function resolveTools(pathEnv: string | undefined): Tools {
   const dirs = [...(pathEnv ?? '').split(':').filter((d) => d.startsWith('/')), '/usr/sbin', '/sbin', '/usr/bin', '/bin'];
   const find = (name: string): string => dirs.map((d) => `${d}/${name}`).find((p) => existsSync(p)) ?? name;
-  return { ip: find('ip'), nft: find('nft'), nsenter: find('nsenter') };
+  return { ip: find('ip'), nft: find('nft'), nsenter: find('nsenter'), ipNetnsDirs: ipNetnsDirs() };
 }
 
 export class NetExecutor {
@@ -31,7 +58,10 @@ export class NetExecutor {
   ) {}
 
   private argvIn(netns: string | undefined, argv: readonly string[]): string[] {
-    return netns === undefined ? [...argv] : [this.tools.nsenter, `--net=${netns}`, '--', ...argv];
+    if (netns === undefined) return [...argv];
+    const name = argv[0] === this.tools.ip ? ipNetnsName(netns, this.tools.ipNetnsDirs ?? []) : undefined;
+    if (name !== undefined) return [this.tools.ip, '-n', name, ...argv.slice(1)];
+    return [this.tools.nsenter, `--net=${netns}`, '--', ...argv];
   }
 
   private async run(argv: readonly string[], script: string, what: string): Promise<string> {

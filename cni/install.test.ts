@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecCall, ExecOptions, ExecResult } from '../lib/exec.js';
 import { FakeExec } from '../lib/exec.js';
 import type { ActiveCni } from './install.js';
+import { CLIENT_CONFIG_MARKER, CLIENT_CONFIG_SIZE, readClientConfig } from './client/embed.js';
 import { thinClientScript } from './thin-client.js';
 import {
   DEFAULT_CNI_SOCKET,
@@ -311,6 +312,66 @@ describe('ensureCniInstalled', () => {
     it('still refuses a missing bundle (the fallback runs it)', async () => {
       await rm(pluginPath);
       await expect(installThin()).rejects.toThrow('npm run build');
+    });
+  });
+
+  describe('with the agent\'s CNI socket and a built C client: knode-cni is a configured copy of it', () => {
+    const socketPath = '/run/knode/cni/knode-cni.sock';
+    const nodePath = '/usr/local/bin/node';
+    let clientPath: string;
+    const fakeClient = (tag: string): Buffer => {
+      const block = Buffer.alloc(CLIENT_CONFIG_SIZE);
+      block.write(CLIENT_CONFIG_MARKER, 'latin1');
+      return Buffer.concat([Buffer.from(`\x7fELF ${tag}`), block]);
+    };
+    const installThin = (): Promise<ActiveCni> => ensureCniInstalled({ confDir, binDir, pluginPath, loopbackPath, socketPath, nodePath });
+
+    beforeEach(async () => {
+      clientPath = join(root, 'dist', 'cni', 'knode-cni-client');
+      await writeFile(clientPath, fakeClient('v1'), { mode: 0o755 });
+    });
+
+    it('installs the client beside the bundle, configured with the three paths, mode 0755', async () => {
+      const active = await installThin();
+      const bin = join(binDir, 'knode-cni');
+      expect(active.thinClient).toBe('binary');
+      expect(active.created).toEqual([bin, join(binDir, 'loopback'), join(confDir, DEFAULT_CONF_FILE)]);
+      expect((await lstat(bin)).mode & 0o777).toBe(0o755);
+      expect(readClientConfig(await readFile(bin))).toEqual({ socketPath, nodePath, pluginPath });
+      expect((await readdir(binDir)).sort()).toEqual(['knode-cni', 'loopback']);
+      // the built client itself stays unconfigured
+      expect(readClientConfig(await readFile(clientPath))).toBeUndefined();
+    });
+
+    it('leaves an identical copy alone, rewrites after a rebuild', async () => {
+      await installThin();
+      const before = (await stat(join(binDir, 'knode-cni'))).ino;
+      expect((await installThin()).created).toEqual([]);
+      expect((await stat(join(binDir, 'knode-cni'))).ino).toBe(before);
+      await writeFile(clientPath, fakeClient('v2'));
+      expect((await installThin()).created).toEqual([join(binDir, 'knode-cni')]);
+      expect((await readFile(join(binDir, 'knode-cni'))).includes('ELF v2')).toBe(true);
+    });
+
+    it('replaces the sh script an earlier agent installed', async () => {
+      await rm(clientPath);
+      expect((await installThin()).thinClient).toBe('script');
+      await writeFile(clientPath, fakeClient('v1'));
+      const active = await installThin();
+      expect(active.thinClient).toBe('binary');
+      expect(readClientConfig(await readFile(join(binDir, 'knode-cni')))).toEqual({ socketPath, nodePath, pluginPath });
+    });
+
+    it('takes the client from clientPath when given', async () => {
+      const other = join(root, 'elsewhere-client');
+      await writeFile(other, fakeClient('other'));
+      await ensureCniInstalled({ confDir, binDir, pluginPath, loopbackPath, socketPath, nodePath, clientPath: other });
+      expect((await readFile(join(binDir, 'knode-cni'))).includes('ELF other')).toBe(true);
+    });
+
+    it('refuses a client binary without a config block (built from other sources)', async () => {
+      await writeFile(clientPath, 'not our client');
+      await expect(installThin()).rejects.toThrow('has no config block');
     });
   });
 

@@ -3,9 +3,11 @@
  * the runtime will use, and reconcile IP allocations with the runtime's sandboxes at start.
  *
  * Install (`ensureCniInstalled`), never clobbering what an operator put there (the thin client aside):
- *   - bin dir: `knode-cni`: with a socket path (the agent serves CNI, agent-server.ts), the thin client
- *     script of thin-client.ts (ours: written atomically, mode 0755, rewritten whenever its text
- *     differs, e.g. after the repo moved); without one, a symlink to the built bundle
+ *   - bin dir: `knode-cni`: with a socket path (the agent serves CNI, agent-server.ts), a thin client:
+ *     the C one (client/knode-cni-client.c, a copy configured with the node's paths by client/embed.ts)
+ *     when the build made it (dist/cni/knode-cni-client, beside the bundle), else the sh + curl script of
+ *     thin-client.ts (either is ours: written atomically, mode 0755, rewritten whenever its bytes
+ *     differ, e.g. after the repo moved or a rebuild); without a socket, a symlink to the built bundle
  *     (dist/cni/knode-cni.js; a symlink, not a copy, so the bundle keeps loading as CommonJS next to
  *     its package.json). `loopback` is linked from Debian's /usr/lib/cni when the bin dir has none
  *     (containerd needs it for every sandbox);
@@ -22,11 +24,13 @@
  * kill -9 between reserve and veth) would leak.
  */
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { access, lstat, mkdir, open, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Exec } from '../lib/exec.js';
 import { formatArgv } from '../lib/exec.js';
 import { PRIVATE_MODE, writeFileAtomic } from '../lib/pki/files.js';
+import { clientBinaryPath, configureClient } from './client/embed.js';
 import { defaultNodeStateFile } from './config.js';
 import { thinClientScript } from './thin-client.js';
 
@@ -77,6 +81,8 @@ export interface ActiveCni {
   readonly nodeStateFile?: string;
   /** What this call created (paths), for the log. */
   readonly created: readonly string[];
+  /** With a socket: which thin client `knode-cni` is (the C binary, or the sh script without one). */
+  readonly thinClient?: 'binary' | 'script';
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -120,12 +126,44 @@ export function parseActiveConfig(file: string, text: string): Omit<ActiveCni, '
   return { network: o.name, plugin, nodeStateFile: stateFile };
 }
 
-/** Our script at `path`, replacing whatever is there (a link is replaced, never written through). */
-async function ensureScript(path: string, text: string, created: string[]): Promise<void> {
+/** Temp file + fsync + rename, for bytes (lib/pki's writeFileAtomic writes text). */
+async function writeBytesAtomic(path: string, data: Uint8Array, mode: number): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.chmod(mode);
+    await handle.writeFile(data);
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await rename(tmp, path);
+}
+
+/**
+ * Our thin client at `path`, replacing whatever is there (a link is replaced, never written through;
+ * a running copy keeps its old inode, so a runtime mid-call is unaffected).
+ */
+async function ensureExecutable(path: string, content: string | Uint8Array, created: string[]): Promise<void> {
   const st = await lstat(path).catch(() => undefined);
-  if (st?.isFile() === true && (st.mode & 0o777) === 0o755 && (await readFile(path, 'utf8')) === text) return;
-  await writeFileAtomic(path, text, 0o755);
+  const want = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  if (st?.isFile() === true && (st.mode & 0o777) === 0o755 && st.size === want.length && Buffer.compare(await readFile(path), want) === 0) return;
+  if (typeof content === 'string') await writeFileAtomic(path, content, 0o755);
+  else await writeBytesAtomic(path, content, 0o755);
   created.push(path);
+}
+
+/** The C client the build made, or undefined (no gcc at build time: the sh client is used). */
+async function readClientBinary(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 export interface CniInstallOptions {
@@ -138,6 +176,8 @@ export interface CniInstallOptions {
   readonly socketPath?: string;
   /** `node` for the thin client's fallback (default: the one running this process). */
   readonly nodePath?: string;
+  /** The built C client (default: `knode-cni-client` beside `pluginPath`); when absent, the sh script. */
+  readonly clientPath?: string;
 }
 
 export async function ensureCniInstalled(opts: CniInstallOptions): Promise<ActiveCni> {
@@ -147,9 +187,12 @@ export async function ensureCniInstalled(opts: CniInstallOptions): Promise<Activ
   });
   await mkdir(opts.binDir, { recursive: true });
   const bin = join(opts.binDir, PLUGIN_TYPE);
+  let thinClient: ActiveCni['thinClient'];
   if (opts.socketPath !== undefined) {
-    const script = thinClientScript({ socketPath: opts.socketPath, nodePath: opts.nodePath ?? process.execPath, pluginPath: opts.pluginPath });
-    await ensureScript(bin, script, created);
+    const paths = { socketPath: opts.socketPath, nodePath: opts.nodePath ?? process.execPath, pluginPath: opts.pluginPath };
+    const client = await readClientBinary(opts.clientPath ?? clientBinaryPath(opts.pluginPath));
+    thinClient = client !== undefined ? 'binary' : 'script';
+    await ensureExecutable(bin, client !== undefined ? configureClient(client, paths) : thinClientScript(paths), created);
   } else {
     await ensureLink(bin, opts.pluginPath, created);
   }
@@ -168,7 +211,7 @@ export async function ensureCniInstalled(opts: CniInstallOptions): Promise<Activ
     files = [DEFAULT_CONF_FILE];
   }
   const confFile = join(opts.confDir, files[0] ?? DEFAULT_CONF_FILE);
-  return { confFile, created, ...parseActiveConfig(confFile, await readFile(confFile, 'utf8')) };
+  return { confFile, created, ...parseActiveConfig(confFile, await readFile(confFile, 'utf8')), ...(thinClient !== undefined ? { thinClient } : {}) };
 }
 
 /** The GC request's stdin: the knode-cni entry as a 1.1.0 single config with the valid attachments. */

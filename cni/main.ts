@@ -6,7 +6,7 @@
  * binary only when the agent cannot answer.
  */
 import { readFileSync, writeSync } from 'node:fs';
-import { createCniHandlers } from './agent-server.js';
+import { createBinaryCniHandlers } from './agent-server.js';
 import { dispatch } from './skel.js';
 
 function readStdin(): string {
@@ -18,8 +18,8 @@ function readStdin(): string {
 }
 
 async function main(): Promise<number> {
-  // the same composition the node agent serves (agent-server.ts, behind the thin client)
-  const plugin = createCniHandlers(process.env['PATH']);
+  // the composition the node agent serves (agent-server.ts, behind the thin client), with execs only
+  const plugin = createBinaryCniHandlers(process.env['PATH']);
   return dispatch(
     {
       env: process.env,

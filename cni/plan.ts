@@ -25,8 +25,56 @@ export interface AddPlanInput {
   readonly staleHostVeth: boolean;
 }
 
+/**
+ * One change in the node namespace: what a `nodeScript` line says, as data, so the agent can apply it
+ * over its netlink socket (netlink-node.ts) while the binary runs the rendered lines in one `ip -batch`.
+ */
+export type NodeOp =
+  | { readonly kind: 'bridge-add'; readonly name: string; readonly mac: string; readonly mtu: number }
+  | { readonly kind: 'addr-replace'; readonly cidr: string; readonly dev: string }
+  | { readonly kind: 'link-up'; readonly dev: string }
+  | { readonly kind: 'link-del'; readonly dev: string }
+  | {
+      readonly kind: 'veth-add';
+      readonly name: string;
+      readonly mac: string;
+      readonly mtu: number;
+      readonly peer: string;
+      readonly peerMac: string;
+      /** Path of the namespace the peer is created in. */
+      readonly peerNetns: string;
+    }
+  | { readonly kind: 'set-master'; readonly dev: string; readonly master: string }
+  | { readonly kind: 'hairpin-on'; readonly dev: string };
+
+/** The `ip -batch` line of an op. */
+export function renderNodeOp(op: NodeOp): string {
+  switch (op.kind) {
+    case 'bridge-add':
+      return `link add name ${op.name} address ${op.mac} mtu ${op.mtu} type bridge`;
+    case 'addr-replace':
+      return `addr replace ${op.cidr} dev ${op.dev}`;
+    case 'link-up':
+      return `link set dev ${op.dev} up`;
+    case 'link-del':
+      return `link del dev ${op.dev}`;
+    case 'veth-add':
+      return `link add name ${op.name} address ${op.mac} mtu ${op.mtu} type veth peer name ${op.peer} address ${op.peerMac} mtu ${op.mtu} netns ${op.peerNetns}`;
+    case 'set-master':
+      return `link set dev ${op.dev} master ${op.master}`;
+    case 'hairpin-on':
+      return `link set dev ${op.dev} type bridge_slave hairpin on`;
+    default: {
+      const never: never = op;
+      return never;
+    }
+  }
+}
+
 export interface AddPlan {
   readonly hostVeth: string;
+  /** The node namespace's changes, in order; `nodeScript` is the same as `ip -batch` lines. */
+  readonly nodeOps: readonly NodeOp[];
   /** `ip -batch` lines for the node namespace. */
   readonly nodeScript: readonly string[];
   /** `ip -batch` lines for the pod namespace. */
@@ -42,19 +90,19 @@ export function planAdd(i: AddPlanInput): AddPlan {
   const brMac = bridgeMac(conf.name, conf.bridge, cidr);
   const hostMac = hostVethMac(key);
   const peerMac = podMac(i.ip);
-  const node: string[] = [];
-  if (i.bridgeState === 'absent') node.push(`link add name ${conf.bridge} address ${brMac} mtu ${mtu} type bridge`);
+  const node: NodeOp[] = [];
+  if (i.bridgeState === 'absent') node.push({ kind: 'bridge-add', name: conf.bridge, mac: brMac, mtu });
   if (i.bridgeState !== 'ready') {
     // both idempotent: also repair a bridge left without its address or down
-    node.push(`addr replace ${gateway}/${range.cidr.prefix} dev ${conf.bridge}`, `link set dev ${conf.bridge} up`);
+    node.push({ kind: 'addr-replace', cidr: `${gateway}/${range.cidr.prefix}`, dev: conf.bridge }, { kind: 'link-up', dev: conf.bridge });
   }
-  if (i.staleHostVeth) node.push(`link del dev ${hostVeth}`);
+  if (i.staleHostVeth) node.push({ kind: 'link-del', dev: hostVeth });
   node.push(
-    `link add name ${hostVeth} address ${hostMac} mtu ${mtu} type veth peer name ${key.ifname} address ${peerMac} mtu ${mtu} netns ${i.netns}`,
-    `link set dev ${hostVeth} master ${conf.bridge}`,
+    { kind: 'veth-add', name: hostVeth, mac: hostMac, mtu, peer: key.ifname, peerMac, peerNetns: i.netns },
+    { kind: 'set-master', dev: hostVeth, master: conf.bridge },
   );
-  if (conf.hairpinMode) node.push(`link set dev ${hostVeth} type bridge_slave hairpin on`);
-  node.push(`link set dev ${hostVeth} up`);
+  if (conf.hairpinMode) node.push({ kind: 'hairpin-on', dev: hostVeth });
+  node.push({ kind: 'link-up', dev: hostVeth });
   const pod = [
     `addr add ${i.ip}/${range.cidr.prefix} dev ${key.ifname}`,
     `link set dev ${key.ifname} up`,
@@ -62,7 +110,8 @@ export function planAdd(i: AddPlanInput): AddPlan {
   ];
   return {
     hostVeth,
-    nodeScript: node,
+    nodeOps: node,
+    nodeScript: node.map(renderNodeOp),
     podScript: pod,
     result: {
       interfaces: [

@@ -4,8 +4,10 @@ import { CniError } from './errors.js';
 import { NetExecutor } from './executor.js';
 import { FakeStore } from './ipam/store.js';
 import { hostVethName } from './names.js';
+import { FakeNodeNet, type NodeNet } from './netlink-node.js';
 import { FakeNodeHost } from './node-host.js';
 import { createPlugin } from './plugin.js';
+import { renderNodeOp } from './plan.js';
 import { parseRequest } from './request.js';
 import type { AddRequest, CheckRequest, DelRequest, GcRequest, StatusRequest } from './types.js';
 
@@ -14,7 +16,7 @@ const key = { containerId: 'c1', ifname: 'eth0' };
 const veth = hostVethName(key);
 
 /** A node whose `ip` acts on FakeNodeHost's link set, with one underlay link eth0 (MTU 1500). */
-function rig(opts: { failPod?: boolean; failNft?: boolean } = {}) {
+function rig(opts: { failPod?: boolean; failNft?: boolean; nodeNet?: NodeNet } = {}) {
   const host = new FakeNodeHost();
   host.files.set(NETNS, '');
   host.links.add('eth0');
@@ -39,7 +41,12 @@ function rig(opts: { failPod?: boolean; failNft?: boolean } = {}) {
     return { code: 127 };
   });
   const store = new FakeStore();
-  const plugin = createPlugin({ net: new NetExecutor(exec, { ip: '/ip/ip', nft: '/nft/nft', nsenter: '/ns/nsenter' }), host, openStore: () => store });
+  const plugin = createPlugin({
+    net: new NetExecutor(exec, { ip: '/ip/ip', nft: '/nft/nft', nsenter: '/ns/nsenter' }),
+    host,
+    openStore: () => store,
+    ...(opts.nodeNet !== undefined ? { nodeNet: opts.nodeNet } : {}),
+  });
   return { host, exec, store, plugin };
 }
 
@@ -59,6 +66,33 @@ async function cniCode(p: Promise<unknown>): Promise<number | undefined> {
 }
 
 describe('ADD', () => {
+  it('served with a NodeNet (the agent netlink socket): the node ops go there, only the pod part is an exec', async () => {
+    const nodeNet = new FakeNodeNet();
+    const { plugin, exec } = rig({ nodeNet });
+    const result = await plugin.add(addReq({ mtu: 1450 }));
+    expect(result.ips[0]?.address).toBe('10.244.1.2/24');
+    expect(exec.calls.map((c) => c.argv.slice(0, 3).join(' '))).toEqual(['/ns/nsenter --net=/run/netns/pod1 --']);
+    expect(nodeNet.applied.map((ops) => ops.map(renderNodeOp))).toEqual([
+      [
+        expect.stringMatching(/^link add name knode0 address \S+ mtu 1450 type bridge$/),
+        'addr replace 10.244.1.1/24 dev knode0',
+        'link set dev knode0 up',
+        expect.stringMatching(new RegExp(`^link add name ${veth} address \\S+ mtu 1450 type veth peer name eth0 address \\S+ mtu 1450 netns /run/netns/pod1$`)),
+        `link set dev ${veth} master knode0`,
+        `link set dev ${veth} type bridge_slave hairpin on`,
+        `link set dev ${veth} up`,
+      ],
+    ]);
+  });
+
+  it('served with a NodeNet that fails: rolls back the IP and the record, reports code 101', async () => {
+    const nodeNet = new FakeNodeNet((op) => op.kind === 'veth-add');
+    const { plugin, store } = rig({ nodeNet });
+    expect(await cniCode(plugin.add(addReq({ mtu: 1450 })))).toBe(101);
+    expect(store.getAttachment(key)).toBeUndefined();
+    expect(store.ipOwner('10.244.1.2')).toBeUndefined();
+  });
+
   it('on a fresh node: detects MTU 1500 - 50, creates the bridge and the pair, records and reserves the IP', async () => {
     const { plugin, exec, store, host } = rig();
     const result = await plugin.add(addReq());

@@ -9,10 +9,12 @@
  * runtime no longer lists, plus reservations nobody's record names.
  *
  * Cost of an ADD on a node whose bridge is up: two procfs reads, ~6 small file operations, two execs
- * (`ip -batch`, `nsenter ... ip -batch`), plus one `nft -f` when the pod has host ports.
+ * (`ip -batch`, `ip -n <pod> -batch`), plus one `nft -f` when the pod has host ports. Served by the
+ * agent (`nodeNet`), the node's part goes over its netlink socket instead: one exec.
  */
 import { CniCheckFailedError, CniInvalidConfigError, CniInvalidEnvError, CniNetworkSetupError, CniNotAvailableError, CniUnknownContainerError } from './errors.js';
 import type { NetExecutor } from './executor.js';
+import type { NodeNet } from './netlink-node.js';
 import { Rollback } from './executor.js';
 import { buildHostportScript, computeHostportRules, hostportFingerprint, needsRouteLocalnet } from './hostport.js';
 import { allocateIp, planGc, releaseIps } from './ipam/allocator.js';
@@ -21,7 +23,7 @@ import { keyString, type AttachmentRecord, type Store } from './ipam/store.js';
 import { hostVethName } from './names.js';
 import { bridgeStateOf, parseIpLinks, pickUnderlay, type NodeHost } from './node-host.js';
 import { resolvePodNetwork } from './node-state.js';
-import { compareAttachment, parsePodObservation, planAdd, planDelLinks } from './plan.js';
+import { compareAttachment, parsePodObservation, planAdd, planDelLinks, type AddPlan } from './plan.js';
 import type { PluginHandlers } from './skel.js';
 import type { AddRequest, AttachmentKey, CheckRequest, CniResult, DelRequest, GcRequest, NetConf, StatusRequest } from './types.js';
 
@@ -34,6 +36,11 @@ export interface PluginDeps {
   readonly net: NetExecutor;
   readonly host: NodeHost;
   openStore(dataDir: string): Store;
+  /**
+   * Applies ADD's node-namespace ops in-process (the agent's netlink socket, netlink-node.ts); without
+   * it they run as one `ip -batch` exec (the binary).
+   */
+  readonly nodeNet?: NodeNet;
 }
 
 /** Remembered per network so later ADDs on a ready bridge need no query. */
@@ -44,6 +51,10 @@ interface BridgeCache {
 
 export function createPlugin(deps: PluginDeps): PluginHandlers {
   const { net, host } = deps;
+
+  function applyNode(plan: AddPlan, what: string): Promise<void> {
+    return deps.nodeNet !== undefined ? deps.nodeNet.apply(plan.nodeOps, what) : net.ipBatch(plan.nodeScript, { what });
+  }
 
   const bridgeCachePath = (conf: NetConf): string => `${conf.dataDir}/bridge.json`;
 
@@ -123,13 +134,13 @@ export function createPlugin(deps: PluginDeps): PluginHandlers {
       let plan = planAdd(input);
       rollback.push(`deleting ${hostVeth}`, () => removeHostVeth(hostVeth));
       try {
-        await net.ipBatch(plan.nodeScript, { what: `setting up ${conf.bridge} and ${hostVeth}` });
+        await applyNode(plan, `setting up ${conf.bridge} and ${hostVeth}`);
       } catch (err) {
         // another ADD created the bridge between our look and our `link add`: go again without creating it
         if (state !== 'absent' || !host.linkNames().has(conf.bridge)) throw err;
         await removeHostVeth(hostVeth);
         plan = planAdd({ ...input, bridgeState: 'unconfigured', staleHostVeth: false });
-        await net.ipBatch(plan.nodeScript, { what: `setting up ${conf.bridge} and ${hostVeth}` });
+        await applyNode(plan, `setting up ${conf.bridge} and ${hostVeth}`);
       }
       await net.ipBatch(plan.podScript, { netns: req.netns, what: `configuring ${req.ifname} in ${req.netns}` });
       if (conf.portMappings.length > 0) {

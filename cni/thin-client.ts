@@ -1,4 +1,8 @@
 /**
+ * The protocol of the thin clients (the header names, the route) and the sh one. `knode agent` installs
+ * the C client (client/knode-cni-client.c: same request, same fallback, ~30 ms less per call than
+ * sh + curl on the 2-core VM) when the build made it, and this script otherwise.
+ *
  * The `knode-cni` a runtime runs when the node agent serves CNI (cni/agent-server.ts): a POSIX sh
  * script that forwards the invocation to the agent over its unix socket with curl, so a pod's CNI
  * call costs sh + curl (~5-10 ms of start-up) instead of a Node start (~27 ms CPU-heavy, more under

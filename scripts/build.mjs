@@ -1,7 +1,7 @@
 // Bundles each entry point into dist/ with esbuild. npm packages stay external
 // (native addons such as better-sqlite3 cannot be bundled), only our own code is inlined.
 import { build } from 'esbuild';
-import { readdirSync, existsSync, writeFileSync, chmodSync } from 'node:fs';
+import { readdirSync, existsSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 
 const entries = { 'cli/main': 'cli/main.ts' };
 if (existsSync('bench')) {
@@ -41,3 +41,22 @@ await build({
 });
 writeFileSync('dist/cni/package.json', '{ "type": "commonjs" }\n');
 chmodSync('dist/cni/knode-cni.js', 0o755);
+
+// The C thin client of the agent's CNI server (cni/client/knode-cni-client.c): one small exec per pod
+// instead of sh + curl. Static when libc.a is there (no dynamic loader at each start: measured faster
+// on these VMs), else dynamic. Without gcc the agent keeps installing the sh client (cni/install.ts
+// picks whichever exists), so a missing compiler is a log line, not a failed build.
+{
+  const { spawnSync } = await import('node:child_process');
+  const src = 'cni/client/knode-cni-client.c';
+  const out = 'dist/cni/knode-cni-client';
+  rmSync(out, { force: true }); // never leave a stale client from an earlier build
+  const flags = ['-O2', '-std=c11', '-Wall', '-Wextra', '-o', out, src];
+  let r = spawnSync('gcc', ['-static', ...flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.error === undefined && r.status !== 0) r = spawnSync('gcc', flags, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.error !== undefined) {
+    console.log(`build: gcc not found (${r.error.message}): ${out} not built, knode agent installs the sh client instead`);
+  } else if (r.status !== 0) {
+    throw new Error(`gcc failed to compile ${src} (exit ${r.status})`);
+  }
+}
