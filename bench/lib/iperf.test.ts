@@ -15,6 +15,19 @@ describe('parseIperfJson', () => {
     expect(parseIperfJson(clientJson)).toEqual({ receivedBps: 14.65e9, sentBps: 14.66e9, seconds: 3.0001, retransmits: 4869, mss: 1398 });
   });
 
+  it('prefers the MSS set with -M and gives the CPU cost per received byte', () => {
+    const doc = {
+      start: { tcp_mss: 1398, tcp_mss_default: 1448 },
+      end: {
+        sum_sent: { seconds: 2, bytes: 2e9, bits_per_second: 8e9 },
+        sum_received: { seconds: 2, bytes: 2e9, bits_per_second: 8e9 },
+        cpu_utilization_percent: { host_total: 60, remote_total: 40 },
+      },
+    };
+    // (0.6 + 0.4) CPU x 2 s = 2 CPU-seconds for 2e9 bytes: 1 ns per byte
+    expect(parseIperfJson(JSON.stringify(doc))).toEqual({ receivedBps: 8e9, sentBps: 8e9, seconds: 2, mss: 1398, cpuNsPerByte: 1 });
+  });
+
   it("turns iperf3's own error object into an IperfError with its message", () => {
     expect(() => parseIperfJson(JSON.stringify({ start: {}, end: {}, error: 'unable to connect to server: Connection refused' }))).toThrow(
       /iperf3: unable to connect to server: Connection refused/,

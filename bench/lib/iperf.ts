@@ -28,9 +28,16 @@ export interface IperfResult {
   readonly sentBps: number;
   /** TCP retransmissions counted by the sender (Linux only; undefined when iperf3 omits it). */
   readonly retransmits?: number;
-  /** The client socket's MSS as iperf3 saw it at connect (start.tcp_mss_default). */
+  /** The client socket's MSS: the one set with -M (start.tcp_mss), else the default at connect (start.tcp_mss_default). */
   readonly mss?: number;
   readonly seconds: number;
+  /**
+   * CPU time both iperf3 processes spent per byte received, in ns (end.cpu_utilization_percent host_total +
+   * remote_total, times the run's length, over the bytes). Both ends run on this machine and most of the
+   * kernel path runs in their context (veth hands a packet to the peer's backlog on the sending CPU), so
+   * this is the path's cost: less sensitive to other load than bits/s, which is what is left of 2 cores.
+   */
+  readonly cpuNsPerByte?: number;
 }
 
 export class IperfError extends Error {
@@ -71,8 +78,20 @@ export function parseIperfJson(text: string): IperfResult {
     throw new IperfError('iperf3 JSON lacks end.sum_received / end.sum_sent');
   }
   const retransmits = num(field(doc, 'end', 'sum_sent', 'retransmits'));
-  const mss = num(field(doc, 'start', 'tcp_mss_default'));
-  return { receivedBps, sentBps, seconds, ...(retransmits !== undefined ? { retransmits } : {}), ...(mss !== undefined ? { mss } : {}) };
+  const mss = num(field(doc, 'start', 'tcp_mss')) ?? num(field(doc, 'start', 'tcp_mss_default'));
+  const hostCpu = num(field(doc, 'end', 'cpu_utilization_percent', 'host_total'));
+  const remoteCpu = num(field(doc, 'end', 'cpu_utilization_percent', 'remote_total'));
+  const bytes = num(field(doc, 'end', 'sum_received', 'bytes'));
+  const cpuNsPerByte =
+    hostCpu !== undefined && remoteCpu !== undefined && bytes !== undefined && bytes > 0 ? (((hostCpu + remoteCpu) / 100) * seconds * 1e9) / bytes : undefined;
+  return {
+    receivedBps,
+    sentBps,
+    seconds,
+    ...(retransmits !== undefined ? { retransmits } : {}),
+    ...(mss !== undefined ? { mss } : {}),
+    ...(cpuNsPerByte !== undefined ? { cpuNsPerByte } : {}),
+  };
 }
 
 /** True when a /proc/net/tcp{,6} table holds a LISTEN (state 0A) socket on `port`. */
@@ -134,6 +153,8 @@ export interface IperfPairOptions {
   readonly target: string;
   readonly seconds: number;
   readonly port?: number;
+  /** `-M`: the client's TCP MSS, e.g. an underlay run with the segment size the pods get. */
+  readonly mss?: number;
 }
 
 /** Runs one server + client pair and returns the client's figures; both processes are gone afterwards. */
@@ -155,6 +176,7 @@ export async function runIperfPair(cleanup: Cleanup, o: IperfPairOptions): Promi
       '-J',
       '--connect-timeout',
       '3000',
+      ...(o.mss !== undefined ? ['-M', String(o.mss)] : []),
     ]);
     const limitMs = (o.seconds + 20) * 1000;
     const timer = setTimeout(() => void stopChild(client.child, 0), limitMs);
