@@ -1,10 +1,15 @@
 /**
  * kube-proxy at scale (issue #6), both modes, through the proxy's real rule backends (NftBackend over
- * `nft -f`, IptablesBackend over `iptables-restore --noflush`: the code `knode agent` runs), each in a
- * throwaway network namespace created here and always deleted (also on Ctrl-C):
+ * `nft -f` and, for partial syncs, over an nf_tables netlink batch; IptablesBackend over
+ * `iptables-restore --noflush`: the code `knode agent` runs), each in a throwaway network namespace
+ * created here and always deleted (also on Ctrl-C):
  *
  *   sync   N Services x 2 endpoints (N = 1,000 and 10,000): cold full sync into an empty namespace;
  *          then, with N present, a partial sync adding one Service and one changing one endpoint.
+ *          nftables runs twice, partial syncs with `nft -f` and with netlink, side by side. Its
+ *          syncs run in a child started INSIDE the namespace (`ip netns exec NS node <this file>
+ *          --child-sync ...`), as the agent runs inside its node's namespace: a netlink socket acts
+ *          in the namespace of its process. iptables still enters the namespace per call (nsenter).
  *   data   with 10,000 Services programmed: TCP connection set-up time from the node to the 1st and
  *          to the 10,000th Service's cluster IP (DNAT to a real listener in a second namespace), and,
  *          as the reference, to the same listener's address directly (no Service). A verdict map
@@ -25,7 +30,10 @@ import type { BackendOptions, RuleBackend } from '../kube-proxy/backend.js';
 import { IptablesBackend } from '../kube-proxy/iptables/backend.js';
 import { IptablesCli } from '../kube-proxy/iptables/runner.js';
 import type { ProxyState } from '../kube-proxy/model.js';
+import { readlinkSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { NftBackend } from '../kube-proxy/nftables/backend.js';
+import { NftNetlink } from '../kube-proxy/nftables/netlink/socket.js';
 import { NftCli } from '../kube-proxy/nftables/runner.js';
 import { manyServices, NODE_IP, OTHER_NODE_IP, state } from '../kube-proxy/testing/fixtures.js';
 import { withChangedEndpoint, withExtraService } from '../kube-proxy/testing/scale-states.js';
@@ -36,6 +44,13 @@ import { fmtMs, fmtRatio, summarize } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
 
 type Mode = 'nftables' | 'iptables';
+/** How nftables partial syncs are applied (full syncs always use nft -f). */
+type NftPath = 'nft' | 'netlink';
+interface Variant {
+  readonly mode: Mode;
+  readonly path?: NftPath;
+}
+const variantLabel = (v: Variant): string => (v.path === undefined ? v.mode : `${v.mode} (${v.path === 'nft' ? 'nft -f' : 'netlink'})`);
 
 interface Args {
   readonly services: readonly number[];
@@ -82,9 +97,8 @@ async function netns(tag: string): Promise<string> {
 
 const dropNetns = async (name: string): Promise<void> => void (await realExec.run(['ip', 'netns', 'del', name]));
 
-function backendIn(mode: Mode, ns: string): RuleBackend {
-  const opts = { netnsPath: `/run/netns/${ns}` };
-  return mode === 'nftables' ? new NftBackend(new NftCli(opts)) : new IptablesBackend(new IptablesCli(opts));
+function iptablesIn(ns: string): RuleBackend {
+  return new IptablesBackend(new IptablesCli({ netnsPath: `/run/netns/${ns}` }));
 }
 
 async function timedSync(b: RuleBackend, s: ProxyState, changed?: ReadonlySet<string>): Promise<number> {
@@ -99,38 +113,82 @@ interface SyncFigures {
   readonly changeEndpoint: number[];
 }
 
+/** A cold full sync of `base`, then `partial` pairs of partial syncs (add one Service, change its endpoint). */
+async function syncSeries(backend: RuleBackend, base: ProxyState, partial: number, label: string, check?: () => void): Promise<SyncFigures> {
+  const figures: SyncFigures = { cold: [await timedSync(backend, base)], addOne: [], changeEndpoint: [] };
+  if (partial === 0) return figures;
+  let current = base;
+  progress.start(`${label}: partial syncs`, partial * 2);
+  for (let i = 1; i <= partial; i++) {
+    const added = withExtraService(current, i);
+    figures.addOne.push(await timedSync(backend, added.state, new Set([added.key])));
+    check?.();
+    progress.tick();
+    const changed = withChangedEndpoint(added.state, added.key, i);
+    figures.changeEndpoint.push(await timedSync(backend, changed, new Set([added.key])));
+    check?.();
+    progress.tick();
+    current = changed;
+  }
+  progress.done();
+  return figures;
+}
+
+/**
+ * `--child-sync PATH --services N --partial K --parent-netns NS`: runs inside the throwaway namespace (started there by
+ * `ip netns exec`), so nft and the netlink socket act on it alone; prints SyncFigures as JSON.
+ * Refuses to run in its parent's namespace (the machine's root one).
+ */
+async function childSync(argv: readonly string[]): Promise<void> {
+  const get = (flag: string): string => argv[argv.indexOf(flag) + 1] ?? '';
+  const path = get('--child-sync') as NftPath;
+  const [n, partial] = [Number(get('--services')), Number(get('--partial'))];
+  if (readlinkSync('/proc/self/ns/net') === get('--parent-netns')) throw new Error("--child-sync must run inside a throwaway network namespace, not its parent's");
+  if ((path !== 'nft' && path !== 'netlink') || !Number.isInteger(n) || !Number.isInteger(partial)) throw new Error('bad --child-sync arguments');
+  const { services, slices } = manyServices(n, 2);
+  const backend = new NftBackend(new NftCli(), path === 'netlink' ? { netlink: new NftNetlink() } : {});
+  const figures = await syncSeries(backend, state(services, slices), partial, `nftables (${path})`, () => {
+    if (backend.lastApplyPath !== path) throw new Error(`a partial sync went through ${backend.lastApplyPath ?? 'nothing'}, not ${path}`);
+  });
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+/** Runs `childSync` inside `ns` and returns its figures. */
+async function nftSyncsIn(ns: string, path: NftPath, n: number, partial: number): Promise<SyncFigures> {
+  const script = process.argv[1];
+  if (script === undefined) throw new Error('cannot find this script to start the in-namespace child');
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, '--child-sync', path, '--services', String(n), '--partial', String(partial), '--parent-netns', readlinkSync('/proc/self/ns/net')], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanup.addProcess(`nftables sync child in ${ns}`, child);
+  const lines: string[] = [];
+  for await (const line of createInterface({ input: child.stdout })) lines.push(line);
+  const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)));
+  const last = lines.at(-1);
+  if (code !== 0 || last === undefined) throw new Error(`the in-namespace nftables sync (${path}) failed (exit ${code})`);
+  return JSON.parse(last) as SyncFigures;
+}
+
 /** Cold syncs in fresh namespaces, then partial syncs in the last one (left loaded for `data`). */
-async function measureSyncs(mode: Mode, base: ProxyState, runs: number, keep: boolean): Promise<{ figures: SyncFigures; ns?: string }> {
-  const cold: number[] = [];
-  const addOne: number[] = [];
-  const changeEndpoint: number[] = [];
+async function measureSyncs(v: Variant, base: ProxyState, runs: number, keep: boolean): Promise<{ figures: SyncFigures; ns?: string }> {
+  const figures: SyncFigures = { cold: [], addOne: [], changeEndpoint: [] };
+  const partial = Math.max(5, runs * 3);
   let ns = '';
   for (let r = 0; r < runs; r++) {
     if (ns !== '') await dropNetns(ns);
-    ns = await netns(mode === 'nftables' ? 'n' : 'i');
-    progress.note(`${mode}: cold full sync of ${base.services.size} Services, run ${r + 1}/${runs}`);
-    const backend = backendIn(mode, ns);
-    cold.push(await timedSync(backend, base));
-    if (r < runs - 1) continue;
-    let current = base;
-    const partial = Math.max(5, runs * 3);
-    progress.start(`${mode}: partial syncs`, partial * 2);
-    for (let i = 1; i <= partial; i++) {
-      const added = withExtraService(current, i);
-      addOne.push(await timedSync(backend, added.state, new Set([added.key])));
-      progress.tick();
-      const changed = withChangedEndpoint(added.state, added.key, i);
-      changeEndpoint.push(await timedSync(backend, changed, new Set([added.key])));
-      progress.tick();
-      current = changed;
-    }
-    progress.done();
+    ns = await netns(v.mode === 'nftables' ? 'n' : 'i');
+    progress.note(`${variantLabel(v)}: cold full sync of ${base.services.size} Services, run ${r + 1}/${runs}`);
+    const last = r === runs - 1;
+    const f = v.path !== undefined ? await nftSyncsIn(ns, v.path, base.services.size, last ? partial : 0) : await syncSeries(iptablesIn(ns), base, last ? partial : 0, variantLabel(v));
+    figures.cold.push(...f.cold);
+    figures.addOne.push(...f.addOne);
+    figures.changeEndpoint.push(...f.changeEndpoint);
   }
   if (!keep) {
     await dropNetns(ns);
-    return { figures: { cold, addOne, changeEndpoint } };
+    return { figures };
   }
-  return { figures: { cold, addOne, changeEndpoint }, ns };
+  return { figures, ns };
 }
 
 /** Runs in the node namespace: connects to each "ip:port" target in turn, `n` rounds; prints ms per target. */
@@ -200,20 +258,40 @@ const cell = (samples: readonly number[]): string => {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('the kube-proxy bench needs root (network namespaces, nft, iptables)');
+  if (process.argv[2] === '--child-sync') return childSync(process.argv.slice(2));
   const args = parseArgs(process.argv.slice(2));
   cleanup.installSignalHandlers();
   const out: string[] = [`kube-proxy bench: ${args.modes.join(' + ')}, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
   const rows: string[][] = [];
   const data: string[][] = [];
+  const paths: string[][] = [];
+  const variants = args.modes.flatMap((mode): Variant[] => (mode === 'nftables' ? [{ mode, path: 'nft' }, { mode, path: 'netlink' }] : [{ mode }]));
   const largest = Math.max(...args.services);
   try {
     for (const n of args.services) {
       const { services, slices } = manyServices(n, 2);
       const base = state(services, slices);
-      for (const mode of args.modes) {
-        const keep = n === largest;
-        const { figures, ns } = await measureSyncs(mode, base, args.runs, keep);
-        rows.push([mode, String(n), cell(figures.cold), cell(figures.addOne), cell(figures.changeEndpoint)]);
+      const byPath = new Map<NftPath, SyncFigures>();
+      for (const v of variants) {
+        const mode = v.mode;
+        // the data path needs one loaded namespace per mode: nftables keeps its netlink run's
+        const keep = n === largest && v.path !== 'nft';
+        const { figures, ns } = await measureSyncs(v, base, args.runs, keep);
+        rows.push([variantLabel(v), String(n), cell(figures.cold), cell(figures.addOne), cell(figures.changeEndpoint)]);
+        if (v.path !== undefined) byPath.set(v.path, figures);
+        const [viaNft, viaNetlink] = [byPath.get('nft'), byPath.get('netlink')];
+        if (v.path === 'netlink' && viaNft !== undefined && viaNetlink !== undefined) {
+          const p50 = (xs: readonly number[]): number => summarize(xs).p50;
+          paths.push([
+            String(n),
+            fmtMs(p50(viaNft.addOne)),
+            fmtMs(p50(viaNetlink.addOne)),
+            fmtRatio(p50(viaNetlink.addOne), p50(viaNft.addOne)),
+            fmtMs(p50(viaNft.changeEndpoint)),
+            fmtMs(p50(viaNetlink.changeEndpoint)),
+            fmtRatio(p50(viaNetlink.changeEndpoint), p50(viaNft.changeEndpoint)),
+          ]);
+        }
         if (ns === undefined) continue;
         // KNODE-SERVICES (iptables) holds one rule per Service in key order: the last key is matched last
         const keys = [...base.services.keys()].sort();
@@ -253,6 +331,17 @@ async function main(): Promise<void> {
     'Rule syncs through the backend (ms, p50 and max)',
     renderTable(['mode', 'Services', 'cold full sync', 'add one Service', 'change one endpoint'], rows, ['left', 'right', 'right', 'right', 'right']),
     '',
+    ...(paths.length > 0
+      ? [
+          'nftables partial syncs, netlink batch vs nft -f (ms, p50; ratio netlink / nft -f)',
+          renderTable(
+            ['Services', 'add one: nft -f', 'add one: netlink', 'ratio', 'change endpoint: nft -f', 'change endpoint: netlink', 'ratio'],
+            paths,
+            ['right', 'right', 'right', 'right', 'right', 'right', 'right'],
+          ),
+          '',
+        ]
+      : []),
     `TCP connection set-up from the node (ms, p50 and max over ${args.connects} each)`,
     renderTable(['mode', 'Services', 'direct to endpoint', '1st Service', 'last Service', 'last/1st', '1st/direct'], data, ['left', 'right', 'right', 'right', 'right', 'right', 'right']),
     '',

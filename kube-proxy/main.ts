@@ -21,6 +21,7 @@ import { DEFAULT_HEALTHZ_PORT } from './healthz.js';
 import { IptablesBackend } from './iptables/backend.js';
 import { IptablesCli } from './iptables/runner.js';
 import { NftBackend } from './nftables/backend.js';
+import { NftNetlink } from './nftables/netlink/socket.js';
 import { NftCli } from './nftables/runner.js';
 import { Proxier } from './proxier.js';
 
@@ -73,12 +74,21 @@ export function createProxier(cfg: KubeProxyConfig, deps: ProxierDeps): Proxier 
     slices: deps.factory.informerFor<EndpointSlice>(resources.endpointSlices),
     // all Nodes, not a field-selected watch: the overlay agent follows every Node through the same informer
     nodes: deps.factory.informerFor<Node>(resources.nodes),
-    backend: cfg.mode === 'iptables' ? new IptablesBackend(new IptablesCli(runner)) : new NftBackend(new NftCli(runner)),
+    backend: cfg.mode === 'iptables' ? new IptablesBackend(new IptablesCli(runner)) : nftBackend(runner, deps.netnsPath === undefined && deps.exec === undefined),
     conntrack: new ConntrackCli(runner),
     registry: deps.registry,
     clock: deps.clock,
     log: deps.log,
   });
+}
+
+/**
+ * Partial syncs over netlink only when this process runs in the node's namespace itself (no
+ * netnsPath: a netlink socket always acts in the namespace of the process that opens it) and nft
+ * is the real one (an injected Exec is a test's fake; netlink would bypass it).
+ */
+function nftBackend(runner: ConstructorParameters<typeof NftCli>[0], useNetlink: boolean): NftBackend {
+  return new NftBackend(new NftCli(runner), useNetlink ? { netlink: new NftNetlink() } : {});
 }
 
 /** `knode proxy --cleanup`: removes the rules of both modes (where present) and nothing else. */

@@ -47,9 +47,12 @@ export class NftCli implements NftRunner {
   private readonly exec: Exec;
   private readonly prefix: readonly string[];
   private readonly timeoutMs: number;
+  /** The namespace nft runs in, or undefined for this process's own. */
+  readonly netnsPath: string | undefined;
 
   constructor(opts: NftCliOptions = {}) {
     this.exec = opts.exec ?? realExec;
+    this.netnsPath = opts.netnsPath;
     this.prefix = opts.netnsPath !== undefined ? ['nsenter', `--net=${opts.netnsPath}`, 'nft'] : ['nft'];
     this.timeoutMs = opts.timeoutMs ?? 120_000;
   }
