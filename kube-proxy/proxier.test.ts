@@ -18,12 +18,8 @@ import { NftBackend } from './nftables/backend.js';
 import { FakeNftRunner } from './nftables/runner.js';
 import { Proxier } from './proxier.js';
 import { FakeSource, settle } from './testing/fake-source.js';
-import { CLUSTER_CIDR, NODE, NODE_IP, OPTS, OTHER_NODE, service, slice, state } from './testing/fixtures.js';
+import { CLUSTER_CIDR, dns, dnsSlice, NODE, NODE_IP, OPTS, OTHER_NODE, service, slice, state, web, webSlice } from './testing/fixtures.js';
 
-const web = service('web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
-const webSlice = (...ips: string[]): EndpointSlice => slice('web', [{ name: 'http', port: 8080 }], ips.map((ip) => ({ ip, node: OTHER_NODE })));
-const dns = service('dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] });
-const dnsSlice = (...ips: string[]): EndpointSlice => slice('dns', [{ name: 'dns', port: 5353, protocol: 'UDP' }], ips.map((ip) => ({ ip, node: OTHER_NODE })));
 
 interface Harness {
   clock: FakeClock;

@@ -17,6 +17,7 @@
  */
 import { KUBELET_SERVING_CA_ANNOTATION } from '../../kubelet/serving-cert.js';
 import { request } from 'node:https';
+import { readBodyPrefix } from '../../lib/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FieldError } from '../../api/field-errors.js';
 import type { Node } from '../../api/core/node.js';
@@ -215,17 +216,6 @@ const UNKNOWN_AUTHORITY = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
-async function readSome(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res as AsyncIterable<Buffer>) {
-    chunks.push(c);
-    size += c.length;
-    if (size >= MAX_ERROR_BODY) break;
-  }
-  res.destroy();
-  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
-}
 
 /** GETs the kubelet URL; resolves once the kubelet answered 2xx, rejects with an ApiError otherwise. */
 function openKubelet(url: URL, tls: KubeletClientTls, skipVerify: boolean, signal: AbortSignal, connectTimeoutMs: number): Promise<IncomingMessage> {
@@ -249,7 +239,7 @@ function openKubelet(url: URL, tls: KubeletClientTls, skipVerify: boolean, signa
         resolve(res);
         return;
       }
-      readSome(res).then((body) => reject(kubeletErrorToApiError(status, body)), reject);
+      readBodyPrefix(res, MAX_ERROR_BODY).then((body) => reject(kubeletErrorToApiError(status, body)), reject);
     });
     req.on('error', (err) => reject(unavailable(`Get "${url.href}": ${connectErrorText(err)}`)));
     req.end();

@@ -14,6 +14,7 @@
  * Status with its words.
  */
 import { request } from 'node:https';
+import { readBodyPrefix } from '../../lib/http-body.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Node } from '../../api/core/node.js';
@@ -127,17 +128,6 @@ function rawResponseHead(res: IncomingMessage): string {
   return `${lines.join('\r\n')}\r\n\r\n`;
 }
 
-async function readSome(res: IncomingMessage, max = 50_000): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res as AsyncIterable<Buffer>) {
-    chunks.push(c);
-    size += c.length;
-    if (size >= max) break;
-  }
-  res.destroy();
-  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
-}
 
 /** Sends the upgrade to the kubelet; resolves with its socket after a 101, rejects with an ApiError otherwise. */
 function upgradeKubelet(url: URL, req: IncomingMessage, tls: KubeletClientTls, timeoutMs: number): Promise<{ res: IncomingMessage; socket: Duplex; head: Buffer }> {
@@ -150,7 +140,7 @@ function upgradeKubelet(url: URL, req: IncomingMessage, tls: KubeletClientTls, t
     });
     out.on('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
-      readSome(res).then((body) => reject(kubeletErrorToApiError(status >= 200 && status < 300 ? 400 : status, body || `the kubelet answered ${status} instead of upgrading the connection`)), reject);
+      readBodyPrefix(res, 50_000).then((body) => reject(kubeletErrorToApiError(status >= 200 && status < 300 ? 400 : status, body || `the kubelet answered ${status} instead of upgrading the connection`)), reject);
     });
     out.on('error', (err) => reject(unavailable(`error dialing backend: ${connectErrorText(err)}`)));
     out.end();

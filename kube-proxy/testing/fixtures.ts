@@ -79,3 +79,9 @@ export function manyServices(n: number, eps: number): { services: Service[]; sli
   }
   return { services, slices };
 }
+
+/** The proxier tests' two Services on the other node: web (TCP 80 -> 8080) and dns (UDP 53 -> 5353). */
+export const web = service('web', { clusterIP: '10.96.0.20', ports: [{ name: 'http', port: 80, targetPort: 8080 }] });
+export const webSlice = (...ips: string[]): EndpointSlice => slice('web', [{ name: 'http', port: 8080 }], ips.map((ip) => ({ ip, node: OTHER_NODE })));
+export const dns = service('dns', { clusterIP: '10.96.0.10', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] });
+export const dnsSlice = (...ips: string[]): EndpointSlice => slice('dns', [{ name: 'dns', port: 5353, protocol: 'UDP' }], ips.map((ip) => ({ ip, node: OTHER_NODE })));

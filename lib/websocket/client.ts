@@ -5,6 +5,7 @@
  * server answers anything but a valid 101.
  */
 import { request as httpRequest } from 'node:http';
+import { readBodyPrefix } from '../http-body.js';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -30,17 +31,6 @@ export interface ClientConnection {
 
 const MAX_ERROR_BODY = 64 * 1024;
 
-async function readBody(res: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of res as AsyncIterable<Buffer>) {
-    chunks.push(c);
-    size += c.length;
-    if (size >= MAX_ERROR_BODY) break;
-  }
-  res.destroy();
-  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY).toString('utf8');
-}
 
 export function connectWebSocket(target: URL, opts: ConnectOptions = {}): Promise<ClientConnection> {
   const protocols = opts.protocols ?? [];
@@ -69,7 +59,7 @@ export function connectWebSocket(target: URL, opts: ConnectOptions = {}): Promis
     });
     req.on('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
-      readBody(res).then(
+      readBodyPrefix(res, MAX_ERROR_BODY).then(
         (body) => reject(new WebSocketHandshakeError(`${url.origin} refused the WebSocket upgrade with status ${status}${body.trim() ? `: ${body.trim()}` : ''}`, status, body)),
         reject,
       );
