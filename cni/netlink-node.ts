@@ -18,6 +18,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import type { NetlinkChannel } from '../lib/netlink/channel.js';
+import { NetlinkError } from '../lib/netlink/channel.js';
 import { attr, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE, parseAttrs, strAttr, u32Attr, u8Attr } from '../lib/netlink/message.js';
 import { CniNetworkSetupError } from './errors.js';
 import { renderNodeOp, type NodeOp } from './plan.js';
@@ -85,6 +86,10 @@ const IFF_UP = 1;
 const AF_UNSPEC = 0;
 const AF_INET = 2;
 const NETLINK_ROUTE = 0;
+const ETIMEDOUT = 110;
+
+/** The node's netlink socket cannot be opened: the caller uses `ip -batch` instead. */
+export class NodeNetUnavailableError extends Error {}
 
 /** struct ifinfomsg: family, pad, type, index, flags, change. */
 export function ifinfomsg(index = 0, flags = 0, change = 0): Buffer {
@@ -123,11 +128,24 @@ export function hairpinBody(index: number): Buffer {
 }
 
 export class NetlinkNodeNet implements NodeNet {
-  private loaded?: Promise<NetlinkChannel>;
+  private loaded: Promise<NetlinkChannel> | undefined;
 
   private load(): Promise<NetlinkChannel> {
-    this.loaded ??= import('../lib/netlink/channel.js').then((m) => m.NetlinkChannel.open(NETLINK_ROUTE));
+    // a failed open is not cached: the next ADD tries again (and the plugin falls back to ip -batch)
+    this.loaded ??= import('../lib/netlink/channel.js')
+      .then((m) => m.NetlinkChannel.open(NETLINK_ROUTE))
+      .catch((err: unknown) => {
+        this.loaded = undefined;
+        throw new NodeNetUnavailableError(`cannot open a netlink socket: ${err instanceof Error ? err.message : String(err)}`);
+      });
     return this.loaded;
+  }
+
+  /** Drops a channel that stopped answering; the next ADD opens a fresh one. */
+  private reset(nl: NetlinkChannel): void {
+    if (this.loaded === undefined) return;
+    this.loaded = undefined;
+    nl.close();
   }
 
   /**
@@ -144,7 +162,7 @@ export class NetlinkNodeNet implements NodeNet {
     const nl = await this.load();
     const index = async (name: string): Promise<number> => {
       const replies = await nl.request([{ type: RTM_GETLINK, flags: 0, body: Buffer.concat([ifinfomsg(), strAttr(IFLA_IFNAME, name)]) }]).catch((err: unknown) => {
-        throw new Error(`Request rejected: ${err instanceof Error && 'errnoName' in err ? String((err as { errnoName: string }).errnoName) : String(err)} (${name})`);
+        throw new Error(`Request rejected: ${err instanceof NetlinkError ? err.errnoName : String(err)} (${name})`, { cause: err });
       });
       const link = replies[0]?.find((m) => m.type === RTM_NEWLINK);
       if (link === undefined || link.body.length < 16) throw new Error(`Request rejected: ENODEV (${name})`);
@@ -152,7 +170,7 @@ export class NetlinkNodeNet implements NodeNet {
     };
     const send = async (type: number, flags: number, body: Buffer): Promise<void> => {
       await nl.request([{ type, flags, body }]).catch((err: unknown) => {
-        throw new Error(`Request rejected: ${err instanceof Error && 'errnoName' in err ? String((err as { errnoName: string }).errnoName) : String(err)}`);
+        throw new Error(`Request rejected: ${err instanceof NetlinkError ? err.errnoName : String(err)}`, { cause: err });
       });
     };
     for (const op of ops) {
@@ -193,6 +211,7 @@ export class NetlinkNodeNet implements NodeNet {
           }
         }
       } catch (err) {
+        if (err instanceof Error && err.cause instanceof NetlinkError && err.cause.errno === ETIMEDOUT) this.reset(nl);
         throw new CniNetworkSetupError(`${what} failed: ${renderNodeOp(op)}: ${err instanceof Error ? err.message : String(err)}`, {
           cause: err,
           details: `netlink (as ip -batch):\n${ops.map(renderNodeOp).join('\n')}\n`,

@@ -4,7 +4,7 @@ import { CniError } from './errors.js';
 import { NetExecutor } from './executor.js';
 import { FakeStore } from './ipam/store.js';
 import { hostVethName } from './names.js';
-import { FakeNodeNet, type NodeNet } from './netlink-node.js';
+import { FakeNodeNet, NodeNetUnavailableError, type NodeNet } from './netlink-node.js';
 import { FakeNodeHost } from './node-host.js';
 import { createPlugin } from './plugin.js';
 import { renderNodeOp } from './plan.js';
@@ -83,6 +83,15 @@ describe('ADD', () => {
         `link set dev ${veth} up`,
       ],
     ]);
+  });
+
+  it('served with a NodeNet whose socket cannot be opened: the node ops go through one ip -batch instead', async () => {
+    const nodeNet: NodeNet = { apply: () => Promise.reject(new NodeNetUnavailableError('cannot open a netlink socket: ENOMEM')) };
+    const { plugin, exec } = rig({ nodeNet });
+    const result = await plugin.add(addReq({ mtu: 1450 }));
+    expect(result.ips[0]?.address).toBe('10.244.1.2/24');
+    const batches = exec.calls.filter((c) => c.argv.includes('-batch'));
+    expect(batches.map((c) => c.stdin ?? '').join('')).toContain('type bridge_slave hairpin on');
   });
 
   it('served with a NodeNet that fails: rolls back the IP and the record, reports code 101', async () => {

@@ -15,6 +15,7 @@
 import { CniCheckFailedError, CniInvalidConfigError, CniInvalidEnvError, CniNetworkSetupError, CniNotAvailableError, CniUnknownContainerError } from './errors.js';
 import type { NetExecutor } from './executor.js';
 import type { NodeNet } from './netlink-node.js';
+import { NodeNetUnavailableError } from './netlink-node.js';
 import { Rollback } from './executor.js';
 import { buildHostportScript, computeHostportRules, hostportFingerprint, needsRouteLocalnet } from './hostport.js';
 import { allocateIp, planGc, releaseIps } from './ipam/allocator.js';
@@ -52,8 +53,15 @@ interface BridgeCache {
 export function createPlugin(deps: PluginDeps): PluginHandlers {
   const { net, host } = deps;
 
-  function applyNode(plan: AddPlan, what: string): Promise<void> {
-    return deps.nodeNet !== undefined ? deps.nodeNet.apply(plan.nodeOps, what) : net.ipBatch(plan.nodeScript, { what });
+  async function applyNode(plan: AddPlan, what: string): Promise<void> {
+    if (deps.nodeNet === undefined) return net.ipBatch(plan.nodeScript, { what });
+    try {
+      await deps.nodeNet.apply(plan.nodeOps, what);
+    } catch (err) {
+      // no netlink socket (the module failed to load): the same ops as one `ip -batch`
+      if (!(err instanceof NodeNetUnavailableError)) throw err;
+      await net.ipBatch(plan.nodeScript, { what });
+    }
   }
 
   const bridgeCachePath = (conf: NetConf): string => `${conf.dataDir}/bridge.json`;

@@ -220,6 +220,8 @@ static enum outcome ask_agent(const char *socket_path, const struct buf *req, st
 		snprintf(why, why_len, "reading the answer: %s", strerror(e));
 		return UNREACHABLE;
 	}
+	/* read_all leaves at least 8192 spare bytes at EOF: terminate for sscanf and the header search */
+	resp->data[resp->len] = '\0';
 	const char *head_end = resp->len > 0 ? memmem(resp->data, resp->len, "\r\n\r\n", 4) : NULL;
 	int st = 0;
 	if (head_end == NULL || sscanf(resp->data, "HTTP/1.%*d %d", &st) != 1 || st < 100) {
@@ -251,7 +253,7 @@ int main(void) {
 		return try_again_later(&in, "(not configured)", "this copy of knode-cni-client has no paths written into it (knode agent installs configured copies)");
 	}
 
-	int carry = 1;
+	int carry = 1, oom = 0;
 	struct buf req = {0};
 	for (size_t i = 0; i < N_ENV; i++) {
 		const char *v = getenv(ENV_NAMES[i]);
@@ -260,23 +262,20 @@ int main(void) {
 			carry = 0;
 			break;
 		}
-		buf_str(&req, HEADER_NAMES[i]);
-		buf_str(&req, ": ");
-		buf_str(&req, v);
-		buf_str(&req, "\r\n");
+		oom |= buf_str(&req, HEADER_NAMES[i]) | buf_str(&req, ": ") | buf_str(&req, v) | buf_str(&req, "\r\n");
 	}
-	if (!carry) return run_plugin(&in, socket_path, node, plugin);
+	/* a header we could not store must not be sent missing: the binary gets the call whole instead */
+	if (!carry || oom) return run_plugin(&in, socket_path, node, plugin);
 
 	struct buf full = {0};
 	char len[32];
 	snprintf(len, sizeof len, "%zu", in.len);
-	buf_str(&full, "POST /cni HTTP/1.1\r\nHost: knode\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ");
-	buf_str(&full, len);
-	buf_str(&full, "\r\n");
-	if (req.len > 0) buf_append(&full, req.data, req.len);
-	buf_str(&full, "\r\n");
-	if (in.len > 0) buf_append(&full, in.data, in.len);
-	if (full.data == NULL) return try_again_later(&in, socket_path, "out of memory");
+	oom |= buf_str(&full, "POST /cni HTTP/1.1\r\nHost: knode\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ");
+	oom |= buf_str(&full, len) | buf_str(&full, "\r\n");
+	if (req.len > 0) oom |= buf_append(&full, req.data, req.len);
+	oom |= buf_str(&full, "\r\n");
+	if (in.len > 0) oom |= buf_append(&full, in.data, in.len);
+	if (oom || full.data == NULL) return run_plugin(&in, socket_path, node, plugin);
 
 	struct buf resp = {0};
 	int status = 0;

@@ -7,11 +7,15 @@
  * answered. The socket acts in the network namespace of this process.
  *
  * Requests are serialised (one in flight per channel): replies are matched by sequence number, and the
- * callers (CNI ADDs, proxy syncs) are short.
+ * callers (CNI ADDs, proxy syncs) are short. A request unanswered after `timeoutMs` (default 5 s) rejects
+ * with ETIMEDOUT, so one lost acknowledgement cannot stall every later caller; a late answer to it is
+ * ignored (its sequence numbers are never reused).
  */
 import { KnodeError } from '../errors.js';
 import type { ParsedMessage } from './message.js';
 import { errnoName, errorOf, message, NLM_F_ACK, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseMessages } from './message.js';
+
+const ETIMEDOUT = 110;
 
 export class NetlinkError extends KnodeError {
   constructor(
@@ -36,7 +40,7 @@ export interface OutMessage {
   readonly noAck?: boolean;
 }
 
-interface RawSocket {
+export interface RawSocket {
   on(event: 'message', fn: (msg: Buffer) => void): unknown;
   on(event: 'error', fn: (err: Error) => void): unknown;
   send(msg: Uint8Array | Uint8Array[], options?: object, cb?: (err?: Error) => void): void;
@@ -65,6 +69,11 @@ export class NetlinkChannel {
     socket.on('error', (err) => this.pending?.reject(err));
   }
 
+  /** A channel over a socket the caller made (tests use a fake). */
+  static over(socket: RawSocket): NetlinkChannel {
+    return new NetlinkChannel(socket);
+  }
+
   /** Opens a socket of `protocol` (0 rtnetlink, 12 netfilter). */
   static async open(protocol: number): Promise<NetlinkChannel> {
     const raw = (await import('netlink/dist/raw.js')) as unknown as { RawNetlinkSocket: new (p: number, o?: object) => RawSocket };
@@ -74,8 +83,8 @@ export class NetlinkChannel {
   }
 
   /** Sends `msgs` (one datagram) and waits for every acknowledgement. */
-  request(msgs: readonly OutMessage[]): Promise<ParsedMessage[][]> {
-    const run = this.tail.then(() => this.send(msgs));
+  request(msgs: readonly OutMessage[], timeoutMs = 5_000): Promise<ParsedMessage[][]> {
+    const run = this.tail.then(() => this.send(msgs, timeoutMs));
     this.tail = run.catch(() => undefined);
     return run;
   }
@@ -84,7 +93,7 @@ export class NetlinkChannel {
     this.socket.close();
   }
 
-  private send(msgs: readonly OutMessage[]): Promise<ParsedMessage[][]> {
+  private send(msgs: readonly OutMessage[], timeoutMs: number): Promise<ParsedMessage[][]> {
     if (msgs.length === 0) return Promise.resolve([]);
     const first = (this.seq = (this.seq + 1) & 0x7fffffff);
     this.seq = (this.seq + msgs.length) & 0x7fffffff;
@@ -94,7 +103,9 @@ export class NetlinkChannel {
       return new Promise((resolve, reject) => this.socket.send(wire, {}, (err) => (err !== undefined && err !== null ? reject(err) : resolve(msgs.map(() => [])))));
     }
     return new Promise<ParsedMessage[][]>((resolve, reject) => {
+      const timer = setTimeout(() => this.pending?.reject(new NetlinkError(`netlink request unanswered after ${timeoutMs} ms`, ETIMEDOUT, -1)), timeoutMs);
       const done = (): void => {
+        clearTimeout(timer);
         this.pending = undefined;
       };
       this.pending = {

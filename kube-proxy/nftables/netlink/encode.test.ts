@@ -11,7 +11,7 @@ import { buildRuleset } from '../ruleset.js';
 import { OPTS } from '../../testing/fixtures.js';
 import { RICH_STEPS, richState } from '../../testing/rich-state.js';
 import { NLM_F_ACK } from './constants.js';
-import { ELEMENTS_PER_MESSAGE, MAX_BATCH_MESSAGES, encodeBatch, encodeBatchIndexed, netlinkSupports } from './encode.js';
+import { ELEMENTS_PER_MESSAGE, MAX_BATCH_BYTES, MAX_BATCH_MESSAGES, encodeBatch, encodeBatchIndexed, netlinkSupports } from './encode.js';
 import { parseAnswers } from './socket.js';
 
 const GOLDEN: readonly (readonly [string, NftCommand, string])[] = [
@@ -191,6 +191,20 @@ describe('netlinkSupports', () => {
     const many = Array.from({ length: MAX_BATCH_MESSAGES }, (_, i): NftCommand => ({ op: 'add-chain', name: `c${i}` }));
     expect(netlinkSupports(many.slice(0, MAX_BATCH_MESSAGES - 2))).toBe(true);
     expect(netlinkSupports(many)).toBe(false);
+  });
+
+  it('sends a batch over MAX_BATCH_BYTES to nft -f even when its message count is fine', () => {
+    const elements = (n: number): NftCommand => ({
+      op: 'add-elements',
+      map: 'service-ips',
+      elements: Array.from({ length: n }, (_, i) => ({ map: 'service-ips', key: { ip: `10.97.${i >> 8}.${i & 255}`, proto: 'tcp', port: 80 }, verdict: { kind: 'goto', chain: `service-${'x'.repeat(40)}-${i}` } })),
+    });
+    const small = [{ op: 'add-table' } as const, elements(200)];
+    const big = [{ op: 'add-table' } as const, elements(ELEMENTS_PER_MESSAGE * 20)];
+    expect(encodeBatchIndexed(big, 0).messages.length).toBeLessThan(MAX_BATCH_MESSAGES);
+    expect(encodeBatchIndexed(big, 0).buffer.length).toBeGreaterThan(MAX_BATCH_BYTES);
+    expect(netlinkSupports(small)).toBe(true);
+    expect(netlinkSupports(big)).toBe(false);
   });
 });
 

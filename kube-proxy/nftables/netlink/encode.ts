@@ -344,8 +344,13 @@ export function netlinkSupports(commands: readonly NftCommand[]): boolean {
         return false;
     }
   }
-  return true;
+  // the whole batch is one datagram: past the socket's send buffer (SO_SNDBUF is capped at twice
+  // net.core.wmem_max, ~416 KiB on Debian) it would fail with EMSGSIZE, so big ones go to nft -f
+  return encodeBatchIndexed(commands, 0).buffer.length <= MAX_BATCH_BYTES;
 }
+
+/** The largest batch sent over netlink (well under the smallest send buffer the socket gets). */
+export const MAX_BATCH_BYTES = 192 * 1024;
 
 function assertNever(x: never): never {
   throw new Error(`unexpected ${JSON.stringify(x)}`);
