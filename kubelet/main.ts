@@ -63,6 +63,7 @@ import { PodSyncer } from './pod-sync.js';
 import { PodWorkers } from './pod-workers.js';
 import { ProberMetrics } from './probes/metrics.js';
 import { ProbeManager } from './probes/manager.js';
+import { defaultKubeletAuthorizer } from './server/auth.js';
 import { KubeletServer } from './server/server.js';
 import { KUBELET_SERVING_CA_ANNOTATION, loadOrCreateServingCert, publishServingCA, servingCA } from './serving-cert.js';
 import { StaticPodSource } from './static-pods.js';
@@ -446,6 +447,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     runtime: cri.runtime,
     metrics: registry,
     podLogsRoot: podLogsDir,
+    authorize: defaultKubeletAuthorizer,
     clock,
     log,
   });

@@ -7,9 +7,10 @@ import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
 import type { Scalable, Scale } from '../../api/autoscaling/scale.js';
 import { rfc3339 } from '../../lib/clock.js';
-import { ApiError, badRequest, conflict, invalid, methodNotAllowed, notFound } from './errors.js';
+import { ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound } from './errors.js';
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
+import type { RequestUser } from './resource-table.js';
 import { respondObject } from './handlers.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { patchTypeOf, patchValue } from './patching.js';
@@ -157,10 +158,25 @@ async function finalize(ctx: RequestCtx): Promise<void> {
 
 // ---- node proxies ----------------------------------------------------------------------------------
 
+/**
+ * There is no authorizer yet (debt), but a command in somebody's pod is not for everyone who holds a
+ * credential: a bootstrap token (it exists to join a node) and a node's own identity (upstream's Node
+ * authorizer never grants pods/exec, attach or portforward) are refused, worded like upstream's 403.
+ */
+export function streamRefusal(user: RequestUser | undefined, sub: string, namespace: string, name: string): string | undefined {
+  const groups = user?.groups ?? [];
+  if (!groups.includes('system:bootstrappers') && !groups.includes('system:nodes')) return undefined;
+  return `pods "${name}" is forbidden: User "${user?.name ?? ''}" cannot create resource "pods/${sub}" in API group "" in the namespace "${namespace}"`;
+}
+
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
   if (ctx.info.subresource === 'log') return servePodLog(ctx);
   const sub = ctx.info.subresource;
-  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') return servePodStream(ctx, sub);
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') {
+    const refusal = streamRefusal(ctx.user, sub, ctx.info.namespace ?? '', ctx.info.name ?? '');
+    if (refusal !== undefined) throw forbidden(refusal);
+    return servePodStream(ctx, sub);
+  }
   const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
   const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
   if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);

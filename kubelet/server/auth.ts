@@ -63,3 +63,12 @@ export function writeUnauthorized(res: ServerResponse): void {
 export function writeForbidden(res: ServerResponse, user: KubeletUser, a: RequestAttributes): void {
   writeStatus(res, 403, 'Forbidden', `Forbidden (user=${user.name}, verb=${a.verb}, resource=${a.resource}, subresource=${a.subresource})`);
 }
+
+/**
+ * The kubelet's authorizer until the apiserver can answer SubjectAccessReviews: `nodes/proxy` (exec,
+ * attach, portForward, containerLogs, pods: everything that reaches into pods) only for
+ * system:masters, which is the apiserver's kubelet-client certificate (and the cluster admin); other
+ * subresources (metrics, stats, healthz) for any certificate the cluster CA signed. So another node's
+ * kubelet identity, or any other CA-signed client, cannot open a shell in this node's pods.
+ */
+export const defaultKubeletAuthorizer: Authorizer = (user, attrs) => attrs.subresource !== 'proxy' || user.groups.includes('system:masters');
