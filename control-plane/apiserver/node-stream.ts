@@ -129,13 +129,33 @@ function rawResponseHead(res: IncomingMessage): string {
 }
 
 
-/** Sends the upgrade to the kubelet; resolves with its socket after a 101, rejects with an ApiError otherwise. */
-function upgradeKubelet(url: URL, req: IncomingMessage, tls: KubeletClientTls, timeoutMs: number): Promise<{ res: IncomingMessage; socket: Duplex; head: Buffer }> {
+/**
+ * Sends the upgrade to the kubelet; resolves with its socket after a 101, rejects with an ApiError
+ * otherwise. Resolves undefined when the client's socket closes first: the kubelet request is then
+ * aborted (or its fresh upgraded socket destroyed), so the kubelet ends its runtime stream.
+ */
+function upgradeKubelet(url: URL, req: IncomingMessage, tls: KubeletClientTls, timeoutMs: number, client: Duplex): Promise<{ res: IncomingMessage; socket: Duplex; head: Buffer } | undefined> {
   return new Promise((resolve, reject) => {
+    if (client.destroyed) {
+      resolve(undefined);
+      return;
+    }
     const out = request(url, { method: 'GET', cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, agent: false, headers: forwardedHeaders(req) });
+    const abort = (): void => {
+      out.destroy();
+      resolve(undefined);
+    };
+    client.once('close', abort);
+    out.on('close', () => client.off('close', abort));
     out.setTimeout(timeoutMs, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
     out.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
       out.setTimeout(0);
+      client.off('close', abort);
+      if (client.destroyed) {
+        socket.destroy();
+        resolve(undefined);
+        return;
+      }
       resolve({ res, socket, head });
     });
     out.on('response', (res: IncomingMessage) => {
@@ -179,12 +199,14 @@ export async function proxyPodStream(
   const pod = await lookup.getPod(namespace, name);
   const container = opts ? chooseContainer(pod, opts.container) : '';
   const nodeName = checkPodStreamable(pod, kind);
-  if (!upgradeOf(res)) throw badRequest('Upgrade request required');
+  const upgrade = upgradeOf(res);
+  if (!upgrade) throw badRequest('Upgrade request required');
   if (!tls) throw unavailable(`the apiserver has no kubelet client certificate to reach the kubelet on node ${JSON.stringify(nodeName)}`);
   const node = await lookup.getNode(nodeName);
   const endpoint = kubeletEndpoint(node);
   const url = kind === 'portforward' || opts === undefined ? kubeletPortForwardUrl(endpoint, pod, ports) : kubeletStreamUrl(endpoint, pod, container, kind, opts);
-  const kubelet = await upgradeKubelet(url, req, withNodeServingCA(tls, node), connectTimeoutMs);
+  const kubelet = await upgradeKubelet(url, req, withNodeServingCA(tls, node), connectTimeoutMs, upgrade.socket);
+  if (!kubelet) return; // the client left; nothing to answer
   const client = takeOverSocket(res);
   client.socket.write(rawResponseHead(kubelet.res));
   if (kubelet.head.length > 0) client.socket.write(kubelet.head);

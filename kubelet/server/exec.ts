@@ -90,6 +90,8 @@ export async function serveRemoteCommand(deps: RemoteCommandDeps, kind: StreamKi
     const message = err instanceof Error ? err.message : String(err);
     return writeText(res, err instanceof CriNotFoundError ? 404 : 500, `failed to ${kind} in container ${JSON.stringify(target.container)}: ${message}`);
   }
+  // the caller may have left while we waited: then there is nobody to relay for
+  if (upgrade.socket.destroyed) return;
   let runtimeConn: RuntimeStream;
   try {
     runtimeConn = await (deps.dial ?? dialRuntimeStream)(new URL(streamUrl, 'http://127.0.0.1'), opts);
@@ -98,6 +100,11 @@ export async function serveRemoteCommand(deps: RemoteCommandDeps, kind: StreamKi
     return writeText(res, 500, `cannot reach the runtime's streaming server for ${kind}: ${message}`);
   }
 
+  if (upgrade.socket.destroyed) {
+    // its 'close' already fired: nothing would ever close the runtime stream (and the process's stdio)
+    runtimeConn.close();
+    return;
+  }
   // the caller's upgrade is accepted only once the runtime side is open: every failure above is an HTTP error
   const { socket, head } = takeOverSocket(res);
   socket.write(serverHandshakeResponse(key, protocol));

@@ -120,6 +120,8 @@ export async function servePortForward(deps: PortForwardDeps, req: IncomingMessa
     const message = err instanceof Error ? err.message : String(err);
     return writeText(res, err instanceof CriNotFoundError ? 404 : 500, `failed to forward ports of pod ${JSON.stringify(target.pod)}: ${message}`);
   }
+  // the caller may have left while we waited: then there is nobody to forward for
+  if (upgradeOf(res)?.socket.destroyed ?? true) return;
   let runtimeConn: RuntimeConnection;
   try {
     runtimeConn = await (deps.dial ?? dialRuntimePortForward)(new URL(streamUrl, 'http://127.0.0.1'));
@@ -128,6 +130,11 @@ export async function servePortForward(deps: PortForwardDeps, req: IncomingMessa
     return writeText(res, 500, `cannot reach the runtime's streaming server for port forwarding: ${message}`);
   }
 
+  if (upgradeOf(res)?.socket.destroyed ?? true) {
+    // its 'close' already fired: a splice or relay would never end the runtime connection
+    runtimeConn.socket.destroy();
+    return;
+  }
   const log = deps.log?.child({ kind: 'portforward', namespace: target.namespace, pod: target.pod, transport: upgrade.type });
   const client = takeOverSocket(res);
   switch (upgrade.type) {

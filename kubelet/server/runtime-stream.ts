@@ -121,6 +121,8 @@ export class SpdyRuntimeStream implements RuntimeStream {
   private readonly closeListeners: ((abnormal: string | undefined) => void)[] = [];
   private closed = false;
   private abnormal: string | undefined;
+  /** Messages (e.g. from the `head` read with the 101) that came before the first listener. */
+  private early: Buffer[] | undefined = [];
 
   constructor(
     private readonly socket: Duplex,
@@ -149,6 +151,9 @@ export class SpdyRuntimeStream implements RuntimeStream {
 
   onMessage(listener: (msg: Buffer) => void): void {
     this.messageListeners.push(listener);
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const m of early) listener(m);
   }
   onClose(listener: (abnormal: string | undefined) => void): void {
     if (this.closed) queueMicrotask(() => listener(this.abnormal));
@@ -201,7 +206,8 @@ export class SpdyRuntimeStream implements RuntimeStream {
           const channel = this.channelOf.get(f.streamId);
           if (channel !== undefined && f.data.length > 0) {
             const msg = Buffer.concat([Buffer.from([channel]), f.data]);
-            for (const l of this.messageListeners) l(msg);
+            if (this.early) this.early.push(msg);
+            else for (const l of this.messageListeners) l(msg);
           }
           continue;
         }

@@ -1,5 +1,5 @@
 import { inflateSync, constants } from 'node:zlib';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ControlType, encodeData, encodeHeaderPairs, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './spdy-frames.js';
 import { chooseRuntimeTransport } from './runtime-stream.js';
 
@@ -41,5 +41,22 @@ describe('chooseRuntimeTransport', () => {
     expect(chooseRuntimeTransport({ stdin: true, tty: false })).toBe('spdy');
     expect(chooseRuntimeTransport({ stdin: true, tty: true })).toBe('websocket');
     expect(chooseRuntimeTransport({ stdin: false, tty: false })).toBe('websocket');
+  });
+});
+
+describe('SpdyFrameDecoder on a frame trickling in', () => {
+  it('joins the chunks once, when the frame is complete', () => {
+    const data = Buffer.alloc(64 * 1024, 5);
+    const wire = Buffer.concat([encodeData(3, data), encodePing(7)]);
+    const d = new SpdyFrameDecoder();
+    const spy = vi.spyOn(Buffer, 'concat');
+    const out = [];
+    for (let i = 0; i < wire.length; i += 100) out.push(...d.push(wire.subarray(i, i + 100)));
+    const joins = spy.mock.calls.length;
+    spy.mockRestore();
+    expect(out).toHaveLength(2);
+    expect(out[0]?.kind === 'data' && out[0].data.equals(data)).toBe(true);
+    expect(out[1]).toMatchObject({ kind: 'control', type: ControlType.Ping });
+    expect(joins).toBeLessThanOrEqual(4);
   });
 });

@@ -126,15 +126,31 @@ export class SpdyFrameError extends Error {
 /** Cuts the server's byte stream into frames. */
 export class SpdyFrameDecoder {
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks after `buf` not yet joined (joined once a frame is complete: linear, not quadratic). */
+  private more: Buffer[] = [];
+  private size = 0;
+  /** Bytes needed before the next frame (or its header) is complete. */
+  private needed = 8;
 
   push(chunk: Buffer): SpdyFrame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.size === 0) this.buf = chunk;
+    else this.more.push(chunk);
+    this.size += chunk.length;
     const frames: SpdyFrame[] = [];
+    if (this.size < this.needed) return frames;
+    if (this.more.length > 0) {
+      this.buf = Buffer.concat([this.buf, ...this.more]);
+      this.more = [];
+    }
+    this.needed = 8;
     while (this.buf.length >= 8) {
       const word = this.buf.readUInt32BE(4);
       const len = word & 0xffffff;
       const flags = word >>> 24;
-      if (this.buf.length < 8 + len) break;
+      if (this.buf.length < 8 + len) {
+        this.needed = 8 + len;
+        break;
+      }
       const payload = Buffer.from(this.buf.subarray(8, 8 + len));
       const first = this.buf.readUInt32BE(0);
       if ((first & 0x80000000) !== 0) {
@@ -146,6 +162,7 @@ export class SpdyFrameDecoder {
       }
       this.buf = this.buf.subarray(8 + len);
     }
+    this.size = this.buf.length;
     return frames;
   }
 }

@@ -4,7 +4,8 @@
  * protocol error, and exposes the socket's backpressure so a relay can pause its other side.
  *
  * Events, in order: any number of `message`, then exactly one `close` (code/reason of the peer's
- * close frame, or 1006 when the transport just ended).
+ * close frame, or 1006 when the transport just ended). Messages that arrive before the first
+ * `onMessage` listener (e.g. in the `head` read along with the 101) are held and handed to it.
  */
 import type { Duplex } from 'node:stream';
 import { WebSocketProtocolError } from './errors.js';
@@ -35,6 +36,10 @@ export class WebSocketConnection {
   private receivedClose: { code: number; reason: string } | undefined;
   private closed = false;
   private closeTimer: NodeJS.Timeout | undefined;
+  /** Messages received before anyone listened; undefined once the first listener took them. */
+  private early: { data: Buffer; binary: boolean }[] | undefined = [];
+  /** Payload of the latest ping not yet answered because the socket buffer was full. */
+  private pendingPong: Buffer | undefined;
 
   constructor(
     readonly socket: Duplex,
@@ -49,11 +54,19 @@ export class WebSocketConnection {
       if (!socket.writableEnded) socket.end();
     });
     socket.on('close', () => this.finish());
+    // the peer may have gone while the caller was still setting up: its 'close' already fired
+    if (socket.destroyed) {
+      this.finish();
+      return;
+    }
     if (opts.head && opts.head.length > 0) queueMicrotask(() => this.onData(opts.head ?? Buffer.alloc(0)));
   }
 
   onMessage(listener: MessageListener): void {
     this.messageListeners.push(listener);
+    const early = this.early;
+    this.early = undefined;
+    if (early) for (const m of early) listener(m.data, m.binary);
   }
 
   onClose(listener: CloseListener): void {
@@ -126,6 +139,25 @@ export class WebSocketConnection {
     return this.socket.write(encodeFrame({ fin: true, opcode, payload }, { mask: this.opts.role === 'client' }));
   }
 
+  /**
+   * Answers a ping, unless our writes are backed up (a peer pinging without reading): then only the
+   * latest ping is answered once the socket drains (section 5.5.3 allows answering just that one).
+   */
+  private pong(data: Buffer): void {
+    if (!this.socket.writableNeedDrain) {
+      this.write(Opcode.Pong, data);
+      return;
+    }
+    const waiting = this.pendingPong !== undefined;
+    this.pendingPong = data;
+    if (waiting) return;
+    this.socket.once('drain', () => {
+      const payload = this.pendingPong;
+      this.pendingPong = undefined;
+      if (payload && !this.sentClose) this.pong(payload);
+    });
+  }
+
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     try {
@@ -136,10 +168,12 @@ export class WebSocketConnection {
         switch (ev.type) {
           case 'message':
             // after our close frame the peer may still send data; section 5.5.1 lets us drop it
-            if (!this.sentClose) for (const l of this.messageListeners) l(ev.data, ev.binary);
+            if (this.sentClose) break;
+            if (this.early) this.early.push({ data: ev.data, binary: ev.binary });
+            else for (const l of this.messageListeners) l(ev.data, ev.binary);
             break;
           case 'ping':
-            if (!this.sentClose) this.write(Opcode.Pong, ev.data);
+            if (!this.sentClose) this.pong(ev.data);
             break;
           case 'pong':
             break;
@@ -149,12 +183,10 @@ export class WebSocketConnection {
               this.sentClose = true;
               this.write(Opcode.Close, closePayload(ev.code, ev.reason));
             }
-            // the server closes TCP first (section 7.1.1); a client waits for it but not forever
+            // the server closes TCP first (section 7.1.1); either side waits for the peer's FIN but not forever
             if (this.opts.role === 'server') this.socket.end();
-            else {
-              this.closeTimer ??= setTimeout(() => this.socket.destroy(), this.opts.closeTimeoutMs ?? 5_000);
-              this.closeTimer.unref();
-            }
+            this.closeTimer ??= setTimeout(() => this.socket.destroy(), this.opts.closeTimeoutMs ?? 5_000);
+            this.closeTimer.unref();
             break;
           default: {
             const never: never = ev;

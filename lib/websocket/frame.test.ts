@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebSocketProtocolError } from './errors.js';
 import { closePayload, encodeFrame, FrameDecoder, MessageAssembler, Opcode, parseClose } from './frame.js';
 import type { Frame } from './frame.js';
@@ -124,5 +124,35 @@ describe('close payloads', () => {
     expect(() => parseClose(hex('03'))).toThrow(WebSocketProtocolError);
     expect(() => parseClose(closePayload(1005))).toThrow(/invalid close code/);
     expect(() => parseClose(closePayload(999))).toThrow(/invalid close code/);
+  });
+});
+
+describe('FrameDecoder on a frame trickling in', () => {
+  it('joins the chunks once, when the frame is complete', () => {
+    const payload = Buffer.alloc(64 * 1024, 7);
+    const wire = encodeFrame({ fin: true, opcode: Opcode.Binary, payload }, { mask: true });
+    const d = new FrameDecoder({ role: 'server' });
+    const spy = vi.spyOn(Buffer, 'concat');
+    const out = [];
+    for (let i = 0; i < wire.length; i += 100) out.push(...d.push(wire.subarray(i, i + 100)));
+    const joins = spy.mock.calls.length;
+    spy.mockRestore();
+    expect(out).toHaveLength(1);
+    expect(out[0]?.payload.equals(payload)).toBe(true);
+    expect(d.pending).toBe(0);
+    expect(joins).toBeLessThanOrEqual(3);
+  });
+  it('counts held bytes and keeps the rest after a frame', () => {
+    const d = new FrameDecoder({ role: 'client' });
+    const a = encodeFrame({ fin: true, opcode: Opcode.Text, payload: Buffer.from('hello') });
+    const b = encodeFrame({ fin: true, opcode: Opcode.Text, payload: Buffer.from('world!') });
+    const wire = Buffer.concat([a, b]);
+    const got: string[] = [];
+    for (let i = 0; i < wire.length; i++) {
+      got.push(...d.push(wire.subarray(i, i + 1)).map((f) => f.payload.toString()));
+      if (i === a.length + 2) expect(d.pending).toBe(3);
+    }
+    expect(got).toEqual(['hello', 'world!']);
+    expect(d.pending).toBe(0);
   });
 });

@@ -6,7 +6,8 @@
  * frames into messages and lets control frames pass between fragments (section 5.4).
  *
  * Cost: one copy per frame on decode (payload slices are unmasked into a fresh buffer), one on
- * encode. Chunks are concatenated only while a frame is incomplete.
+ * encode. Chunks of an incomplete frame are held in a list and joined once, when the frame (or
+ * its header) is complete, so a frame trickling in costs linear, not quadratic, time.
  */
 import { randomBytes } from 'node:crypto';
 import { WebSocketProtocolError } from './errors.js';
@@ -79,6 +80,11 @@ export const DEFAULT_MAX_PAYLOAD = 16 << 20;
 /** Incremental frame parser: feed chunks, get the complete frames they finish. */
 export class FrameDecoder {
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks after `buf` not yet joined, and the byte count of `buf` plus them. */
+  private more: Buffer[] = [];
+  private size = 0;
+  /** Bytes needed before the next frame (or the rest of its header) can be parsed. */
+  private needed = 2;
   private readonly maxPayload: number;
 
   constructor(private readonly opts: DecoderOptions) {
@@ -87,23 +93,33 @@ export class FrameDecoder {
 
   /** Throws WebSocketProtocolError on a frame that breaks the RFC; the connection must then close. */
   push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.size === 0) this.buf = chunk;
+    else this.more.push(chunk);
+    this.size += chunk.length;
     const frames: Frame[] = [];
+    if (this.size < this.needed) return frames;
+    if (this.more.length > 0) {
+      this.buf = Buffer.concat([this.buf, ...this.more]);
+      this.more = [];
+    }
     for (;;) {
       const frame = this.next();
       if (!frame) break;
       frames.push(frame);
     }
+    this.size = this.buf.length;
     return frames;
   }
 
   /** Bytes held for an incomplete frame. */
   get pending(): number {
-    return this.buf.length;
+    return this.size;
   }
 
+  /** The next complete frame, or undefined after setting `needed` to the bytes it takes. */
   private next(): Frame | undefined {
     const b = this.buf;
+    this.needed = 2;
     if (b.length < 2) return undefined;
     const b0 = b[0] ?? 0;
     const b1 = b[1] ?? 0;
@@ -117,10 +133,12 @@ export class FrameDecoder {
     let len = b1 & 0x7f;
     let offset = 2;
     if (len === 126) {
+      this.needed = 4;
       if (b.length < 4) return undefined;
       len = b.readUInt16BE(2);
       offset = 4;
     } else if (len === 127) {
+      this.needed = 10;
       if (b.length < 10) return undefined;
       const big = b.readBigUInt64BE(2);
       if (big > BigInt(Number.MAX_SAFE_INTEGER)) throw new WebSocketProtocolError('frame length out of range', 1009);
@@ -131,6 +149,7 @@ export class FrameDecoder {
     if (len > this.maxPayload) throw new WebSocketProtocolError(`frame of ${len} bytes exceeds the limit of ${this.maxPayload}`, 1009);
     const keyAt = offset;
     if (masked) offset += 4;
+    this.needed = offset + len;
     if (b.length < offset + len) return undefined;
     const payload = Buffer.allocUnsafe(len);
     if (masked) {
@@ -139,6 +158,7 @@ export class FrameDecoder {
       b.copy(payload, 0, offset, offset + len);
     }
     this.buf = b.subarray(offset + len);
+    this.needed = 2;
     return { fin, opcode: opcode as Opcode, payload };
   }
 }
