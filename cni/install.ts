@@ -24,8 +24,7 @@
  * kill -9 between reserve and veth) would leak.
  */
 import { constants } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { access, lstat, mkdir, open, readdir, readFile, rename, rm, stat, symlink } from 'node:fs/promises';
+import { access, lstat, mkdir, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Exec } from '../lib/exec.js';
 import { formatArgv } from '../lib/exec.js';
@@ -127,21 +126,6 @@ export function parseActiveConfig(file: string, text: string): Omit<ActiveCni, '
 }
 
 /** Temp file + fsync + rename, for bytes (lib/pki's writeFileAtomic writes text). */
-async function writeBytesAtomic(path: string, data: Uint8Array, mode: number): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    await handle.chmod(mode);
-    await handle.writeFile(data);
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  await rename(tmp, path);
-}
 
 /**
  * Our thin client at `path`, replacing whatever is there (a link is replaced, never written through;
@@ -152,7 +136,7 @@ async function ensureExecutable(path: string, content: string | Uint8Array, crea
   const want = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
   if (st?.isFile() === true && (st.mode & 0o777) === 0o755 && st.size === want.length && Buffer.compare(await readFile(path), want) === 0) return;
   if (typeof content === 'string') await writeFileAtomic(path, content, 0o755);
-  else await writeBytesAtomic(path, content, 0o755);
+  else await writeFileAtomic(path, content, 0o755);
   created.push(path);
 }
 

@@ -27,12 +27,12 @@ export async function readOptionalFile(path: string): Promise<string | undefined
 }
 
 /** Replaces `path` with `data` atomically; the file has exactly `mode` whatever the umask. */
-export async function writeFileAtomic(path: string, data: string, mode: number): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array, mode: number): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await open(tmp, 'wx', mode);
   try {
     await handle.chmod(mode);
-    await handle.writeFile(data, 'utf8');
+    await (typeof data === 'string' ? handle.writeFile(data, 'utf8') : handle.writeFile(data));
     await handle.sync();
   } catch (err) {
     await handle.close();
