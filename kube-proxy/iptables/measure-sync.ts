@@ -10,70 +10,23 @@
  *
  *   npx tsx kube-proxy/iptables/measure-sync.ts [--services 1000,10000] [--endpoints 2] [--runs 3] [--no-single]
  */
-import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
 import { fmtMs, summarize } from '../../bench/lib/stats.js';
-import { mustRun, realExec } from '../../lib/exec.js';
 import { manyServices, OPTS, state } from '../testing/fixtures.js';
+import type { Applied, MeasureArgs } from '../testing/measure-harness.js';
+import { createNetns, deleteNetns, log, row as harnessRow, runMeasure, timedIn } from '../testing/measure-harness.js';
 import { timed, withChangedEndpoint, withExtraService } from '../testing/scale-states.js';
 import type { IptablesSync } from './ruleset.js';
 import { buildIptablesRuleset } from './ruleset.js';
 
-interface Args {
-  readonly services: readonly number[];
-  readonly endpoints: number;
-  readonly runs: number;
-  /** Also restore the cold sync once as a single input (the reference; slow: minutes at 10,000). */
-  readonly single: boolean;
-}
+const NETNS_PREFIX = 'knode-ipt';
 
-function parseArgs(argv: readonly string[]): Args {
-  const get = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const services = (get('--services') ?? '1000,10000').split(',').map(Number);
-  const endpoints = Number(get('--endpoints') ?? '2');
-  const runs = Number(get('--runs') ?? '3');
-  if (services.some((n) => !Number.isInteger(n) || n < 1 || n > 30000)) throw new Error('--services takes counts from 1 to 30000, comma-separated');
-  if (!Number.isInteger(endpoints) || endpoints < 1 || endpoints > 100) throw new Error('--endpoints takes 1..100');
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs takes 1..20');
-  return { services, endpoints, runs, single: !argv.includes('--no-single') };
-}
+/** Also restore the cold sync once as a single input (the reference; slow: minutes at 10,000). */
+const single = !process.argv.includes('--no-single');
 
-const log = (msg: string): void => {
-  process.stderr.write(`${msg}\n`);
-};
-
-const namespaces = new Set<string>();
-
-async function createNetns(): Promise<string> {
-  const name = `knode-ipt-${randomBytes(4).toString('hex')}`;
-  await mustRun(realExec, ['ip', 'netns', 'add', name]);
-  namespaces.add(name);
-  return name;
-}
-
-async function deleteNetns(name: string): Promise<void> {
-  await realExec.run(['ip', 'netns', 'del', name]);
-  namespaces.delete(name);
-}
-
-interface Applied {
-  readonly wallMs: number;
-  readonly cpuMs: number;
-}
-
-/** One `iptables-restore --noflush` in the namespace, timed from here (wall) and by /usr/bin/time (CPU). */
+/** One `iptables-restore --noflush` in the namespace, timed. */
 async function restoreOne(ns: string, text: string): Promise<Applied> {
   if (text === '') return { wallMs: 0, cpuMs: 0 };
-  const argv = ['/usr/bin/time', '-f', 'KPT-TIME %U %S', 'nsenter', `--net=/run/netns/${ns}`, 'iptables-restore', '--noflush', '-w'];
-  const t0 = performance.now();
-  const r = await realExec.run(argv, { stdin: text, timeoutMs: 900_000 });
-  const wallMs = performance.now() - t0;
-  if (r.code !== 0) throw new Error(`iptables-restore failed: ${r.stderr.slice(0, 500)}`);
-  const m = /KPT-TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { wallMs, cpuMs: m !== null ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
+  return timedIn(ns, ['iptables-restore', '--noflush', '-w'], text, 900_000);
 }
 
 /** A sync as IptablesCli.apply restores it: nat batches in order, then filter; times summed. */
@@ -89,15 +42,12 @@ async function restore(ns: string, sync: IptablesSync): Promise<Applied> {
   return { wallMs, cpuMs };
 }
 
-const row = (label: string, samples: readonly number[]): string => {
-  const s = summarize(samples);
-  return `  ${label.padEnd(46)} p50 ${fmtMs(s.p50).padStart(8)} ms   max ${fmtMs(s.max).padStart(8)} ms   (n=${s.count})`;
-};
+const row = (label: string, samples: readonly number[]): string => harnessRow(label, samples, 46);
 
 const size = (x: { readonly filter: string; readonly nat: string }): number => x.filter.length + x.nat.length;
 const lines = (x: { readonly filter: string; readonly nat: string }): number => (x.filter + x.nat).split('\n').length - 1;
 
-async function measure(n: number, args: Args): Promise<string[]> {
+async function measure(n: number, args: MeasureArgs): Promise<string[]> {
   log(`${n} services x ${args.endpoints} endpoints: building the state`);
   const { services, slices } = manyServices(n, args.endpoints);
   const [base, stateMs] = timed(() => state(services, slices));
@@ -108,7 +58,7 @@ async function measure(n: number, args: Args): Promise<string[]> {
   for (let r = 0; r < args.runs; r++) {
     const [tx, b] = timed(() => buildIptablesRuleset(base, OPTS));
     build.push(b);
-    const ns = await createNetns();
+    const ns = await createNetns(NETNS_PREFIX);
     try {
       log(`  cold full sync ${r + 1}/${args.runs} (${(size(tx) / 1e6).toFixed(1)} MB)`);
       const a = await restore(ns, tx);
@@ -121,8 +71,8 @@ async function measure(n: number, args: Args): Promise<string[]> {
   }
   if (last === undefined) throw new Error('no run');
   let singleRun: Applied | undefined;
-  if (args.single) {
-    const ns = await createNetns();
+  if (single) {
+    const ns = await createNetns(NETNS_PREFIX);
     try {
       log('  cold full sync as a single input (reference)');
       singleRun = await restoreOne(ns, last.nat + last.filter);
@@ -131,7 +81,7 @@ async function measure(n: number, args: Args): Promise<string[]> {
     }
   }
 
-  const ns = await createNetns();
+  const ns = await createNetns(NETNS_PREFIX);
   const out: string[] = [];
   try {
     log('  loading the chains for the partial syncs');
@@ -203,26 +153,4 @@ async function measure(n: number, args: Args): Promise<string[]> {
   return out;
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, iptables)');
-  const args = parseArgs(process.argv.slice(2));
-  const onSignal = (): void => {
-    for (const ns of namespaces) realExec.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
-    setTimeout(() => process.exit(130), 500);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const report: string[] = [`kube-proxy iptables sync (iptables-restore --noflush, nf_tables backend), load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
-  try {
-    for (const n of args.services) report.push(...(await measure(n, args)));
-  } finally {
-    for (const ns of [...namespaces]) await deleteNetns(ns);
-  }
-  report.push(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  process.stdout.write(`${report.join('\n')}\n`);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+runMeasure('kube-proxy iptables sync (iptables-restore --noflush, nf_tables backend)', measure);

@@ -8,75 +8,21 @@
  *
  *   npx tsx kube-proxy/nftables/measure-sync.ts [--services 1000,10000] [--endpoints 2] [--runs 3]
  */
-import { randomBytes } from 'node:crypto';
-import { loadavg } from 'node:os';
-import { summarize, fmtMs } from '../../bench/lib/stats.js';
-import { mustRun, realExec } from '../../lib/exec.js';
+import { fmtMs } from '../../bench/lib/stats.js';
 import { manyServices, OPTS, state } from '../testing/fixtures.js';
+import type { Applied, MeasureArgs } from '../testing/measure-harness.js';
+import { createNetns, deleteNetns, log, row, runMeasure, timedIn } from '../testing/measure-harness.js';
 import { timed, withChangedEndpoint, withExtraService } from '../testing/scale-states.js';
 import type { NftTransaction } from './ir.js';
 import { renderTransaction } from './render.js';
 import { buildRuleset } from './ruleset.js';
 
-interface Args {
-  readonly services: readonly number[];
-  readonly endpoints: number;
-  readonly runs: number;
-}
+const NETNS_PREFIX = 'knode-kpt';
 
-function parseArgs(argv: readonly string[]): Args {
-  const get = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const services = (get('--services') ?? '1000,10000').split(',').map(Number);
-  const endpoints = Number(get('--endpoints') ?? '2');
-  const runs = Number(get('--runs') ?? '3');
-  if (services.some((n) => !Number.isInteger(n) || n < 1 || n > 30000)) throw new Error('--services takes counts from 1 to 30000, comma-separated');
-  if (!Number.isInteger(endpoints) || endpoints < 1 || endpoints > 100) throw new Error('--endpoints takes 1..100');
-  if (!Number.isInteger(runs) || runs < 1 || runs > 20) throw new Error('--runs takes 1..20');
-  return { services, endpoints, runs };
-}
+/** `nft -f -` in the namespace, timed. */
+const apply = (ns: string, script: string): Promise<Applied> => timedIn(ns, ['nft', '-f', '-'], script, 600_000);
 
-const log = (msg: string): void => {
-  process.stderr.write(`${msg}\n`);
-};
-
-const namespaces = new Set<string>();
-
-async function createNetns(): Promise<string> {
-  const name = `knode-kpt-${randomBytes(4).toString('hex')}`;
-  await mustRun(realExec, ['ip', 'netns', 'add', name]);
-  namespaces.add(name);
-  return name;
-}
-
-async function deleteNetns(name: string): Promise<void> {
-  await realExec.run(['ip', 'netns', 'del', name]);
-  namespaces.delete(name);
-}
-
-interface Applied {
-  readonly wallMs: number;
-  readonly cpuMs: number;
-}
-
-/** `nft -f -` in the namespace, timed from here (wall) and by /usr/bin/time (nft's user+sys). */
-async function apply(ns: string, script: string): Promise<Applied> {
-  const t0 = performance.now();
-  const r = await realExec.run(['/usr/bin/time', '-f', 'KPT-TIME %U %S', 'nsenter', `--net=/run/netns/${ns}`, 'nft', '-f', '-'], { stdin: script, timeoutMs: 600_000 });
-  const wallMs = performance.now() - t0;
-  if (r.code !== 0) throw new Error(`nft -f failed: ${r.stderr.slice(0, 500)}`);
-  const m = /KPT-TIME ([\d.]+) ([\d.]+)/.exec(r.stderr);
-  return { wallMs, cpuMs: m !== null ? (Number(m[1]) + Number(m[2])) * 1000 : Number.NaN };
-}
-
-const row = (label: string, samples: readonly number[]): string => {
-  const s = summarize(samples);
-  return `  ${label.padEnd(34)} p50 ${fmtMs(s.p50).padStart(7)} ms   max ${fmtMs(s.max).padStart(7)} ms   (n=${s.count})`;
-};
-
-async function measure(n: number, args: Args): Promise<string[]> {
+async function measure(n: number, args: MeasureArgs): Promise<string[]> {
   log(`${n} services x ${args.endpoints} endpoints: building the state`);
   const { services, slices } = manyServices(n, args.endpoints);
   const [base, stateMs] = timed(() => state(services, slices));
@@ -94,7 +40,7 @@ async function measure(n: number, args: Args): Promise<string[]> {
     render.push(t);
     bytes = text.length;
     lines = text.split('\n').length - 1;
-    const ns = await createNetns();
+    const ns = await createNetns(NETNS_PREFIX);
     try {
       log(`  cold full sync ${r + 1}/${args.runs} (${(bytes / 1e6).toFixed(1)} MB)`);
       const a = await apply(ns, text);
@@ -107,7 +53,7 @@ async function measure(n: number, args: Args): Promise<string[]> {
   }
   if (last === undefined) throw new Error('no run');
 
-  const ns = await createNetns();
+  const ns = await createNetns(NETNS_PREFIX);
   const out: string[] = [];
   try {
     log('  loading the table for the partial syncs');
@@ -173,26 +119,4 @@ async function measure(n: number, args: Args): Promise<string[]> {
   return out;
 }
 
-async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) throw new Error('needs root (network namespaces, nft)');
-  const args = parseArgs(process.argv.slice(2));
-  const onSignal = (): void => {
-    for (const ns of namespaces) realExec.run(['ip', 'netns', 'del', ns]).catch(() => undefined);
-    setTimeout(() => process.exit(130), 500);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const report: string[] = [`kube-proxy nftables sync, load average at start ${loadavg().map((l) => l.toFixed(1)).join(' ')}`];
-  try {
-    for (const n of args.services) report.push(...(await measure(n, args)));
-  } finally {
-    for (const ns of [...namespaces]) await deleteNetns(ns);
-  }
-  report.push(`load average at end ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  process.stdout.write(`${report.join('\n')}\n`);
-}
-
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = 1;
-});
+runMeasure('kube-proxy nftables sync', measure);
