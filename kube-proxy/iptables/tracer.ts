@@ -13,23 +13,13 @@
  * true for the node's IPs and 127.0.0.0/8. `recent` lists keep their entries across traces, on the
  * tracer's own clock; `statistic` draws from `random`.
  */
-import type { Flow, TraceResult, TracerOptions } from '../nftables/tracer.js';
-import { inCidr } from '../nftables/tracer.js';
+import type { Flow, Outcome, TracedPacket, TraceResult, TracerOptions } from '../trace-walk.js';
+import { inCidr, isLocalTo, walkFlow } from '../trace-walk.js';
 import type { Chain, IptablesRuleset, L4Proto, Match, Table } from './ir.js';
 import { JUMPS } from './ir.js';
 import { allChains } from './chains.js';
 
-interface Packet {
-  readonly saddr: string;
-  daddr: string;
-  dport: number;
-  readonly proto: L4Proto;
-  mark: number;
-  dnat?: { ip: string; port: number };
-  masquerade: boolean;
-}
-
-type Outcome = { kind: 'continue' } | { kind: 'drop' } | { kind: 'reject'; with: 'tcp-reset' | 'icmp-port-unreachable' };
+type Packet = TracedPacket;
 
 type Hook = 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
 
@@ -64,29 +54,19 @@ export class IptablesTracer {
   }
 
   trace(flow: Flow): TraceResult {
-    const p: Packet = { saddr: flow.src, daddr: flow.dst, dport: flow.dport, proto: flow.proto, mark: 0, masquerade: false };
-    const path: string[] = [];
-    const steps: readonly (Hook | 'route' | 'loopback')[] = flow.from === 'node' ? ['OUTPUT', 'POSTROUTING', 'loopback'] : ['PREROUTING', 'route', 'POSTROUTING'];
-    for (const step of steps) {
-      if (step === 'loopback' && !this.isLocal(p.daddr)) continue;
-      // A node's packet to one of its own addresses comes back in through INPUT; its NAT binding was
-      // made in OUTPUT, so nat does not run again (and INPUT has only filter rules of ours anyway).
-      const hook: Hook = step === 'route' ? (this.isLocal(p.daddr) ? 'INPUT' : 'FORWARD') : step === 'loopback' ? 'INPUT' : step;
+    return walkFlow(flow, this.nodeIPs, (step, p, path) => {
+      // INPUT after a loopback has only filter tables here, so nat never runs twice
+      const hook = step.toUpperCase() as Hook;
       for (const table of HOOK_TABLES[hook]) {
         const out = this.runBuiltin(table, hook, p, path);
-        if (out.kind !== 'continue') return { verdict: out.kind, ...(out.kind === 'reject' ? { rejectWith: out.with } : {}), masquerade: false, path };
+        if (out.kind !== 'continue') return out;
       }
-    }
-    return {
-      verdict: p.dnat !== undefined ? 'dnat' : 'accept',
-      ...(p.dnat !== undefined ? { endpoint: { ip: p.dnat.ip, port: p.dnat.port } } : {}),
-      masquerade: p.masquerade,
-      path,
-    };
+      return { kind: 'continue' };
+    });
   }
 
   private isLocal(ip: string): boolean {
-    return this.nodeIPs.has(ip) || inCidr(ip, '127.0.0.0/8');
+    return isLocalTo(this.nodeIPs, ip);
   }
 
   /** One built-in chain and what it jumps to; `continue` means the table let the packet through. */

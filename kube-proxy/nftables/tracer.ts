@@ -14,57 +14,13 @@
  */
 import type { Chain, ElementKey, HookName, L4Proto, MapKeyType, Match, ProxyRuleset, Verdict } from './ir.js';
 import { elementKeyId } from './ir.js';
+import type { Flow, Outcome, TracedPacket, TraceResult, TracerOptions } from '../trace-walk.js';
+import { inCidr, isLocalTo, walkFlow } from '../trace-walk.js';
 
-export interface Flow {
-  readonly src: string;
-  readonly proto: L4Proto;
-  readonly dst: string;
-  readonly dport: number;
-  /** Where the packet enters: a local pod (through the bridge), another host, or the node itself. */
-  readonly from: 'pod' | 'node' | 'external';
-}
+export type { Flow, TraceResult, TracerOptions } from '../trace-walk.js';
+export { inCidr } from '../trace-walk.js';
 
-export interface TraceResult {
-  readonly verdict: 'dnat' | 'reject' | 'drop' | 'accept';
-  readonly endpoint?: { readonly ip: string; readonly port: number };
-  readonly rejectWith?: 'tcp-reset' | 'icmp-port-unreachable';
-  readonly masquerade: boolean;
-  /** Every chain entered, in order. */
-  readonly path: readonly string[];
-}
-
-export interface TracerOptions {
-  /** numgen's random source: an integer in [0, n). Default Math.random. */
-  readonly random?: (n: number) => number;
-  /** Milliseconds, for affinity timeouts. Default Date.now. */
-  readonly now?: () => number;
-  /** Overrides the ruleset's node IPs for `fib ... type local`. */
-  readonly nodeIPs?: readonly string[];
-}
-
-interface Packet {
-  saddr: string;
-  daddr: string;
-  dport: number;
-  readonly proto: L4Proto;
-  mark: number;
-  dnat?: { ip: string; port: number };
-  masquerade: boolean;
-}
-
-type Outcome = { kind: 'continue' } | { kind: 'drop' } | { kind: 'reject'; with: 'tcp-reset' | 'icmp-port-unreachable' };
-
-function ipToInt(ip: string): number {
-  return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
-}
-
-export function inCidr(ip: string, cidr: string): boolean {
-  const [net = '', bitsText = '32'] = cidr.split('/');
-  const bits = Number(bitsText);
-  if (bits === 0) return true;
-  const mask = bits === 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(net) & mask) >>> 0);
-}
+type Packet = TracedPacket;
 
 export class PacketTracer {
   private readonly chains = new Map<string, Chain>();
@@ -90,28 +46,11 @@ export class PacketTracer {
   }
 
   trace(flow: Flow): TraceResult {
-    const p: Packet = { saddr: flow.src, daddr: flow.dst, dport: flow.dport, proto: flow.proto, mark: 0, masquerade: false };
-    const path: string[] = [];
-    // 'route': the routing decision after prerouting, input for a local destination, else forward.
-    // 'loopback': a node's packet to one of its own addresses (still, after output's DNAT) comes back in
-    // through input; its NAT binding was made in output, so nat chains do not run again.
-    const steps: readonly (HookName | 'route' | 'loopback')[] = flow.from === 'node' ? ['output', 'postrouting', 'loopback'] : ['prerouting', 'route', 'postrouting'];
-    for (const step of steps) {
-      if (step === 'loopback' && !this.isLocal(p.daddr)) continue;
-      const hook: HookName = step === 'route' ? (this.isLocal(p.daddr) ? 'input' : 'forward') : step === 'loopback' ? 'input' : step;
-      const out = this.runHook(hook, p, path, step === 'loopback');
-      if (out.kind !== 'continue') return { verdict: out.kind, ...(out.kind === 'reject' ? { rejectWith: out.with } : {}), masquerade: false, path };
-    }
-    return {
-      verdict: p.dnat !== undefined ? 'dnat' : 'accept',
-      ...(p.dnat !== undefined ? { endpoint: { ip: p.dnat.ip, port: p.dnat.port } } : {}),
-      masquerade: p.masquerade,
-      path,
-    };
+    return walkFlow(flow, this.nodeIPs, (hook, p, path, loopback) => this.runHook(hook, p, path, loopback));
   }
 
   private isLocal(ip: string): boolean {
-    return this.nodeIPs.has(ip) || inCidr(ip, '127.0.0.0/8');
+    return isLocalTo(this.nodeIPs, ip);
   }
 
   private runHook(hook: HookName, p: Packet, path: string[], skipNat: boolean): Outcome {
