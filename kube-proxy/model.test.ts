@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Service } from '../api/core/service-types.js';
 import type { Endpoint, ServicePortInfo } from './model.js';
-import { endpointsFromSlices, localEndpointCount, selectEndpoints, servicePortsFromService } from './model.js';
+import { endpointsFromSlices, localEndpointCount, planServicePort, selectEndpoints, servicePortsFromService } from './model.js';
 import { NODE, OTHER_NODE, service, slice } from './testing/fixtures.js';
 
 const web = service('web', { clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80, targetPort: 'http' }] });
@@ -157,5 +157,29 @@ describe('selectEndpoints', () => {
   it('the health check reports the usable local endpoints', () => {
     expect(localEndpointCount(externalLocal, [ep('a', true), ep('b', true, draining), ep('c', false)])).toBe(1);
     expect(localEndpointCount(externalLocal, [ep('c', false)])).toBe(0);
+  });
+});
+
+describe('planServicePort', () => {
+  const port = (spec: Parameters<typeof service>[1]): ServicePortInfo => {
+    const [sp] = servicePortsFromService(service('p', spec));
+    if (sp === undefined) throw new Error('no port');
+    return sp;
+  };
+  it.each([
+    ['ClusterIP TCP', { clusterIP: '10.96.0.5', ports: [{ port: 80 }] }, { proto: 'tcp', reachable: false, usesCluster: true, usesLocal: false, affinity: 0 }],
+    ['UDP with ClientIP affinity', { clusterIP: '10.96.0.5', sessionAffinity: 'ClientIP' as const, ports: [{ port: 53, protocol: 'UDP' as const }] }, { proto: 'udp', affinity: 10800 }],
+    [
+      'NodePort with externalTrafficPolicy Local',
+      { clusterIP: '10.96.0.5', type: 'NodePort' as const, externalTrafficPolicy: 'Local' as const, ports: [{ port: 80, nodePort: 30080 }] },
+      { reachable: true, externalLocal: true, usesCluster: true, usesLocal: true },
+    ],
+    ['internalTrafficPolicy Local only', { clusterIP: '10.96.0.5', internalTrafficPolicy: 'Local' as const, ports: [{ port: 80 }] }, { internalLocal: true, usesCluster: false, usesLocal: true }],
+  ])('%s', (_name, spec, expected) => {
+    expect(planServicePort(port(spec), [])).toMatchObject(expected);
+  });
+
+  it('has nothing to program for a Service with only an IPv6 cluster IP', () => {
+    expect(planServicePort(port({ clusterIP: 'fd00::5', clusterIPs: ['fd00::5'], ports: [{ port: 80 }] }), [])).toBeUndefined();
   });
 });

@@ -209,6 +209,45 @@ export function selectEndpoints(sp: ServicePortInfo, endpoints: readonly Endpoin
   };
 }
 
+export const isIPv4 = (ip: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
+
+/** The decisions both rule builders (nftables, iptables) take for one service port before writing rules. */
+export interface ServicePortPlan {
+  /** Its IPv4 cluster IPs (the proxy programs the ip family only). */
+  readonly clusterIPs: readonly string[];
+  readonly proto: 'tcp' | 'udp' | 'sctp';
+  readonly sel: EndpointSelection;
+  /** Node ports, external IPs or load-balancer IPs exist. */
+  readonly reachable: boolean;
+  /** ClientIP affinity timeout in seconds, 0 without affinity. */
+  readonly affinity: number;
+  readonly internalLocal: boolean;
+  readonly externalLocal: boolean;
+  /** Some traffic goes to all endpoints / only to this node's. */
+  readonly usesCluster: boolean;
+  readonly usesLocal: boolean;
+}
+
+/** The plan for `sp`, or undefined when it has no IPv4 cluster IP (nothing to program). */
+export function planServicePort(sp: ServicePortInfo, endpoints: readonly Endpoint[]): ServicePortPlan | undefined {
+  const clusterIPs = sp.clusterIPs.filter(isIPv4);
+  if (clusterIPs.length === 0) return undefined;
+  const reachable = isExternallyReachable(sp);
+  const internalLocal = sp.internalTrafficPolicy === 'Local';
+  const externalLocal = reachable && sp.externalTrafficPolicy === 'Local';
+  return {
+    clusterIPs,
+    proto: sp.protocol === 'UDP' ? 'udp' : sp.protocol === 'SCTP' ? 'sctp' : 'tcp',
+    sel: selectEndpoints(sp, endpoints),
+    reachable,
+    affinity: sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.timeoutSeconds : 0,
+    internalLocal,
+    externalLocal,
+    usesCluster: !internalLocal || (reachable && !externalLocal),
+    usesLocal: internalLocal || externalLocal,
+  };
+}
+
 /** What the health-check node port reports for an externalTrafficPolicy Local Service. */
 export function localEndpointCount(sp: ServicePortInfo, endpoints: readonly Endpoint[]): number {
   return selectEndpoints(sp, endpoints).local.length;

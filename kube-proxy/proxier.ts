@@ -41,6 +41,7 @@ import type { RunningHealthzServer } from './healthz.js';
 import { ProxyMetrics } from './metrics.js';
 import type { BackendOptions, RuleBackend } from './backend.js';
 import type { ProxyState } from './model.js';
+import { isIPv4 } from './model.js';
 import { planServiceHealth, ServiceHealthServers } from './service-health.js';
 import { SyncRunner } from './sync-runner.js';
 
@@ -83,8 +84,6 @@ export interface ProxierOptions {
 interface Applied {
   readonly state: ProxyState;
 }
-
-const isIPv4 = (ip: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
 
 export class Proxier {
   readonly health: ProxierHealth;

@@ -26,8 +26,8 @@
  * rules in the Service's chains: iptables mode's cost grows with the number of Services.
  */
 import type { Endpoint, ServicePortInfo } from '../model.js';
-import { isExternallyReachable, selectEndpoints } from '../model.js';
-import type { Chain, IptablesRuleset, L4Proto, Match, Rule, ServicePortChains, Table, Target } from './ir.js';
+import { isIPv4, planServicePort } from '../model.js';
+import type { Chain, IptablesRuleset, Match, Rule, ServicePortChains, Table, Target } from './ir.js';
 import { CHAIN_EXTERNAL_SERVICES, CHAIN_FILTER_SERVICES, CHAIN_MARK_MASQ, CHAIN_NODEPORTS, CHAIN_POSTROUTING, CHAIN_SERVICES } from './ir.js';
 import { iptablesChainNames, servicePortLabel } from './names.js';
 
@@ -43,26 +43,14 @@ export interface ChainOptions {
 }
 
 const jump = (chain: string): Target => ({ kind: 'jump', chain });
-const isIPv4 = (ip: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
-
-function l4(sp: ServicePortInfo): L4Proto {
-  return sp.protocol === 'UDP' ? 'udp' : sp.protocol === 'SCTP' ? 'sctp' : 'tcp';
-}
 
 /** Every chain and dispatch rule one service port owns, or undefined when it has no IPv4 cluster IP. */
 export function buildServicePortChains(sp: ServicePortInfo, endpoints: readonly Endpoint[], opts: ChainOptions): ServicePortChains | undefined {
-  const clusterIPs = sp.clusterIPs.filter(isIPv4);
-  if (clusterIPs.length === 0) return undefined;
-  const proto = l4(sp);
+  const plan = planServicePort(sp, endpoints);
+  if (plan === undefined) return undefined;
+  const { clusterIPs, proto, sel, reachable, affinity, internalLocal, externalLocal, usesCluster, usesLocal } = plan;
   const names = iptablesChainNames(sp);
   const label = servicePortLabel(sp);
-  const sel = selectEndpoints(sp, endpoints);
-  const reachable = isExternallyReachable(sp);
-  const affinity = sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.timeoutSeconds : 0;
-  const internalLocal = sp.internalTrafficPolicy === 'Local';
-  const externalLocal = reachable && sp.externalTrafficPolicy === 'Local';
-  const usesCluster = !internalLocal || (reachable && !externalLocal);
-  const usesLocal = internalLocal || externalLocal;
 
   const chains: Chain[] = [];
   const sepChains = new Map<string, Chain>();

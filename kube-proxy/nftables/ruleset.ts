@@ -59,12 +59,11 @@
  *   Service) cost quadratically at load: fine for a few sticky Services, slow for thousands.
  */
 import type { Endpoint, ProxyState, ServicePortInfo } from '../model.js';
-import { isExternallyReachable, selectEndpoints } from '../model.js';
+import { isIPv4, planServicePort } from '../model.js';
 import type {
   AffinitySetDecl,
   Chain,
   ElementKey,
-  L4Proto,
   MapElement,
   NftCommand,
   NftTransaction,
@@ -172,25 +171,12 @@ function baseChains(bit: number): Chain[] {
   ];
 }
 
-const isIPv4 = (ip: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(ip);
-
-function l4(sp: ServicePortInfo): L4Proto {
-  return sp.protocol === 'UDP' ? 'udp' : sp.protocol === 'SCTP' ? 'sctp' : 'tcp';
-}
-
 /** Every object one service port owns, or undefined when it has no IPv4 address to answer on. */
 export function buildServicePortRules(sp: ServicePortInfo, endpoints: readonly Endpoint[], opts: RulesetOptions): ServicePortRules | undefined {
-  const clusterIPs = sp.clusterIPs.filter(isIPv4);
-  if (clusterIPs.length === 0) return undefined;
-  const proto = l4(sp);
+  const plan = planServicePort(sp, endpoints);
+  if (plan === undefined) return undefined;
+  const { clusterIPs, proto, sel, reachable, affinity, internalLocal, externalLocal, usesCluster, usesLocal } = plan;
   const names = servicePortNames(sp);
-  const sel = selectEndpoints(sp, endpoints);
-  const reachable = isExternallyReachable(sp);
-  const affinity = sp.sessionAffinity.type === 'ClientIP' ? sp.sessionAffinity.timeoutSeconds : 0;
-  const internalLocal = sp.internalTrafficPolicy === 'Local';
-  const externalLocal = reachable && sp.externalTrafficPolicy === 'Local';
-  const usesCluster = !internalLocal || (reachable && !externalLocal);
-  const usesLocal = internalLocal || externalLocal;
 
   const chains: Chain[] = [];
   const sets: AffinitySetDecl[] = [];
