@@ -33,7 +33,7 @@ describe('createProxier', () => {
 });
 
 describe('cleanupProxyRules', () => {
-  it('deletes its own nft table (add + delete: a missing table is no error) and its own iptables chains and jumps, nothing else', async () => {
+  it('deletes its own nft tables (the main one added first: a missing table is no error) and its own iptables chains and jumps, nothing else', async () => {
     const natSave = [
       '*nat',
       ':PREROUTING ACCEPT [0:0]',
@@ -44,11 +44,23 @@ describe('cleanupProxyRules', () => {
       'COMMIT',
       '',
     ].join('\n');
-    const exec = new FakeExec((c) => (c.argv.includes('iptables-save') ? { stdout: c.argv.includes('nat') ? natSave : '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n' } : undefined));
+    const nftList = (c: { argv: readonly string[] }): string | undefined => {
+      if (!c.argv.includes('-j')) return undefined;
+      const tables = ['other', 'knode-proxy-svc-0', 'knode-proxy-svc-1'].map((name) => ({ table: { family: 'ip', name } }));
+      return JSON.stringify({ nftables: c.argv.includes('tables') ? tables : [] });
+    };
+    const exec = new FakeExec((c) => {
+      if (c.argv.includes('iptables-save')) return { stdout: c.argv.includes('nat') ? natSave : '*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n' };
+      const listed = nftList(c);
+      return listed !== undefined ? { stdout: listed } : undefined;
+    });
     await cleanupProxyRules({ exec, netnsPath: '/run/netns/w2' });
     const ns = ['nsenter', '--net=/run/netns/w2'];
     expect(exec.calls).toEqual([
-      { argv: [...ns, 'nft', '-f', '-'], stdin: 'add table ip knode-proxy\ndelete table ip knode-proxy\n' },
+      { argv: [...ns, 'nft', '-j', 'list', 'tables', 'ip'] },
+      { argv: [...ns, 'nft', '-j', 'list', 'chains', 'ip'] },
+      { argv: [...ns, 'nft', '-j', 'list', 'sets', 'ip'] },
+      { argv: [...ns, 'nft', '-f', '-'], stdin: 'add table ip knode-proxy\ndelete table ip knode-proxy\ndelete table ip knode-proxy-svc-0\ndelete table ip knode-proxy-svc-1\n' },
       { argv: [...ns, 'iptables-save', '-t', 'filter'] },
       { argv: [...ns, 'iptables-save', '-t', 'nat'] },
       {

@@ -60,8 +60,7 @@ export class NftBackend implements RuleBackend {
   async sync(state: ProxyState, base: BackendOptions, changed: ReadonlySet<string> | undefined): Promise<BackendSync> {
     let opts: RulesetOptions;
     if (this.applied === undefined) {
-      const listing = await this.runner.list();
-      opts = { ...base, existing: { chains: listing.chains, sets: listing.sets } };
+      opts = { ...base, existing: await this.runner.list() };
     } else {
       opts = { ...base, previous: this.applied };
     }

@@ -7,7 +7,19 @@
  */
 
 export const TABLE_FAMILY = 'ip';
+/** The main table: the filter hooks (no-endpoint rejects), masquerading. */
 export const TABLE_NAME = 'knode-proxy';
+/**
+ * The service tables `knode-proxy-svc-0` ... `-svc-(N-1)`: each holds the nat hooks, verdict maps and
+ * per-service chains of the service ports that hash to it (names.ts `serviceTableIndex`). Why several:
+ * on every commit that adds a rule or a verdict the kernel re-validates the whole table it went into
+ * (a walk of every chain reachable from its base chains), so one table of 10,000 Services made any
+ * one-Service change cost ~40 ms of kernel time; split over 8 tables it costs ~3 ms. See ruleset.ts.
+ */
+export const SERVICE_TABLE_PREFIX = 'knode-proxy-svc-';
+export const serviceTableName = (index: number): string => `${SERVICE_TABLE_PREFIX}${index}`;
+/** Whether a table of the `ip` family is one of the proxy's (the main one or a service table). */
+export const isProxyTable = (name: string): boolean => name === TABLE_NAME || /^knode-proxy-svc-\d+$/.test(name);
 
 export type L4Proto = 'tcp' | 'udp' | 'sctp';
 
@@ -95,6 +107,8 @@ export interface ElementKey {
 }
 
 export interface MapElement {
+  /** The table holding `map`. */
+  readonly table: string;
   readonly map: string;
   readonly key: ElementKey;
   readonly verdict: Verdict;
@@ -103,6 +117,8 @@ export interface MapElement {
 /** Everything one service port owns in the table; a partial sync swaps these as a unit. */
 export interface ServicePortRules {
   readonly key: string;
+  /** The service table holding its chains and sets (its no-endpoint elements are in the main table). */
+  readonly table: string;
   readonly chains: readonly Chain[];
   readonly sets: readonly AffinitySetDecl[];
   readonly elements: readonly MapElement[];
@@ -112,14 +128,20 @@ export interface ServicePortRules {
 export interface ProxyRuleset {
   /** Identifies the options the base part was built from; a partial sync needs equal ones. */
   readonly fingerprint: string;
+  /** The main table's chains and maps. */
   readonly baseChains: readonly Chain[];
   readonly maps: readonly VerdictMapDecl[];
+  /** Service tables `serviceTableName(0 .. serviceTables - 1)`, each with these chains and maps. */
+  readonly serviceTables: number;
+  readonly serviceTableChains: readonly Chain[];
+  readonly serviceTableMaps: readonly VerdictMapDecl[];
   readonly services: ReadonlyMap<string, ServicePortRules>;
   /** The node's own addresses, for the tracer's `fib ... type local` (the kernel knows them itself). */
   readonly nodeIPs: readonly string[];
 }
 
-export type NftCommand =
+/** Every command names its table (TABLE_NAME or a service table). */
+export type NftCommand = { readonly table: string } & (
   | { readonly op: 'add-table' }
   | { readonly op: 'flush-table' }
   | { readonly op: 'delete-table' }
@@ -132,7 +154,16 @@ export type NftCommand =
   | { readonly op: 'add-set'; readonly set: AffinitySetDecl }
   | { readonly op: 'delete-set'; readonly name: string }
   | { readonly op: 'add-elements'; readonly map: string; readonly elements: readonly MapElement[] }
-  | { readonly op: 'delete-elements'; readonly map: string; readonly keys: readonly ElementKey[] };
+  | { readonly op: 'delete-elements'; readonly map: string; readonly keys: readonly ElementKey[] }
+);
+
+/** What a proxy table in the kernel holds (listed for a full sync after a restart). */
+export interface ExistingTable {
+  readonly name: string;
+  readonly chains: readonly string[];
+  /** Named sets (the affinity sets); maps are not listed. */
+  readonly sets: readonly string[];
+}
 
 export interface NftTransaction {
   /** A full sync rewrites the whole table; a partial one touches only the changed service ports. */

@@ -42,3 +42,11 @@ export function servicePortNames(sp: ServicePortInfo): ServicePortNames {
     },
   };
 }
+
+/**
+ * Which of `tables` service tables holds a service port: its key's hash (the one in its chain names)
+ * modulo the count, so it is the same on every sync and after restarts while the count is unchanged.
+ */
+export function serviceTableIndex(key: string, tables: number): number {
+  return Number.parseInt(hash8(key), 16) % tables;
+}

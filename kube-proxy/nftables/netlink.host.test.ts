@@ -2,7 +2,8 @@
  * Partial syncs over netlink against nft -f, in throwaway network namespaces (`knode-kpn-<random>`,
  * deleted in afterAll even after a failure). Both namespaces get the same full sync with nft -f;
  * then the same series of partial transactions goes through nft -f in one and through our netlink
- * batch in the other, and after every step `nft list table ip knode-proxy` must read the same.
+ * batch in the other, and after every step `nft list ruleset ip` (the main table and the service
+ * tables) must read the same.
  * The netlink code runs in a child started inside its namespace (`ip netns exec`): a netlink socket
  * acts in the namespace of its process, and this test process stays in the root namespace, which
  * it never changes. Needs root.
@@ -19,6 +20,9 @@ import { OPTS, service, slice, state } from '../testing/fixtures.js';
 import { RICH_STEPS, richState } from '../testing/rich-state.js';
 import { withChangedEndpoint, withExtraService } from '../testing/scale-states.js';
 import type { NftCommand, ProxyRuleset } from './ir.js';
+import { TABLE_NAME, serviceTableName } from './ir.js';
+
+const SVC0 = serviceTableName(0);
 import { netlinkSupports } from './netlink/encode.js';
 import { renderTransaction } from './render.js';
 import { buildRuleset } from './ruleset.js';
@@ -37,7 +41,7 @@ async function netns(): Promise<string> {
 }
 
 async function listing(ns: string): Promise<string> {
-  const r = await mustRun(realExec, ['ip', 'netns', 'exec', ns, 'nft', 'list', 'table', 'ip', 'knode-proxy']);
+  const r = await mustRun(realExec, ['ip', 'netns', 'exec', ns, 'nft', 'list', 'ruleset', 'ip']);
   return r.stdout;
 }
 
@@ -117,9 +121,11 @@ describe.skipIf(!isRoot)('nftables partial syncs over netlink equal nft -f (thro
     const nft = new NftCli({ netnsPath: `/run/netns/${nftNs}` });
     let prev: ProxyRuleset = full.ruleset;
     let before = richState();
+    let widest = 0;
     for (const [name, next] of steps()) {
       const keys = new Set([...before.services.keys(), ...next.services.keys()]);
       const tx = buildRuleset(next, { ...OPTS, previous: prev }, keys);
+      widest = Math.max(widest, new Set(tx.commands.map((c) => c.table)).size);
       expect(tx.full, name).toBe(false);
       expect(netlinkSupports(tx.commands), name).toBe(true);
       await nft.apply(renderTransaction(tx));
@@ -131,14 +137,16 @@ describe.skipIf(!isRoot)('nftables partial syncs over netlink equal nft -f (thro
       before = next;
     }
 
+    expect(widest, 'some batch spans several tables').toBeGreaterThan(2);
+
     // One bad command at the end: the kernel refuses the whole batch and keeps the table as it was.
     const kept = await listing(nlNs);
     const refused = await applyNetlink([
-      { op: 'add-table' },
-      { op: 'add-chain', name: 'zz-new' },
-      { op: 'add-rule', chain: 'zz-new', rule: { match: [{ kind: 'l4proto', proto: 'tcp' }], action: { kind: 'dnat', ip: '10.244.1.5', port: 8080 } } },
-      { op: 'add-elements', map: 'service-ips', elements: [{ map: 'service-ips', key: { ip: '10.96.9.9', proto: 'tcp', port: 80 }, verdict: { kind: 'goto', chain: 'zz-new' } }] },
-      { op: 'delete-chain', name: 'no-such-chain' },
+      { table: SVC0, op: 'add-table' },
+      { table: SVC0, op: 'add-chain', name: 'zz-new' },
+      { table: SVC0, op: 'add-rule', chain: 'zz-new', rule: { match: [{ kind: 'l4proto', proto: 'tcp' }], action: { kind: 'dnat', ip: '10.244.1.5', port: 8080 } } },
+      { table: SVC0, op: 'add-elements', map: 'service-ips', elements: [{ table: SVC0, map: 'service-ips', key: { ip: '10.96.9.9', proto: 'tcp', port: 80 }, verdict: { kind: 'goto', chain: 'zz-new' } }] },
+      { table: TABLE_NAME, op: 'delete-chain', name: 'no-such-chain' },
     ]);
     expect(refused.ok).toBe(false);
     expect(refused.code).toBe('ERR_PROXY_NFT_APPLY');

@@ -4,10 +4,9 @@
  * a canonical listing of a whole table for golden tests and for reading. Syntax is nft 1.0.6's: in an
  * `ip` table `dnat ip to A:P` after an l4proto match; `reject with icmp type port-unreachable`.
  */
-import type { Action, Chain, ElementKey, Hook, MapElement, Match, NftCommand, NftTransaction, ProxyRuleset, Rule, Verdict, VerdictMapDecl } from './ir.js';
-import { TABLE_FAMILY, TABLE_NAME, elementKeyId } from './ir.js';
+import type { Action, Chain, ElementKey, Hook, MapElement, Match, NftCommand, NftTransaction, ProxyRuleset, Rule, ServicePortRules, Verdict, VerdictMapDecl } from './ir.js';
+import { TABLE_FAMILY, TABLE_NAME, elementKeyId, serviceTableName } from './ir.js';
 
-const T = `${TABLE_FAMILY} ${TABLE_NAME}`;
 /** Elements per `add element` line: nft parses one huge line fine, but error messages quote it whole. */
 const ELEMENTS_PER_LINE = 1000;
 
@@ -99,6 +98,7 @@ function chunks<T>(items: readonly T[], n: number): T[][] {
 }
 
 function renderCommand(c: NftCommand, out: string[]): void {
+  const T = `${TABLE_FAMILY} ${c.table}`;
   switch (c.op) {
     case 'add-table':
       out.push(`add table ${T}`);
@@ -159,32 +159,47 @@ function renderChainBlock(c: Chain, out: string[]): void {
 }
 
 export interface ListingOptions {
-  /** Leave out the fixed part (maps' types, base and helper chains): goldens then show only services. */
+  /**
+   * Leave out the fixed part (maps' types, base and helper chains) and tables without a service
+   * port's object: goldens then show only services.
+   */
   readonly servicesOnly?: boolean;
 }
 
-/**
- * A canonical listing of the whole table: maps with their elements sorted, affinity sets, base chains
- * in a fixed order, then each service port's chains in key order. Equal tables give equal text.
- */
-export function renderRuleset(rs: ProxyRuleset, opts: ListingOptions = {}): string {
-  const out: string[] = [`table ${T} {`];
-  const services = [...rs.services.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const elements = services.flatMap((s) => s.elements);
-  for (const m of rs.maps) {
+const byKey = <T extends { readonly key: string }>(a: T, b: T): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+function renderTable(name: string, maps: readonly VerdictMapDecl[], fixed: readonly Chain[], services: readonly ServicePortRules[], elements: readonly MapElement[], opts: ListingOptions, out: string[]): void {
+  const body: string[] = [];
+  for (const m of maps) {
     const els = elements.filter((e) => e.map === m.name).map(renderElement).sort();
     if (opts.servicesOnly === true && els.length === 0) continue;
-    out.push(`\tmap ${m.name} {`);
-    if (opts.servicesOnly !== true) out.push(`\t\t${renderMapType(m)}`);
-    if (els.length > 0) out.push(`\t\telements = { ${els.join(',\n\t\t\t')} }`);
-    out.push('\t}');
+    body.push(`\tmap ${m.name} {`);
+    if (opts.servicesOnly !== true) body.push(`\t\t${renderMapType(m)}`);
+    if (els.length > 0) body.push(`\t\telements = { ${els.join(',\n\t\t\t')} }`);
+    body.push('\t}');
   }
-  for (const s of services) {
-    for (const set of s.sets) out.push(`\tset ${set.name} { timeout ${set.timeoutSeconds}s }`);
+  for (const s of services) for (const set of s.sets) body.push(`\tset ${set.name} { timeout ${set.timeoutSeconds}s }`);
+  if (opts.servicesOnly !== true) for (const c of fixed) renderChainBlock(c, body);
+  for (const s of services) for (const c of s.chains) renderChainBlock(c, body);
+  if (opts.servicesOnly === true && body.length === 0) return;
+  out.push(`table ${TABLE_FAMILY} ${name} {`, ...body, '}');
+}
+
+/**
+ * A canonical listing of every table: the main one, then each service table in number order; in a
+ * table, maps with their elements sorted, affinity sets, base chains in a fixed order, then each
+ * service port's chains in key order. Equal rulesets give equal text.
+ */
+export function renderRuleset(rs: ProxyRuleset, opts: ListingOptions = {}): string {
+  const services = [...rs.services.values()].sort(byKey);
+  const elements = services.flatMap((s) => s.elements);
+  const out: string[] = [];
+  renderTable(TABLE_NAME, rs.maps, rs.baseChains, [], elements.filter((e) => e.table === TABLE_NAME), opts, out);
+  for (let i = 0; i < rs.serviceTables; i++) {
+    const name = serviceTableName(i);
+    const own = services.filter((s) => s.table === name);
+    renderTable(name, rs.serviceTableMaps, rs.serviceTableChains, own, elements.filter((e) => e.table === name), opts, out);
   }
-  if (opts.servicesOnly !== true) for (const c of rs.baseChains) renderChainBlock(c, out);
-  for (const s of services) for (const c of s.chains) renderChainBlock(c, out);
-  out.push('}');
   return `${out.join('\n')}\n`;
 }
 

@@ -10,37 +10,26 @@ import type { ProxyState } from '../model.js';
 import { OPTS, OTHER_NODE, service, slice, state } from '../testing/fixtures.js';
 import type { NftTransaction } from './ir.js';
 import { renderRuleset, renderTransaction } from './render.js';
+import { serviceTableIndex } from './names.js';
 import { buildRuleset } from './ruleset.js';
 import { FakeNftRunner } from './runner.js';
 import { PacketTracer } from './tracer.js';
 
 /** Hashes in names are stable (names.test.ts) but noisy: goldens show them as H. */
 const normalize = (text: string): string => `\n${text.replace(/-[0-9a-f]{8}-/g, '-H-')}`;
-const listing = (s: ProxyState): string => normalize(renderRuleset(buildRuleset(s, OPTS).ruleset, { servicesOnly: true }));
+/** Goldens put every service port in one service table (`knode-proxy-svc-0`); other tests use the default count. */
+const ONE_TABLE = { ...OPTS, serviceTables: 1 };
+const listing = (s: ProxyState): string => normalize(renderRuleset(buildRuleset(s, ONE_TABLE).ruleset, { servicesOnly: true }));
 const eps = (name: string, ports: Parameters<typeof slice>[1]): EndpointSlice =>
   slice(name, ports, [{ ip: '10.244.1.5' }, { ip: '10.244.2.7', node: OTHER_NODE }]);
 
 const GOLDEN_BASE = `
 table ip knode-proxy {
-	map service-ips {
-		type ipv4_addr . inet_proto . inet_service : verdict ;
-	}
-	map service-nodeports {
-		type inet_proto . inet_service : verdict ;
-	}
 	map no-endpoint-services {
 		type ipv4_addr . inet_proto . inet_service : verdict ;
 	}
 	map no-endpoint-nodeports {
 		type inet_proto . inet_service : verdict ;
-	}
-	chain nat-prerouting {
-		type nat hook prerouting priority -100 ; policy accept ;
-		jump services
-	}
-	chain nat-output {
-		type nat hook output priority -100 ; policy accept ;
-		jump services
 	}
 	chain nat-postrouting {
 		type nat hook postrouting priority 100 ; policy accept ;
@@ -59,18 +48,11 @@ table ip knode-proxy {
 		type filter hook output priority -110 ; policy accept ;
 		ct state new jump service-endpoints-check
 	}
-	chain services {
-		ip daddr . meta l4proto . th dport vmap @service-ips
-		fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports
-	}
 	chain service-endpoints-check {
 		ip daddr . meta l4proto . th dport vmap @no-endpoint-services
 	}
 	chain nodeport-endpoints-check {
 		fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports
-	}
-	chain mark-for-masquerade {
-		meta mark set meta mark | 0x4000
 	}
 	chain masquerading {
 		meta mark & 0x4000 == 0 return
@@ -82,10 +64,33 @@ table ip knode-proxy {
 		reject with icmp type port-unreachable
 	}
 }
+table ip knode-proxy-svc-0 {
+	map service-ips {
+		type ipv4_addr . inet_proto . inet_service : verdict ;
+	}
+	map service-nodeports {
+		type inet_proto . inet_service : verdict ;
+	}
+	chain nat-prerouting {
+		type nat hook prerouting priority -100 ; policy accept ;
+		jump services
+	}
+	chain nat-output {
+		type nat hook output priority -100 ; policy accept ;
+		jump services
+	}
+	chain services {
+		ip daddr . meta l4proto . th dport vmap @service-ips
+		fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @service-nodeports
+	}
+	chain mark-for-masquerade {
+		meta mark set meta mark | 0x4000
+	}
+}
 `;
 
 const GOLDEN_DNS = `
-table ip knode-proxy {
+table ip knode-proxy-svc-0 {
 	map service-ips {
 		elements = { 10.96.0.10 . tcp . 53 : goto service-H-default/dns/tcp/dns-tcp,
 			10.96.0.10 . udp . 53 : goto service-H-default/dns/udp/dns }
@@ -120,7 +125,7 @@ table ip knode-proxy {
 `;
 
 const GOLDEN_MULTIPORT = `
-table ip knode-proxy {
+table ip knode-proxy-svc-0 {
 	map service-ips {
 		elements = { 10.96.0.20 . tcp . 80 : goto service-H-default/multi/tcp/http,
 			10.96.0.20 . tcp . 9100 : goto service-H-default/multi/tcp/metrics }
@@ -155,7 +160,7 @@ table ip knode-proxy {
 `;
 
 const GOLDEN_NODEPORT = `
-table ip knode-proxy {
+table ip knode-proxy-svc-0 {
 	map service-ips {
 		elements = { 10.96.0.30 . tcp . 80 : goto service-H-default/np/tcp/80 }
 	}
@@ -183,7 +188,7 @@ table ip knode-proxy {
 `;
 
 const GOLDEN_AFFINITY = `
-table ip knode-proxy {
+table ip knode-proxy-svc-0 {
 	map service-ips {
 		elements = { 10.96.0.40 . tcp . 80 : goto service-H-default/sticky/tcp/http }
 	}
@@ -219,7 +224,7 @@ table ip knode-proxy {
 `;
 
 const GOLDEN_LOCAL = `
-table ip knode-proxy {
+table ip knode-proxy-svc-0 {
 	map service-ips {
 		elements = { 10.96.0.60 . tcp . 443 : goto service-H-default/lb/tcp/https,
 			198.51.100.5 . tcp . 443 : goto external-H-default/lb/tcp/https,
@@ -255,7 +260,7 @@ table ip knode-proxy {
 
 describe('golden rulesets', () => {
   it('the fixed part: maps, hooks, helper chains', () => {
-    expect(normalize(renderRuleset(buildRuleset(state([]), OPTS).ruleset))).toBe(GOLDEN_BASE);
+    expect(normalize(renderRuleset(buildRuleset(state([]), ONE_TABLE).ruleset))).toBe(GOLDEN_BASE);
   });
 
   it('ClusterIP with the same port on UDP and TCP', () => {
@@ -319,28 +324,64 @@ const DB = 'default/db/tcp/pg';
 const lines = (tx: NftTransaction): string[] => renderTransaction(tx).trim().split('\n');
 
 describe('full sync', () => {
-  it('flushes rules and maps, then re-adds everything, in one script', () => {
-    const tx = buildRuleset(state([web(), db], [webEps('10.244.1.5'), dbEps]), OPTS);
+  it('rebuilds the main table, flushes each service table and re-adds everything, in one script', () => {
+    const tx = buildRuleset(state([web(), db], [webEps('10.244.1.5'), dbEps]), { ...OPTS, serviceTables: 4 });
     expect(tx.full).toBe(true);
     expect(tx.touched).toEqual([DB, WEB]);
     const l = lines(tx);
-    expect(l.slice(0, 4)).toEqual(['add table ip knode-proxy', 'flush table ip knode-proxy', expect.stringMatching(/^add map ip knode-proxy service-ips /), 'flush map ip knode-proxy service-ips']);
-    expect(l).toContain('add chain ip knode-proxy nat-prerouting { type nat hook prerouting priority -100 ; policy accept ; }');
-    expect(l.filter((x) => x.startsWith('add element'))).toEqual([expect.stringMatching(/^add element ip knode-proxy service-ips \{ 10\.96\.0\.20 \. tcp \. 5432 : goto service-\S+, 10\.96\.0\.10 \. tcp \. 80 : goto service-\S+ \}$/)]);
-    // every chain is created before any rule refers to it
-    const firstRule = l.findIndex((x) => x.startsWith('add rule'));
-    expect(l.slice(firstRule).some((x) => x.startsWith('add chain'))).toBe(false);
+    expect(l.slice(0, 4)).toEqual(['add table ip knode-proxy', 'delete table ip knode-proxy', 'add table ip knode-proxy', expect.stringMatching(/^add map ip knode-proxy no-endpoint-services /)]);
+    for (let i = 0; i < 4; i++) {
+      const t = `knode-proxy-svc-${i}`;
+      const at = l.indexOf(`add table ip ${t}`);
+      expect(l.slice(at, at + 3)).toEqual([`add table ip ${t}`, `flush table ip ${t}`, expect.stringMatching(new RegExp(`^add map ip ${t} service-ips `))]);
+      expect(l).toContain(`add chain ip ${t} nat-prerouting { type nat hook prerouting priority -100 ; policy accept ; }`);
+    }
+    expect(l.filter((x) => x.startsWith('add table'))).toHaveLength(6); // the main one twice, around its delete
+    const ipElements = l.filter((x) => x.startsWith('add element')).join('\n');
+    expect(ipElements).toMatch(/^add element ip knode-proxy-svc-\d service-ips \{ 10\.96\.0\.20 \. tcp \. 5432 : goto service-\S+ \}$/m);
+    expect(ipElements).toMatch(/^add element ip knode-proxy-svc-\d service-ips \{ 10\.96\.0\.10 \. tcp \. 80 : goto service-\S+ \}$/m);
+    // in every table, every chain is created before any rule refers to it
+    for (const t of ['knode-proxy', 'knode-proxy-svc-0', 'knode-proxy-svc-1', 'knode-proxy-svc-2', 'knode-proxy-svc-3']) {
+      const own = l.filter((x) => x.split(' ')[3] === t);
+      const firstRule = own.findIndex((x) => x.startsWith('add rule'));
+      expect(own.slice(firstRule).some((x) => x.startsWith('add chain')), t).toBe(false);
+    }
   });
 
-  it('deletes chains and sets the kernel holds but the state no longer wants', () => {
+  it('puts each service port in the service table its key hashes to, and no service object in the main table', () => {
+    const tx = buildRuleset(state([web(), db], [webEps('10.244.1.5'), dbEps]), { ...OPTS, serviceTables: 4 });
+    for (const [key, rules] of tx.ruleset.services) {
+      expect(rules.table, key).toBe(`knode-proxy-svc-${serviceTableIndex(key, 4)}`);
+      for (const c of rules.chains) expect(lines(tx), c.name).toContain(`add chain ip ${rules.table} ${c.name}`);
+    }
+    expect(lines(tx).filter((x) => / ip knode-proxy (service|endpoint|local|external)-[0-9a-f]{8}-/.test(x))).toEqual([]);
+    expect(() => buildRuleset(state([web()], []), { ...OPTS, serviceTables: 0 })).toThrow(/service tables: want an integer from 1 to 256, got 0/);
+  });
+
+  it('deletes chains and sets the kernel holds but the state no longer wants, and service tables past the count', () => {
     const tx = buildRuleset(state([web()], [webEps('10.244.1.5')]), {
       ...OPTS,
-      existing: { chains: ['services', 'service-deadbeef-default/old/tcp/http'], sets: ['affinity-deadbeef-default/old/tcp/http__10.244.1.9/80', 'service-ips'] },
+      serviceTables: 1,
+      existing: [
+        { name: 'knode-proxy', chains: ['services', 'nat-prerouting', 'service-deadbeef-default/older/tcp/http'], sets: [] },
+        { name: 'knode-proxy-svc-0', chains: ['services', 'service-deadbeef-default/old/tcp/http'], sets: ['affinity-deadbeef-default/old/tcp/http__10.244.1.9/80', 'service-ips'] },
+        { name: 'knode-proxy-svc-1', chains: ['services'], sets: [] },
+      ],
     });
     expect(lines(tx).filter((x) => x.startsWith('delete'))).toEqual([
-      'delete chain ip knode-proxy service-deadbeef-default/old/tcp/http',
-      'delete set ip knode-proxy affinity-deadbeef-default/old/tcp/http__10.244.1.9/80',
+      'delete table ip knode-proxy',
+      'delete chain ip knode-proxy-svc-0 service-deadbeef-default/old/tcp/http',
+      'delete set ip knode-proxy-svc-0 affinity-deadbeef-default/old/tcp/http__10.244.1.9/80',
+      'delete table ip knode-proxy-svc-1',
     ]);
+  });
+
+  it('moves every service port when the number of service tables changes, deleting the tables left over', () => {
+    const first = buildRuleset(state([web(), db], [webEps('10.244.1.5'), dbEps]), { ...OPTS, serviceTables: 4 });
+    const again = buildRuleset(state([web(), db], [webEps('10.244.1.5'), dbEps]), { ...OPTS, serviceTables: 2, previous: first.ruleset }, new Set([WEB]));
+    expect(again.full).toBe(true);
+    expect(lines(again).filter((x) => x.startsWith('delete table'))).toEqual(['delete table ip knode-proxy', 'delete table ip knode-proxy-svc-2', 'delete table ip knode-proxy-svc-3']);
+    for (const rules of again.ruleset.services.values()) expect(['knode-proxy-svc-0', 'knode-proxy-svc-1']).toContain(rules.table);
   });
 
   it('is a full sync whenever the options changed since the previous table', () => {
@@ -359,14 +400,14 @@ describe('partial sync', () => {
     const tx = partial(state([web(), db, api], [webEps('10.244.1.5', '10.244.1.6'), dbEps, slice('api', [{ name: 'grpc', port: 9000 }], [{ ip: '10.244.1.40' }])]), ['default/api/tcp/grpc']);
     expect(tx.full).toBe(false);
     expect(normalize(renderTransaction(tx))).toBe(`
-add table ip knode-proxy
-add chain ip knode-proxy service-H-default/api/tcp/grpc
-add chain ip knode-proxy endpoint-H-default/api/tcp/grpc__10.244.1.40/9000
-add rule ip knode-proxy service-H-default/api/tcp/grpc ip daddr 10.96.0.30 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-add rule ip knode-proxy service-H-default/api/tcp/grpc goto endpoint-H-default/api/tcp/grpc__10.244.1.40/9000
-add rule ip knode-proxy endpoint-H-default/api/tcp/grpc__10.244.1.40/9000 ip saddr 10.244.1.40 jump mark-for-masquerade
-add rule ip knode-proxy endpoint-H-default/api/tcp/grpc__10.244.1.40/9000 meta l4proto tcp dnat ip to 10.244.1.40:9000
-add element ip knode-proxy service-ips { 10.96.0.30 . tcp . 9000 : goto service-H-default/api/tcp/grpc }
+add table ip knode-proxy-svc-2
+add chain ip knode-proxy-svc-2 service-H-default/api/tcp/grpc
+add chain ip knode-proxy-svc-2 endpoint-H-default/api/tcp/grpc__10.244.1.40/9000
+add rule ip knode-proxy-svc-2 service-H-default/api/tcp/grpc ip daddr 10.96.0.30 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
+add rule ip knode-proxy-svc-2 service-H-default/api/tcp/grpc goto endpoint-H-default/api/tcp/grpc__10.244.1.40/9000
+add rule ip knode-proxy-svc-2 endpoint-H-default/api/tcp/grpc__10.244.1.40/9000 ip saddr 10.244.1.40 jump mark-for-masquerade
+add rule ip knode-proxy-svc-2 endpoint-H-default/api/tcp/grpc__10.244.1.40/9000 meta l4proto tcp dnat ip to 10.244.1.40:9000
+add element ip knode-proxy-svc-2 service-ips { 10.96.0.30 . tcp . 9000 : goto service-H-default/api/tcp/grpc }
 `);
     expect(tx.ruleset.services.get(DB)).toBe(before.ruleset.services.get(DB));
   });
@@ -374,16 +415,16 @@ add element ip knode-proxy service-ips { 10.96.0.30 . tcp . 9000 : goto service-
   it('replacing one endpoint rewrites the service chain, adds one endpoint chain and deletes the other; elements stay', () => {
     const tx = partial(state([web(), db], [webEps('10.244.1.5', '10.244.1.7'), dbEps]), [WEB]);
     expect(normalize(renderTransaction(tx))).toBe(`
-add table ip knode-proxy
-add chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.7/8080
-flush chain ip knode-proxy service-H-default/web/tcp/http
-flush chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
-add rule ip knode-proxy service-H-default/web/tcp/http ip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
-add rule ip knode-proxy service-H-default/web/tcp/http numgen random mod 2 0 goto endpoint-H-default/web/tcp/http__10.244.1.5/8080
-add rule ip knode-proxy service-H-default/web/tcp/http goto endpoint-H-default/web/tcp/http__10.244.1.7/8080
-add rule ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.7/8080 ip saddr 10.244.1.7 jump mark-for-masquerade
-add rule ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.7/8080 meta l4proto tcp dnat ip to 10.244.1.7:8080
-delete chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
+add table ip knode-proxy-svc-5
+add chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.7/8080
+flush chain ip knode-proxy-svc-5 service-H-default/web/tcp/http
+flush chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.6/8080
+add rule ip knode-proxy-svc-5 service-H-default/web/tcp/http ip daddr 10.96.0.10 ip saddr != 10.244.0.0/16 jump mark-for-masquerade
+add rule ip knode-proxy-svc-5 service-H-default/web/tcp/http numgen random mod 2 0 goto endpoint-H-default/web/tcp/http__10.244.1.5/8080
+add rule ip knode-proxy-svc-5 service-H-default/web/tcp/http goto endpoint-H-default/web/tcp/http__10.244.1.7/8080
+add rule ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.7/8080 ip saddr 10.244.1.7 jump mark-for-masquerade
+add rule ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.7/8080 meta l4proto tcp dnat ip to 10.244.1.7:8080
+delete chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.6/8080
 `);
   });
 
@@ -391,7 +432,7 @@ delete chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
     const tx = partial(state([web(), db], [dbEps]), [WEB]);
     const l = normalize(renderTransaction(tx)).trim().split('\n');
     expect(l.filter((x) => /element/.test(x))).toEqual([
-      'delete element ip knode-proxy service-ips { 10.96.0.10 . tcp . 80 }',
+      'delete element ip knode-proxy-svc-5 service-ips { 10.96.0.10 . tcp . 80 }',
       'add element ip knode-proxy no-endpoint-services { 10.96.0.10 . tcp . 80 : goto reject-chain }',
     ]);
     expect(l.filter((x) => x.startsWith('delete chain')).length).toBe(3);
@@ -401,14 +442,14 @@ delete chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
     const tx = partial(state([db], [dbEps]), [WEB]);
     expect(tx.ruleset.services.has(WEB)).toBe(false);
     expect(normalize(renderTransaction(tx))).toBe(`
-add table ip knode-proxy
-flush chain ip knode-proxy service-H-default/web/tcp/http
-flush chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.5/8080
-flush chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
-delete element ip knode-proxy service-ips { 10.96.0.10 . tcp . 80 }
-delete chain ip knode-proxy service-H-default/web/tcp/http
-delete chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.5/8080
-delete chain ip knode-proxy endpoint-H-default/web/tcp/http__10.244.1.6/8080
+add table ip knode-proxy-svc-5
+flush chain ip knode-proxy-svc-5 service-H-default/web/tcp/http
+flush chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.5/8080
+flush chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.6/8080
+delete element ip knode-proxy-svc-5 service-ips { 10.96.0.10 . tcp . 80 }
+delete chain ip knode-proxy-svc-5 service-H-default/web/tcp/http
+delete chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.5/8080
+delete chain ip knode-proxy-svc-5 endpoint-H-default/web/tcp/http__10.244.1.6/8080
 `);
   });
 

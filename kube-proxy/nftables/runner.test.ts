@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeExec } from '../../lib/exec.js';
 import { NftApplyError, NftListError } from '../errors.js';
-import { CLEANUP_SCRIPT, FakeNftRunner, NftCli } from './runner.js';
+import { cleanupScript, FakeNftRunner, NftCli } from './runner.js';
 
 const json = (...objs: object[]): string => JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, ...objs] });
 
@@ -25,31 +25,46 @@ describe('NftCli', () => {
     expect((err as Error).message).toContain('No such file or directory');
   });
 
-  it('lists the chains and sets of its own table only', async () => {
-    const exec = new FakeExec(({ argv }) => {
+  const listing = (): FakeExec =>
+    new FakeExec(({ argv }) => {
       const what = argv.slice(-2).join(' ');
-      if (what === 'tables ip') return { stdout: json({ table: { family: 'ip', name: 'other' } }, { table: { family: 'ip', name: 'knode-proxy' } }) };
-      if (what === 'chains ip') return { stdout: json({ chain: { table: 'knode-proxy', name: 'services' } }, { chain: { table: 'other', name: 'x' } }) };
-      if (what === 'sets ip') return { stdout: json({ set: { table: 'knode-proxy', name: 'affinity-a' } }, { set: { table: 'other', name: 'y' } }) };
+      const tables = ['other', 'knode-proxy', 'knode-proxy-svc-1', 'knode-proxy-svc-0', 'knode-proxy-svc-x', 'knode-proxy-old'];
+      if (what === 'tables ip') return { stdout: json(...tables.map((name) => ({ table: { family: 'ip', name } }))) };
+      if (what === 'chains ip') {
+        return { stdout: json({ chain: { table: 'knode-proxy', name: 'masquerading' } }, { chain: { table: 'knode-proxy-svc-1', name: 'services' } }, { chain: { table: 'other', name: 'x' } }) };
+      }
+      if (what === 'sets ip') return { stdout: json({ set: { table: 'knode-proxy-svc-0', name: 'affinity-a' } }, { set: { table: 'other', name: 'y' } }) };
+      if (argv.includes('-f')) return {};
       return { code: 1 };
     });
-    expect(await new NftCli({ exec }).list()).toEqual({ exists: true, chains: ['services'], sets: ['affinity-a'] });
+
+  it('lists the chains and sets of its own tables only (main and knode-proxy-svc-N)', async () => {
+    const exec = listing();
+    expect(await new NftCli({ exec }).list()).toEqual([
+      { name: 'knode-proxy', chains: ['masquerading'], sets: [] },
+      { name: 'knode-proxy-svc-0', chains: [], sets: ['affinity-a'] },
+      { name: 'knode-proxy-svc-1', chains: ['services'], sets: [] },
+    ]);
     expect(exec.commands()).toEqual(['nft -j list tables ip', 'nft -j list chains ip', 'nft -j list sets ip']);
   });
 
-  it('reports a missing table without listing further; bad JSON is an NftListError', async () => {
+  it('lists nothing further when it has no table; bad JSON is an NftListError', async () => {
     const none = new FakeExec(() => ({ stdout: json() }));
-    expect(await new NftCli({ exec: none }).list()).toEqual({ exists: false, chains: [], sets: [] });
+    expect(await new NftCli({ exec: none }).list()).toEqual([]);
     expect(none.calls).toHaveLength(1);
     const bad = new FakeExec(() => ({ stdout: 'not json' }));
     await expect(new NftCli({ exec: bad }).list()).rejects.toBeInstanceOf(NftListError);
   });
 
-  it('cleanup adds then deletes its table in one transaction, so it succeeds whether or not the table exists', async () => {
-    const exec = new FakeExec();
+  it('cleanup deletes its tables in one transaction (the main one added first, so it cannot be missing)', async () => {
+    const exec = listing();
     await new NftCli({ exec }).cleanup();
-    expect(exec.calls).toEqual([{ argv: ['nft', '-f', '-'], stdin: CLEANUP_SCRIPT }]);
-    expect(CLEANUP_SCRIPT).toBe('add table ip knode-proxy\ndelete table ip knode-proxy\n');
+    const script = 'add table ip knode-proxy\ndelete table ip knode-proxy\ndelete table ip knode-proxy-svc-0\ndelete table ip knode-proxy-svc-1\n';
+    expect(exec.calls.at(-1)).toEqual({ argv: ['nft', '-f', '-'], stdin: script });
+    expect(cleanupScript([])).toBe('add table ip knode-proxy\ndelete table ip knode-proxy\n');
+    const empty = new FakeExec(({ argv }) => (argv.includes('-f') ? {} : { stdout: json() }));
+    await new NftCli({ exec: empty }).cleanup();
+    expect(empty.calls.at(-1)).toEqual({ argv: ['nft', '-f', '-'], stdin: cleanupScript([]) });
   });
 });
 
@@ -86,18 +101,21 @@ describe('FakeNftRunner keeps nft’s semantics', () => {
     const nft = new FakeNftRunner();
     await nft.apply(`${base}add rule ip knode-proxy a goto b\nadd element ip knode-proxy m { tcp . 80 : goto b }\nadd set ip knode-proxy s { type ipv4_addr ; }\n`);
     await nft.apply('flush table ip knode-proxy\n');
-    expect(nft.dump()).toBe('map m\n  tcp . 80 : goto b\nset s\nchain a\nchain b\n');
+    expect(nft.dump()).toBe('table knode-proxy\nmap m\n  tcp . 80 : goto b\nset s\nchain a\nchain b\n');
   });
 
-  it('cleanup removes our table only, and succeeds when it is already gone', async () => {
+  it('cleanup removes our tables only, and succeeds when they are already gone', async () => {
     const nft = new FakeNftRunner();
     nft.seedTable('ip', 'someone-else', ['their-chain']);
-    await nft.apply(base);
+    nft.seedTable('ip', 'knode-proxy-svc-legacy', ['x']);
+    await nft.apply(`${base}add table ip knode-proxy-svc-3\nadd chain ip knode-proxy-svc-3 c\n`);
+    expect(nft.tableNames()).toEqual(['knode-proxy', 'knode-proxy-svc-3']);
     await nft.cleanup();
     await nft.cleanup();
-    expect(nft.dump()).toBeUndefined();
+    expect(nft.tableNames()).toEqual([]);
     expect(nft.dump('ip', 'someone-else')).toBe('chain their-chain\n');
-    expect(await nft.list()).toEqual({ exists: false, chains: [], sets: [] });
+    expect(nft.dump('ip', 'knode-proxy-svc-legacy')).toBe('chain x\n');
+    expect(await nft.list()).toEqual([]);
   });
 
   it('failNext makes the next apply fail without applying', async () => {
@@ -106,6 +124,6 @@ describe('FakeNftRunner keeps nft’s semantics', () => {
     await expect(nft.apply(base)).rejects.toMatchObject({ code: 'ERR_PROXY_NFT_APPLY' });
     expect(nft.dump()).toBeUndefined();
     await nft.apply(base);
-    expect((await nft.list()).chains).toEqual(['a', 'b']);
+    expect(await nft.list()).toEqual([{ name: 'knode-proxy', chains: ['a', 'b'], sets: [] }]);
   });
 });

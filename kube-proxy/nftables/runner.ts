@@ -15,25 +15,24 @@
 import type { Exec } from '../../lib/exec.js';
 import { realExec } from '../../lib/exec.js';
 import { NftApplyError, NftListError } from '../errors.js';
-import { TABLE_FAMILY, TABLE_NAME } from './ir.js';
-
-export interface TableListing {
-  readonly exists: boolean;
-  readonly chains: readonly string[];
-  /** Named sets (the affinity sets); maps are not listed. */
-  readonly sets: readonly string[];
-}
+import type { ExistingTable } from './ir.js';
+import { TABLE_FAMILY, TABLE_NAME, isProxyTable } from './ir.js';
 
 export interface NftRunner {
   /** Applies one `nft -f` script; throws NftApplyError (and applies nothing) when nft refuses it. */
   apply(script: string): Promise<void>;
-  /** What the proxy's table holds now. */
-  list(): Promise<TableListing>;
-  /** Removes the proxy's table if present; touches nothing else. */
+  /** The proxy's tables present now (the main one and service tables) with their chains and sets. */
+  list(): Promise<readonly ExistingTable[]>;
+  /** Removes the proxy's tables if present; touches nothing else. */
   cleanup(): Promise<void>;
 }
 
-export const CLEANUP_SCRIPT = `add table ${TABLE_FAMILY} ${TABLE_NAME}\ndelete table ${TABLE_FAMILY} ${TABLE_NAME}\n`;
+/** Deletes the main table (created first, so the script cannot fail on its absence) and `others`. */
+export function cleanupScript(others: readonly string[]): string {
+  const lines = [`add table ${TABLE_FAMILY} ${TABLE_NAME}`, `delete table ${TABLE_FAMILY} ${TABLE_NAME}`];
+  for (const t of others) if (t !== TABLE_NAME) lines.push(`delete table ${TABLE_FAMILY} ${t}`);
+  return `${lines.join('\n')}\n`;
+}
 
 export interface NftCliOptions {
   readonly exec?: Exec;
@@ -66,22 +65,25 @@ export class NftCli implements NftRunner {
     }
   }
 
-  async list(): Promise<TableListing> {
-    const tables = await this.listJson(['list', 'tables', TABLE_FAMILY]);
-    const exists = tables.some((o) => (o['table'] as { name?: unknown } | undefined)?.name === TABLE_NAME);
-    if (!exists) return { exists: false, chains: [], sets: [] };
-    const names = (objs: Record<string, unknown>[], kind: string): string[] =>
+  async list(): Promise<readonly ExistingTable[]> {
+    const tables = (await this.listJson(['list', 'tables', TABLE_FAMILY]))
+      .map((o) => (o['table'] as { name?: unknown } | undefined)?.name)
+      .filter((n): n is string => typeof n === 'string' && isProxyTable(n))
+      .sort();
+    if (tables.length === 0) return [];
+    const names = (objs: Record<string, unknown>[], kind: string, table: string): string[] =>
       objs
         .map((o) => o[kind] as { table?: unknown; name?: unknown } | undefined)
-        .filter((x) => x?.table === TABLE_NAME && typeof x.name === 'string')
+        .filter((x) => x?.table === table && typeof x.name === 'string')
         .map((x) => String(x?.name));
-    const chains = names(await this.listJson(['list', 'chains', TABLE_FAMILY]), 'chain');
-    const sets = names(await this.listJson(['list', 'sets', TABLE_FAMILY]), 'set');
-    return { exists: true, chains, sets };
+    const chains = await this.listJson(['list', 'chains', TABLE_FAMILY]);
+    const sets = await this.listJson(['list', 'sets', TABLE_FAMILY]);
+    return tables.map((name) => ({ name, chains: names(chains, 'chain', name), sets: names(sets, 'set', name) }));
   }
 
   async cleanup(): Promise<void> {
-    await this.apply(CLEANUP_SCRIPT);
+    const tables = (await this.list()).map((t) => t.name);
+    await this.apply(cleanupScript(tables));
   }
 
   private async listJson(args: readonly string[]): Promise<Record<string, unknown>[]> {
@@ -162,17 +164,37 @@ export class FakeNftRunner implements NftRunner {
     return Promise.resolve();
   }
 
-  list(): Promise<TableListing> {
-    const t = this.tables.get(`${TABLE_FAMILY} ${TABLE_NAME}`);
-    return Promise.resolve(t === undefined ? { exists: false, chains: [], sets: [] } : { exists: true, chains: [...t.chains.keys()], sets: [...t.sets] });
+  list(): Promise<readonly ExistingTable[]> {
+    const out: ExistingTable[] = [];
+    for (const [id, t] of [...this.tables].sort(([a], [b]) => a.localeCompare(b))) {
+      const [family = '', name = ''] = id.split(' ');
+      if (family === TABLE_FAMILY && isProxyTable(name)) out.push({ name, chains: [...t.chains.keys()], sets: [...t.sets] });
+    }
+    return Promise.resolve(out);
   }
 
-  cleanup(): Promise<void> {
-    return this.apply(CLEANUP_SCRIPT);
+  async cleanup(): Promise<void> {
+    const tables = (await this.list()).map((t) => t.name);
+    await this.apply(cleanupScript(tables));
   }
 
-  /** A canonical dump of one table (sorted chains with their rules, map elements, sets), or undefined. */
-  dump(family = TABLE_FAMILY, name = TABLE_NAME): string | undefined {
+  /** The proxy's tables present, in name order. */
+  tableNames(): string[] {
+    return [...this.tables.keys()].filter((id) => id.startsWith(`${TABLE_FAMILY} `) && isProxyTable(id.slice(TABLE_FAMILY.length + 1))).map((id) => id.slice(TABLE_FAMILY.length + 1)).sort();
+  }
+
+  /**
+   * A canonical dump (sorted chains with their rules, map elements, sets): of one table when named,
+   * else of every proxy table in name order, each under a `table NAME` line; undefined when absent.
+   */
+  dump(family?: string, name?: string): string | undefined {
+    if (family !== undefined && name !== undefined) return this.dumpTable(family, name);
+    const names = this.tableNames();
+    if (names.length === 0) return undefined;
+    return names.map((n) => `table ${n}\n${this.dumpTable(TABLE_FAMILY, n) ?? ''}`).join('');
+  }
+
+  private dumpTable(family: string, name: string): string | undefined {
     const t = this.tables.get(`${family} ${name}`);
     if (t === undefined) return undefined;
     const out: string[] = [];

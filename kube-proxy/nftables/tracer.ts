@@ -8,12 +8,15 @@
  *   from a pod or from outside: prerouting -> routing -> input (local destination) or forward
  *                               -> postrouting
  *   from the node itself:       output -> postrouting -> (local destination, via loopback) input
- * A NAT statement ends its base chain with accept (other base chains of the hook still run); reject
- * and drop end the trace. `fib <addr> type local` is true for the node's IPs and 127.0.0.0/8.
+ * Base chains of every proxy table run (the main table and each service table), by priority; jumps,
+ * gotos and map look-ups stay inside the table of the base chain. A NAT statement ends its base chain
+ * with accept, and once a connection has its NAT binding the hook's later nat chains are skipped (as
+ * the kernel's nat hook does); filter chains still run. Reject and drop end the trace. The path names
+ * each chain as `table/chain`. `fib <addr> type local` is true for the node's IPs and 127.0.0.0/8.
  * Affinity sets keep their entries across traces with their timeouts, on the tracer's own clock.
  */
 import type { Chain, ElementKey, HookName, L4Proto, MapKeyType, Match, ProxyRuleset, Verdict } from './ir.js';
-import { elementKeyId } from './ir.js';
+import { TABLE_NAME, elementKeyId, serviceTableName } from './ir.js';
 import type { Flow, Outcome, TracedPacket, TraceResult, TracerOptions } from '../trace-walk.js';
 import { inCidr, isLocalTo, walkFlow } from '../trace-walk.js';
 
@@ -22,9 +25,15 @@ export { inCidr } from '../trace-walk.js';
 
 type Packet = TracedPacket;
 
+interface TracedTable {
+  readonly name: string;
+  readonly chains: Map<string, Chain>;
+  readonly maps: Map<string, Map<string, Verdict>>;
+}
+
 export class PacketTracer {
-  private readonly chains = new Map<string, Chain>();
-  private readonly maps = new Map<string, Map<string, Verdict>>();
+  /** In creation order: the main table, then service tables by number (equal priorities run so). */
+  private readonly tables: TracedTable[] = [];
   private readonly timeouts = new Map<string, number>();
   /** set name -> client IP -> expiry (ms) */
   private readonly affinity = new Map<string, Map<string, number>>();
@@ -33,12 +42,29 @@ export class PacketTracer {
   private readonly nodeIPs: ReadonlySet<string>;
 
   constructor(ruleset: ProxyRuleset, opts: TracerOptions = {}) {
-    for (const c of ruleset.baseChains) this.chains.set(c.name, c);
-    for (const m of ruleset.maps) this.maps.set(m.name, new Map());
+    const table = (name: string, chains: readonly Chain[], maps: readonly { readonly name: string }[]): TracedTable => {
+      const t: TracedTable = { name, chains: new Map(chains.map((c) => [c.name, c])), maps: new Map(maps.map((m) => [m.name, new Map()])) };
+      this.tables.push(t);
+      return t;
+    };
+    const byName = new Map<string, TracedTable>();
+    byName.set(TABLE_NAME, table(TABLE_NAME, ruleset.baseChains, ruleset.maps));
+    for (let i = 0; i < ruleset.serviceTables; i++) {
+      const name = serviceTableName(i);
+      byName.set(name, table(name, ruleset.serviceTableChains, ruleset.serviceTableMaps));
+    }
+    const tableOf = (name: string): TracedTable => {
+      const t = byName.get(name);
+      if (t === undefined) throw new Error(`trace: the ruleset has no table ${name}`);
+      return t;
+    };
     for (const s of ruleset.services.values()) {
-      for (const c of s.chains) this.chains.set(c.name, c);
+      const t = tableOf(s.table);
+      for (const c of s.chains) t.chains.set(c.name, c);
       for (const set of s.sets) this.timeouts.set(set.name, set.timeoutSeconds * 1000);
-      for (const e of s.elements) this.maps.get(e.map)?.set(elementKeyId(e.key), e.verdict);
+    }
+    for (const s of ruleset.services.values()) {
+      for (const e of s.elements) tableOf(e.table).maps.get(e.map)?.set(elementKeyId(e.key), e.verdict);
     }
     this.random = opts.random ?? ((n) => Math.floor(Math.random() * n));
     this.now = opts.now ?? Date.now;
@@ -54,24 +80,28 @@ export class PacketTracer {
   }
 
   private runHook(hook: HookName, p: Packet, path: string[], skipNat: boolean): Outcome {
-    const bases = [...this.chains.values()]
-      .filter((c) => c.hook?.hook === hook && !(skipNat && c.hook.type === 'nat'))
-      .sort((a, b) => (a.hook?.priority ?? 0) - (b.hook?.priority ?? 0));
-    for (const base of bases) {
-      const out = this.runBase(base, p, path);
+    const bases = this.tables
+      .flatMap((table) => [...table.chains.values()].filter((c) => c.hook?.hook === hook && !(skipNat && c.hook.type === 'nat')).map((chain) => ({ table, chain })))
+      .sort((a, b) => (a.chain.hook?.priority ?? 0) - (b.chain.hook?.priority ?? 0));
+    let bound = false;
+    for (const { table, chain } of bases) {
+      if (bound && chain.hook?.type === 'nat') continue;
+      const before = { dnat: p.dnat, masquerade: p.masquerade };
+      const out = this.runBase(table, chain, p, path);
       if (out.kind !== 'continue') return out;
+      if (p.dnat !== before.dnat || p.masquerade !== before.masquerade) bound = true;
     }
     return { kind: 'continue' };
   }
 
   /** One base chain with nft's jump/goto/return semantics; `continue` means the chain accepted. */
-  private runBase(base: Chain, p: Packet, path: string[]): Outcome {
-    path.push(base.name);
+  private runBase(table: TracedTable, base: Chain, p: Packet, path: string[]): Outcome {
+    path.push(`${table.name}/${base.name}`);
     const stack: { chain: Chain; next: number }[] = [{ chain: base, next: 0 }];
     const enter = (name: string, replace: boolean): void => {
-      const chain = this.chains.get(name);
-      if (chain === undefined) throw new Error(`trace: jump to missing chain ${name}`);
-      path.push(name);
+      const chain = table.chains.get(name);
+      if (chain === undefined) throw new Error(`trace: jump to missing chain ${name} in table ${table.name}`);
+      path.push(`${table.name}/${name}`);
       if (replace) stack.pop();
       stack.push({ chain, next: 0 });
     };
@@ -111,7 +141,7 @@ export class PacketTracer {
           out = apply(a.verdict);
           break;
         case 'vmap': {
-          const v = this.maps.get(a.map)?.get(this.key(a.key, p));
+          const v = table.maps.get(a.map)?.get(this.key(a.key, p));
           out = v !== undefined ? apply(v) : undefined;
           break;
         }

@@ -25,10 +25,21 @@ export function describeServices(mode: 'nftables' | 'iptables'): void {
   const lab = new TestLab(labName(mode === 'nftables' ? 'kp' : 'kpi'));
   const IMAGE = 'knode.local/testserver:1.0';
 
-  /** The proxy's rules on a host as text: its nft table, or the whole nat table in iptables mode. */
+  /**
+   * The proxy's rules on a host as text: its nft tables (`knode-proxy` and the service tables
+   * `knode-proxy-svc-N`), or the whole nat table in iptables mode.
+   */
   async function proxyRules(host: string): Promise<string> {
-    const r = mode === 'nftables' ? await lab.inHost(host, ['nft', 'list', 'table', 'ip', 'knode-proxy']) : await lab.inHost(host, ['iptables-save', '-t', 'nat']);
-    return r.code === 0 ? r.stdout : '';
+    if (mode === 'iptables') {
+      const r = await lab.inHost(host, ['iptables-save', '-t', 'nat']);
+      return r.code === 0 ? r.stdout : '';
+    }
+    const r = await lab.inHost(host, ['nft', 'list', 'ruleset', 'ip']);
+    if (r.code !== 0) return '';
+    return r.stdout
+      .split(/^(?=table )/m)
+      .filter((block) => /^table ip knode-proxy(-svc-\d+)? \{/.test(block))
+      .join('');
   }
   const SERVICE_CIDR = '10.96.0.0/12';
 

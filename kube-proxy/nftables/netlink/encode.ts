@@ -28,7 +28,6 @@
  * Host-order values (mark, ct state, fib result, numgen) are little-endian bytes, as nft writes them.
  */
 import type { Action, ElementKey, L4Proto, Match, NftCommand, Rule, Verdict } from '../ir.js';
-import { TABLE_NAME } from '../ir.js';
 import { attr, be32, be64, ipv4Bytes, message, nest, parseCidr, str, u32LE } from './attrs.js';
 import * as K from './constants.js';
 
@@ -50,7 +49,9 @@ export interface EncodedBatch {
   readonly endSeq: number;
 }
 
-type Ctx = { readonly setIds: Map<string, number> };
+/** Sets added earlier in the batch, by table and name (a rule refers to a new set by its id); the command's table. */
+type Ctx = { readonly setIds: Map<string, number>; table: string };
+const setKey = (table: string, set: string): string => `${table}\u0000${set}`;
 
 const msgType = (m: number): number => (K.NFNL_SUBSYS_NFTABLES << 8) | m;
 const value = (type: number, bytes: Buffer): Buffer => nest(type, [attr(K.DATA.VALUE, bytes)]);
@@ -82,7 +83,7 @@ function ip4(ip: string): Buffer {
 }
 
 function setRef(ctx: Ctx, nameAttr: number, idAttr: number, set: string): Buffer[] {
-  const id = ctx.setIds.get(set);
+  const id = ctx.setIds.get(setKey(ctx.table, set));
   return id !== undefined ? [str(nameAttr, set), be32(idAttr, id)] : [str(nameAttr, set)];
 }
 
@@ -195,10 +196,10 @@ function chunks<T>(items: readonly T[], n: number): T[][] {
   return out;
 }
 
-const tableAttr = (type: number): Buffer => str(type, TABLE_NAME);
-
 /** The command's message(s) without header: [type, flags, attrs][]. */
 function commandMessages(c: NftCommand, ctx: Ctx): [number, number, Buffer[]][] {
+  ctx.table = c.table;
+  const tableAttr = (type: number): Buffer => str(type, c.table);
   switch (c.op) {
     case 'add-table':
       return [[K.MSG.NEWTABLE, 0, [tableAttr(K.TABLE.NAME), be32(K.TABLE.FLAGS, 0)]]];
@@ -213,7 +214,7 @@ function commandMessages(c: NftCommand, ctx: Ctx): [number, number, Buffer[]][] 
       return [[K.MSG.NEWRULE, K.NLM_F_CREATE | K.NLM_F_APPEND, [tableAttr(K.RULE.TABLE), str(K.RULE.CHAIN, c.chain), encodeRule(c.rule, ctx)]]];
     case 'add-set': {
       const id = ctx.setIds.size + 1;
-      ctx.setIds.set(c.set.name, id);
+      ctx.setIds.set(setKey(c.table, c.set.name), id);
       const udata = Buffer.concat([Buffer.from([K.UDATA_SET_KEYBYTEORDER, 4]), u32LE(K.BYTEORDER_BIG_ENDIAN)]);
       return [
         [
@@ -265,7 +266,7 @@ function commandMessages(c: NftCommand, ctx: Ctx): [number, number, Buffer[]][] 
 
 /** The batch with the sequence number of each command's message(s); `seq` is the BATCH_BEGIN's. */
 export function encodeBatchIndexed(commands: readonly NftCommand[], seq: number): EncodedBatch {
-  const ctx: Ctx = { setIds: new Map() };
+  const ctx: Ctx = { setIds: new Map(), table: '' };
   const parts: Buffer[] = [message(K.NFNL_MSG_BATCH_BEGIN, K.NLM_F_REQUEST | K.NLM_F_ACK, seq, 0, K.NFNL_SUBSYS_NFTABLES, [])];
   const messages: { seq: number; command: number }[] = [];
   let next = seq + 1;
