@@ -65,9 +65,9 @@
  *   element` (~7 µs of CPU per chain), so its apply cost follows the table's chain count (3 per
  *   Service here: ~200 ms at 10,000 Services), not the size of the change. So a process inside the
  *   node's namespace (the agent) sends partial syncs as an nf_tables netlink batch of its own
- *   (netlink/, no cache): 60 ms at 10,000 Services, of which ~40 ms is the kernel re-validating the
- *   table's rules on commit (a batch adding even one `accept` rule pays it; replacing the three
- *   `jump mark-for-masquerade` per Service by an in-place mark changed nothing), ~3 ms at 1,000.
+ *   (netlink/, no cache). In one table that took 60 ms at 10,000 Services, ~40 ms of it the kernel
+ *   re-validating the table on commit (a batch adding even one `accept` rule paid it); in 8 service
+ *   tables it takes ~10 ms (bench/kube-proxy.ts), ~3 ms at 1,000.
  * - The kernel looks named sets up by a linear scan, so affinity sets (one per endpoint of a ClientIP
  *   Service) cost quadratically at load: fine for a few sticky Services, slow for thousands.
  */
