@@ -3,7 +3,8 @@
  * or SIGINT. Stopping it leaves the rules in place, so Services keep working while it restarts.
  *   knode proxy --kubeconfig proxy.kubeconfig --node-name w1 --node-ip 10.0.0.11
  *   knode proxy --proxy-mode iptables ...   the same in iptables (iptables-restore, KNODE- chains)
- *   knode proxy --cleanup        deletes `table ip knode-proxy` and the KNODE- iptables chains (only those), exits
+ *   knode proxy --cleanup        deletes `table ip knode-proxy`, the `knode-proxy-svc-N` tables and the KNODE-
+ *                                iptables chains (only those), exits
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { createLogger } from '../lib/log.js';
@@ -54,7 +55,7 @@ export function proxyCommand(): Command {
       const main = await import('../kube-proxy/main.js');
       if (flags.cleanup) {
         await main.cleanupProxyRules();
-        process.stdout.write('removed table ip knode-proxy and the KNODE- iptables chains (conntrack entries left alone)\n');
+        process.stdout.write('removed the nft tables ip knode-proxy and knode-proxy-svc-N and the KNODE- iptables chains (conntrack entries left alone)\n');
         return;
       }
       if (flags.kubeconfig === undefined || flags.nodeName === undefined || flags.nodeIp === undefined) {

@@ -4,7 +4,8 @@
  * `knode agent` calls `createProxier` with the kubelet's informer factory and metrics registry;
  * `knode proxy` (cli/proxy.ts) does the same with its own. `cleanupProxyRules` is `--cleanup`: like
  * upstream's, it removes what either mode created, whatever the mode flag says (a node switched from
- * one mode to the other keeps no rules of the old one): `table ip knode-proxy`, the jumps to KNODE-
+ * one mode to the other keeps no rules of the old one): `table ip knode-proxy` and the service tables
+ * `knode-proxy-svc-N`, the jumps to KNODE-
  * chains and those chains, and nothing else (conntrack state is left alone).
  */
 import type { Registry } from 'prom-client';
