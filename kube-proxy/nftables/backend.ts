@@ -1,11 +1,12 @@
 /**
  * nftables mode behind the proxier's `RuleBackend`: buildRuleset -> renderTransaction -> `nft -f`.
- * Keeps the table last applied as the base of the next partial sync; after a start or a failure it
- * lists the kernel's table instead, so the full sync deletes chains and sets it does not know.
+ * Keeps the tables last applied as the base of the next partial sync; after a start or a failure it
+ * lists the proxy's tables in the kernel instead, so the full sync deletes chains, sets and service
+ * tables it does not know.
  *
  * Partial syncs go straight to the kernel as one nf_tables netlink batch when a `netlink` applier is
  * given and it can encode every command (netlink/encode.ts): nft 1.0.6 would first dump every chain
- * of the table (~0.2-0.4 s at 10,000 Services). Full syncs and anything else keep `nft -f`. A netlink
+ * of the ruleset (~0.2-0.4 s at 10,000 Services). Full syncs and anything else keep `nft -f`. A netlink
  * socket acts in the namespace of this process, so the applier is refused when the runner enters
  * another namespace (`NftCli` with `netnsPath`).
  */
@@ -48,7 +49,7 @@ export class NftBackend implements RuleBackend {
     return this.applied !== undefined;
   }
 
-  /** The table as last applied (tests trace through it). */
+  /** The tables as last applied (tests trace through them). */
   get ruleset(): ProxyRuleset | undefined {
     return this.applied;
   }

@@ -1,7 +1,8 @@
 /**
  * The only code of the nftables proxy that touches the OS: `NftRunner` applies an `nft -f` script
- * atomically, lists what the proxy's table holds (chain and set names, for a full sync after a
- * restart) and removes that table, and nothing else, on `--cleanup`. The network namespace is an
+ * atomically, lists what the proxy's tables hold (the main `knode-proxy` and the service tables
+ * `knode-proxy-svc-N`: chain and set names, for a full sync after a restart) and removes those
+ * tables, and nothing else, on `--cleanup`. The network namespace is an
  * explicit argument: the real runner enters it with `nsenter --net=PATH` (Node cannot setns).
  *
  * `FakeNftRunner` keeps nft's semantics for the commands the proxy emits: a transaction applies whole
