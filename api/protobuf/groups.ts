@@ -1,8 +1,9 @@
 /**
  * Messages of the non-core groups this server serves: apps/v1 (Deployment, ReplicaSet, DaemonSet),
  * discovery.k8s.io/v1 (EndpointSlice), coordination.k8s.io/v1 (Lease), events.k8s.io/v1 (Event),
- * autoscaling/v1 (Scale), policy/v1 (Eviction) and certificates.k8s.io/v1 (CertificateSigningRequest). Numbers from each group's generated.proto; pointer
- * flags from its types.go.
+ * autoscaling/v1 (Scale), policy/v1 (Eviction), certificates.k8s.io/v1 (CertificateSigningRequest) and
+ * the self reviews of authorization.k8s.io/v1 and authentication.k8s.io/v1. Numbers from each group's
+ * generated.proto; pointer flags from its types.go.
  */
 import type { MessageTable } from './types.js';
 import { PTR, bool, bytes, int32, int64, intOrString, map, microTime, msg, msgs, str, strs, time } from './types.js';
@@ -245,5 +246,61 @@ export const certificatesMessages: MessageTable = {
     3: str('message'),
     4: time('lastUpdateTime'),
     5: time('lastTransitionTime'),
+  },
+};
+
+/** authorization.k8s.io/v1: the self reviews (`kubectl auth can-i`, `--list`). */
+export const authorizationMessages: MessageTable = {
+  'authorization.v1.SelfSubjectAccessReview': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'authorization.v1.SelfSubjectAccessReviewSpec'),
+    3: msg('status', 'authorization.v1.SubjectAccessReviewStatus'),
+  },
+  'authorization.v1.SelfSubjectAccessReviewSpec': {
+    1: msg('resourceAttributes', 'authorization.v1.ResourceAttributes', PTR),
+    2: msg('nonResourceAttributes', 'authorization.v1.NonResourceAttributes', PTR),
+  },
+  'authorization.v1.ResourceAttributes': {
+    1: str('namespace'),
+    2: str('verb'),
+    3: str('group'),
+    4: str('version'),
+    5: str('resource'),
+    6: str('subresource'),
+    7: str('name'),
+  },
+  'authorization.v1.NonResourceAttributes': {
+    1: str('path'),
+    2: str('verb'),
+  },
+  'authorization.v1.SubjectAccessReviewStatus': {
+    1: bool('allowed'),
+    4: bool('denied'),
+    2: str('reason'),
+    3: str('evaluationError'),
+  },
+  'authorization.v1.SelfSubjectRulesReview': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'authorization.v1.SelfSubjectRulesReviewSpec'),
+  },
+  'authorization.v1.SelfSubjectRulesReviewSpec': {
+    1: str('namespace'),
+  },
+};
+
+/** authentication.k8s.io/v1: SelfSubjectReview (`kubectl auth whoami`). */
+export const authenticationMessages: MessageTable = {
+  'authentication.v1.SelfSubjectReview': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('status', 'authentication.v1.SelfSubjectReviewStatus'),
+  },
+  'authentication.v1.SelfSubjectReviewStatus': {
+    1: msg('userInfo', 'authentication.v1.UserInfo'),
+  },
+  'authentication.v1.UserInfo': {
+    1: str('username'),
+    2: str('uid'),
+    3: strs('groups'),
+    4: map('extra', 'StringList'),
   },
 };

@@ -8,6 +8,8 @@ import { podMessages } from './core-pod.js';
 import { volumeMessages } from './core-volume.js';
 import {
   appsMessages,
+  authenticationMessages,
+  authorizationMessages,
   autoscalingMessages,
   certificatesMessages,
   coordinationMessages,
@@ -31,6 +33,8 @@ export const allMessages: MessageTable = {
   ...autoscalingMessages,
   ...policyMessages,
   ...certificatesMessages,
+  ...authorizationMessages,
+  ...authenticationMessages,
 };
 
 /** `apiVersion/kind` -> top-level message. */
@@ -55,6 +59,9 @@ export const topMessages: Readonly<Record<string, string>> = {
   'policy/v1/Eviction': 'policy.v1.Eviction',
   'policy/v1beta1/Eviction': 'policy.v1.Eviction',
   'certificates.k8s.io/v1/CertificateSigningRequest': 'certificates.v1.CertificateSigningRequest',
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
+  'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
 };
 
 /**

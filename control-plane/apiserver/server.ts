@@ -26,9 +26,10 @@ import type { ServedResource } from './discovery.js';
 import { ApiError, internalError, notFound, unauthorized } from './errors.js';
 import { handleResource } from './handlers.js';
 import type { ResourceHandlerDeps } from './handlers.js';
-import { writeJson, writeStatus } from './http-util.js';
+import { queryOf, writeJson, writeStatus } from './http-util.js';
 import { buildOpenAPIV3GroupVersion, buildOpenAPIV3Root } from './openapi.js';
 import { parseRequestPath } from './request-info.js';
+import { REVIEW_KINDS, handleReview, reviewKindOf } from './reviews.js';
 
 export interface TlsMaterial {
   readonly certPem: string;
@@ -75,7 +76,7 @@ export class ApiServer {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [this.metrics],
     });
-    this.served = opts.deps.index.entries.map((e) => ({ def: e.def, subresources: e.subresources }));
+    this.served = [...opts.deps.index.entries.map((e) => ({ def: e.def, subresources: e.subresources })), ...REVIEW_KINDS.map((def) => ({ def, subresources: [] }))];
   }
 
   async listen(): Promise<AddressInfo> {
@@ -130,7 +131,9 @@ export class ApiServer {
     try {
       const user = await this.authenticate(req, url.pathname);
       if (!user) throw unauthorized();
-      if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url, user);
+      const review = info.kind === 'resource' ? reviewKindOf(info) : undefined;
+      if (review !== undefined) await handleReview(req, res, review, user, queryOf(url));
+      else if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url, user);
       else this.serveNonResource(req, res, url, info);
     } catch (err) {
       this.fail(res, err, req);

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { validateSelfSubjectAccessReview, validateSelfSubjectRulesReview } from '../../api/authorization/reviews.js';
+import type { SelfSubjectAccessReview } from '../../api/authorization/reviews.js';
+import { accessDecision, reviewKindOf, rulesFor } from './reviews.js';
+
+const admin = { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+const node = { name: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] };
+const token = { name: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] };
+
+describe('the server policy as the reviews report it', () => {
+  it.each([
+    ['admin, pods/exec', admin, { verb: 'create', resource: 'pods', subresource: 'exec' }, true],
+    ['node, pods/exec', node, { verb: 'create', resource: 'pods', subresource: 'exec' }, false],
+    ['node, pods/attach', node, { verb: 'create', resource: 'pods', subresource: 'attach' }, false],
+    ['token, pods/portforward', token, { verb: 'create', resource: 'pods', subresource: 'portforward' }, false],
+    ['node, pods/log', node, { verb: 'get', resource: 'pods', subresource: 'log' }, true],
+    ['node, pods', node, { verb: 'list', resource: 'pods' }, true],
+    ['node, an exec subresource of another group', node, { verb: 'create', group: 'example.com', resource: 'pods', subresource: 'exec' }, true],
+    ['node, a non-resource URL', node, undefined, true],
+  ])('%s', (_name, user, attrs, allowed) => {
+    const d = accessDecision(user, attrs);
+    expect(d.allowed).toBe(allowed);
+    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : /may not open streams/);
+  });
+
+  it('rules: everything for users without exceptions; incomplete and empty for nodes and tokens', () => {
+    expect(rulesFor(admin)).toEqual({
+      resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+      nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+      incomplete: false,
+    });
+    for (const u of [node, token]) {
+      const r = rulesFor(u);
+      expect([r.incomplete, r.resourceRules, r.nonResourceRules]).toEqual([true, [], []]);
+      expect(r.evaluationError).toContain('pods/exec');
+    }
+  });
+});
+
+describe('validation and routing', () => {
+  const ssar = (spec: SelfSubjectAccessReview['spec']): SelfSubjectAccessReview => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', metadata: {}, spec });
+
+  it('a SelfSubjectAccessReview needs exactly one kind of attributes; a rules review a namespace', () => {
+    expect(validateSelfSubjectAccessReview(ssar({ resourceAttributes: { verb: 'get' } }))).toEqual([]);
+    expect(validateSelfSubjectAccessReview(ssar({ nonResourceAttributes: { path: '/x', verb: 'get' } }))).toEqual([]);
+    expect(validateSelfSubjectAccessReview(ssar({})).map((e) => e.field)).toEqual(['spec.resourceAttributes']);
+    expect(validateSelfSubjectAccessReview(ssar({ resourceAttributes: {}, nonResourceAttributes: {} })).map((e) => e.field)).toEqual(['spec.nonResourceAttributes']);
+    const rules = { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectRulesReview', metadata: {} };
+    expect(validateSelfSubjectRulesReview({ ...rules, spec: { namespace: 'default' } })).toEqual([]);
+    expect(validateSelfSubjectRulesReview({ ...rules, spec: {} }).map((e) => `${e.type} ${e.field}`)).toEqual(['FieldValueRequired spec.namespace']);
+  });
+
+  it('only the collection path of a review kind is a review', () => {
+    const req = { kind: 'resource' as const, group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', legacyWatch: false };
+    expect(reviewKindOf(req)?.kind).toBe('SelfSubjectAccessReview');
+    expect(reviewKindOf({ ...req, resource: 'selfsubjectrulesreviews' })?.kind).toBe('SelfSubjectRulesReview');
+    expect(reviewKindOf({ ...req, group: 'authentication.k8s.io', resource: 'selfsubjectreviews' })?.kind).toBe('SelfSubjectReview');
+    expect(reviewKindOf({ ...req, name: 'x' })).toBeUndefined();
+    expect(reviewKindOf({ ...req, namespace: 'default' })).toBeUndefined();
+    expect(reviewKindOf({ ...req, version: 'v1beta1' })).toBeUndefined();
+    expect(reviewKindOf({ ...req, resource: 'subjectaccessreviews' })).toBeUndefined();
+  });
+});
