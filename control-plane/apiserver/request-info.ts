@@ -2,6 +2,8 @@
  * Turns a request path into what it addresses, as upstream's RequestInfoFactory does:
  *   /api/v1/namespaces/ns/pods/web/status  ->  { group '', version v1, namespace ns, resource pods, name web, subresource status }
  *   /apis/apps/v1/deployments              ->  all-namespaces list of deployments
+ *   /api/v1/namespaces/ns/pods/web:80/proxy/a/b  ->  subresource proxy (the path below it is the
+ *                                                 proxied request's, read from the raw URL)
  * Pure; the caller decides what the verb means for that target.
  */
 
@@ -70,7 +72,7 @@ function resourceParts(group: string, version: string, rest: string[]): Resource
   if (rest[0] === 'namespaces' && rest.length >= 3 && !(rest.length === 3 && NAMESPACE_SUBRESOURCES.has(rest[2] ?? ''))) {
     // /namespaces/{ns}/{resource}[/{name}[/{subresource}]]
     const [, namespace, resource, name, subresource, ...extra] = rest;
-    if (extra.length > 0 || !namespace || !resource) return undefined;
+    if ((extra.length > 0 && subresource !== 'proxy') || !namespace || !resource) return undefined;
     return {
       ...base,
       namespace,
@@ -80,7 +82,7 @@ function resourceParts(group: string, version: string, rest: string[]): Resource
     };
   }
   const [resource, name, subresource, ...extra] = rest;
-  if (extra.length > 0 || !resource) return undefined;
+  if ((extra.length > 0 && subresource !== 'proxy') || !resource) return undefined;
   return {
     ...base,
     resource,

@@ -18,6 +18,7 @@ import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js'
 import { csrApproval } from './csr-approval.js';
 import { servePodLog } from './node-proxy.js';
 import { servePodStream } from './node-stream.js';
+import { servePodProxy, serveServiceProxy } from './pod-proxy.js';
 
 export async function handleSubresource(ctx: RequestCtx): Promise<void> {
   const { info, entry } = ctx;
@@ -33,11 +34,12 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
       return finalize(ctx);
     case 'approval':
       return csrApproval(ctx);
+    case 'proxy':
+      return info.resource === 'services' ? serveServiceProxy(ctx) : servePodProxy(ctx);
     case 'log':
     case 'exec':
     case 'attach':
     case 'portforward':
-    case 'proxy':
       return nodeProxy(ctx);
     default:
       throw notFound({ group: info.group, resource: `${info.resource}/${sub}` }, info.name);
@@ -177,8 +179,5 @@ async function nodeProxy(ctx: RequestCtx): Promise<void> {
     if (refusal !== undefined) throw forbidden(refusal);
     return servePodStream(ctx, sub);
   }
-  const pod = await ctx.deps.registry.get(ctx.entry, ctx.info.namespace, ctx.info.name ?? '');
-  const nodeName = ((pod['spec'] ?? {}) as { nodeName?: string }).nodeName;
-  if (!nodeName) throw badRequest(`pod ${pod.metadata.name ?? ''} does not have a host assigned`);
-  throw new ApiError(503, 'ServiceUnavailable', `${ctx.info.subresource ?? ''} for pod ${pod.metadata.name ?? ''} needs the node agent on ${nodeName}, which this control plane cannot reach yet`);
+  throw notFound({ group: ctx.info.group, resource: `${ctx.info.resource}/${sub ?? ''}` }, ctx.info.name ?? '');
 }

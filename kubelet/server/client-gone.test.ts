@@ -15,7 +15,7 @@ import { servePortForward } from './port-forward.js';
 import { TUNNEL_PROTOCOL } from './port-forward-protocol.js';
 import { SpdyRuntimeStream } from './runtime-stream.js';
 import type { RuntimeStream } from './runtime-stream.js';
-import { encodeData } from './spdy-frames.js';
+import { encodeData } from '../../lib/spdy/frames.js';
 
 function memorySocket(): { socket: Duplex; written: Buffer[] } {
   const written: Buffer[] = [];

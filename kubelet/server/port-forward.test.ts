@@ -17,8 +17,8 @@ import type { PortForwardRequest } from '../cri/types-sandbox.js';
 import type { RuntimePod } from '../types.js';
 import { TUNNEL_PROTOCOL } from './port-forward-protocol.js';
 import { KubeletServer } from './server.js';
-import { encodeData, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './spdy-frames.js';
-import type { SpdyFrame } from './spdy-frames.js';
+import { encodeData, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from '../../lib/spdy/frames.js';
+import type { SpdyFrame } from '../../lib/spdy/frames.js';
 import { createKubeletServingCert } from './tls.js';
 
 interface Creds {

@@ -16,7 +16,7 @@ import { connectWebSocket, WebSocketHandshakeError } from '../../lib/websocket/i
 import type { WebSocketConnection } from '../../lib/websocket/index.js';
 import { Channel, planStdinClose, RUNTIME_PROTOCOLS, V4_PROTOCOL } from './remote-command.js';
 import type { StreamOptions } from './remote-command.js';
-import { ControlType, encodeData, encodeGoAway, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './spdy-frames.js';
+import { ControlType, encodeData, encodeGoAway, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from '../../lib/spdy/frames.js';
 
 export interface RuntimeStream {
   /** `[channel, ...payload]` from the runtime: stdout 1, stderr 2, error 3. */

@@ -62,7 +62,7 @@ describe.skipIf(!isRoot)('lab images (host)', () => {
     expect(again.images.every((i) => i.cached)).toBe(true);
   });
 
-  it('testserver answers /hostname, /healthz, /echo, /clientip over HTTP and hostname over UDP, and exits 0 on SIGTERM', async () => {
+  it('testserver answers /hostname, /healthz, /echo, /clientip, /bytes over HTTP and hostname over UDP, and exits 0 on SIGTERM', async () => {
     const child = spawn('nsenter', inNs([testserverBin, '--http-port=18083', '--udp-port=18081']), { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     const hostname = (await mustRun(realExec, ['hostname'])).stdout.trim();
@@ -79,6 +79,10 @@ describe.skipIf(!isRoot)('lab images (host)', () => {
     expect(await get('/healthz')).toBe('ok');
     expect(await get('/echo?msg=hello%20knode')).toBe('hello knode');
     expect(await get('/clientip')).toMatch(/^127\.0\.0\.1:\d+$/);
+    const bytes = await get('/bytes?n=200000');
+    expect(bytes).toHaveLength(200000);
+    expect(bytes.slice(0, 28)).toBe('abcdefghijklmnopqrstuvwxyzab');
+    expect(bytes.endsWith(String.fromCharCode(97 + (199999 % 26)))).toBe(true);
     const dial = JSON.parse(await get('/dial?request=hostname&protocol=udp&host=127.0.0.1&port=18081&tries=3')) as unknown;
     expect(dial).toEqual({ responses: [hostname, hostname, hostname], errors: [] });
     const refused = JSON.parse(await get('/dial?request=hostname&protocol=http&host=127.0.0.1&port=1&tries=1')) as { errors: string[] };

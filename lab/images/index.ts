@@ -7,7 +7,8 @@
  *   docker-archive.ts  manifest.json + config JSON + layer tar (pure)
  *   tar.ts             ustar writer/reader (pure)
  *   import.ts          importImage({ address, tarPath }) via `ctr -n k8s.io images import`
- *   src/*.c            pause (PID 1 of sandboxes) and testserver (HTTP :8083, UDP :8081)
+ *   src/*.c            pause (PID 1 of sandboxes) and testserver (HTTP :8083, UDP :8081; HTTP
+ *                      /hostname /healthz /clientip /echo?msg= /bytes?n= /dial /version /exit)
  */
 export {
   PAUSE_IMAGE,

@@ -126,6 +126,30 @@ static void respond(int fd, int code, const char *type, const char *body) {
   (void)!write(fd, body, strlen(body));
 }
 
+/* /bytes?n=N: N bytes of 'a'..'z' repeating (byte i is 'a' + i % 26), at most 64 MiB. */
+static void respond_bytes(int fd, const char *n_text) {
+  char *end = NULL;
+  unsigned long long n = strtoull(n_text, &end, 10);
+  if (n_text[0] == 0 || *end != 0 || n > 64ULL * 1024 * 1024) {
+    respond(fd, 400, "text/plain", "n must be an integer from 0 to 67108864\n");
+    return;
+  }
+  char head[256];
+  int h = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: %llu\r\nConnection: close\r\n\r\n", n);
+  if (write(fd, head, (size_t)h) != h) return;
+  static char chunk[26 * 2048];
+  for (size_t i = 0; i < sizeof chunk; i++) chunk[i] = (char)('a' + i % 26);
+  /* start each write at the chunk offset that keeps byte i == 'a' + i % 26, partial writes included */
+  for (unsigned long long off = 0; off < n;) {
+    size_t k = (size_t)(off % 26);
+    size_t part = sizeof chunk - k;
+    if (n - off < part) part = (size_t)(n - off);
+    ssize_t w = write(fd, chunk + k, part);
+    if (w <= 0) return;
+    off += (unsigned long long)w;
+  }
+}
+
 /* One UDP question to host:port; the answer goes to out. */
 static int ask_udp(const struct sockaddr_in *to, const char *msg, char *out, size_t n, int timeout_ms) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
@@ -251,6 +275,9 @@ static void serve_http(int fd, const struct sockaddr_in *peer) {
   } else if (strcmp(target, "/echo") == 0) {
     query_param(query, "msg", buf, sizeof buf);
     respond(fd, 200, "text/plain", buf);
+  } else if (strcmp(target, "/bytes") == 0) {
+    query_param(query, "n", buf, sizeof buf);
+    respond_bytes(fd, buf);
   } else if (strcmp(target, "/version") == 0) {
     const char *v = getenv("KNODE_TESTSERVER_VERSION");
     respond(fd, 200, "text/plain", v ? v : "unknown");

@@ -1,8 +1,9 @@
 /**
- * Just enough SPDY/3 framing (draft-mbelshe-httpbis-spdy-00, section 2.6) for the kubelet to be a
- * RemoteCommand client of the container runtime's streaming server over SPDY, pure: SYN_STREAM,
- * DATA (with FIN: the half-close WebSocket v4 lacks), PING answers, and a decoder for what the
- * server sends. Used only when a client may close stdin (see runtime-stream.ts).
+ * Just enough SPDY/3 framing (draft-mbelshe-httpbis-spdy-00, section 2.6) to be a client of a
+ * Kubernetes streaming server over SPDY, pure: SYN_STREAM, DATA (with FIN: the half-close WebSocket
+ * v4 lacks), PING answers, and a decoder for what the server sends. Users: the kubelet's exec with
+ * stdin against the runtime (kubelet/server/runtime-stream.ts) and the apiserver's pods/proxy and
+ * services/proxy over port-forward (control-plane/apiserver/port-forward-client.ts).
  *
  * Header blocks must be zlib streams (one per direction, continued across frames, with the SPDY
  * dictionary). We never compress: the block is written as deflate *stored* blocks behind a zlib
@@ -120,7 +121,7 @@ export type SpdyFrame =
   | { readonly kind: 'control'; readonly type: number; readonly flags: number; readonly payload: Buffer };
 
 export class SpdyFrameError extends Error {
-  readonly code = 'ERR_KUBELET_SPDY_FRAME';
+  readonly code = 'ERR_SPDY_FRAME';
 }
 
 /** Cuts the server's byte stream into frames. */

@@ -1,7 +1,6 @@
 import { inflateSync, constants } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
-import { ControlType, encodeData, encodeHeaderPairs, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './spdy-frames.js';
-import { chooseRuntimeTransport } from './runtime-stream.js';
+import { ControlType, encodeData, encodeHeaderPairs, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from './frames.js';
 
 describe('SPDY/3 frames', () => {
   it('header blocks form one zlib stream a standard inflater reads back across frames', () => {
@@ -33,14 +32,6 @@ describe('SPDY/3 frames', () => {
 
   it('refuses another SPDY version', () => {
     expect(() => new SpdyFrameDecoder().push(Buffer.from('8002000600000004' + '00000001', 'hex'))).toThrow(/version 2/);
-  });
-});
-
-describe('chooseRuntimeTransport', () => {
-  it('uses SPDY only for stdin without a tty', () => {
-    expect(chooseRuntimeTransport({ stdin: true, tty: false })).toBe('spdy');
-    expect(chooseRuntimeTransport({ stdin: true, tty: true })).toBe('websocket');
-    expect(chooseRuntimeTransport({ stdin: false, tty: false })).toBe('websocket');
   });
 });
 

@@ -1,0 +1,223 @@
+/**
+ * pods/proxy and services/proxy: HTTP to a port of a pod through the apiserver, what `kubectl proxy`
+ * and `kubectl get --raw .../proxy/...` use.
+ *
+ *   /api/v1/namespaces/{ns}/pods/[https:]{name}[:{port}]/proxy/{path}
+ *   /api/v1/namespaces/{ns}/services/[https:]{name}[:{port}]/proxy/{path}
+ *
+ * Target, as upstream's ResourceLocation: a pod's port is a number or a container port's name
+ * (empty: the first declared container port, else 80); a Service's port is one of its ports by name
+ * or number (empty: its only port), and a ready address of its Endpoints with that port is picked at
+ * random (only addresses backed by a pod: we reach pods through their kubelet). The connection goes
+ * through the pod's kubelet (port-forward-client.ts), so the apiserver needs no route to pod IPs.
+ *
+ * The request is passed on with its method, path below `/proxy`, query and body; hop-by-hop headers
+ * and the caller's credentials (Authorization, Impersonate-*) are dropped. The answer comes back
+ * with its status, headers (hop-by-hop dropped; a Location that is an absolute path is put back under
+ * the proxy prefix, so redirects stay in the proxy) and body, streamed. Not served: upgrades
+ * (WebSocket) through the proxy, and nodes/proxy.
+ */
+import { request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { connect as tlsConnect } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import type { Endpoints } from '../../api/core/endpoints.js';
+import type { Node } from '../../api/core/node.js';
+import type { Pod } from '../../api/core/pod.js';
+import type { Service } from '../../api/core/service-types.js';
+import { ApiError, badRequest, notFound, unavailable } from './errors.js';
+import type { RequestCtx } from './handlers.js';
+import { kubeletClientFrom, kubeletEndpoint, KUBELET_CONNECT_TIMEOUT_MS, withNodeServingCA } from './node-proxy.js';
+import { checkPodStreamable, kubeletPortForwardUrl } from './node-stream.js';
+import { dialPodPort } from './port-forward-client.js';
+
+export interface ProxyTarget {
+  readonly scheme: 'http' | 'https';
+  readonly name: string;
+  /** As written: a number, a port name, or '' for the default. */
+  readonly port: string;
+}
+
+/** `[scheme:]name[:port]` (upstream's SplitSchemeNamePort); undefined when malformed. */
+export function splitSchemeNamePort(id: string): ProxyTarget | undefined {
+  const parts = id.split(':');
+  let scheme = '';
+  let name = '';
+  let port = '';
+  if (parts.length === 1) [name = ''] = parts;
+  else if (parts.length === 2) [name = '', port = ''] = parts;
+  else if (parts.length === 3) [scheme = '', name = '', port = ''] = parts;
+  else return undefined;
+  if (name === '' || (scheme !== '' && scheme !== 'http' && scheme !== 'https')) return undefined;
+  return { scheme: scheme === 'https' ? 'https' : 'http', name, port };
+}
+
+/** The pod's port for a pods/proxy target: a number, a container port's name, or the first declared one. */
+export function podProxyPort(pod: Pod, target: ProxyTarget): number {
+  const declared = pod.spec.containers.flatMap((c) => c.ports ?? []);
+  if (target.port === '') return declared[0]?.containerPort ?? (target.scheme === 'https' ? 443 : 80);
+  if (/^[0-9]+$/.test(target.port)) {
+    const n = Number(target.port);
+    if (n < 1 || n > 65535) throw badRequest(`invalid port ${JSON.stringify(target.port)}: must be between 1 and 65535, inclusive`);
+    return n;
+  }
+  const named = declared.find((p) => p.name === target.port);
+  if (named === undefined) throw badRequest(`pod ${JSON.stringify(pod.metadata.name ?? '')} has no container port named ${JSON.stringify(target.port)}`);
+  return named.containerPort;
+}
+
+export interface ServiceBackend {
+  readonly pod: { readonly namespace: string; readonly name: string };
+  readonly port: number;
+}
+
+/**
+ * The Service port a services/proxy target means (by name or number; '' when the Service has one
+ * port), then the ready pod addresses of its Endpoints serving it. `random` picks among them.
+ */
+export function serviceBackends(svc: Service, endpoints: Endpoints | undefined, target: ProxyTarget): ServiceBackend[] {
+  const name = svc.metadata.name ?? '';
+  if (svc.spec?.type === 'ExternalName') throw badRequest(`service ${JSON.stringify(name)} is of type ExternalName: there is nothing to proxy to`);
+  const ports = svc.spec?.ports ?? [];
+  const sp =
+    target.port === ''
+      ? ports.length === 1
+        ? ports[0]
+        : undefined
+      : ports.find((p) => (/^[0-9]+$/.test(target.port) ? p.port === Number(target.port) : (p.name ?? '') === target.port));
+  if (sp === undefined) {
+    const what = target.port === '' ? 'a port name (it has several ports)' : `no port ${JSON.stringify(target.port)}`;
+    throw unavailable(`no endpoints available for service ${JSON.stringify(`${target.scheme === 'https' ? 'https:' : ''}${name}:${target.port}`)}: the service has ${what}`);
+  }
+  const out: ServiceBackend[] = [];
+  for (const subset of endpoints?.subsets ?? []) {
+    const ep = (subset.ports ?? []).find((p) => (p.name ?? '') === (sp.name ?? ''));
+    if (ep === undefined) continue;
+    for (const a of subset.addresses ?? []) {
+      const ref = a.targetRef;
+      if (ref?.kind !== 'Pod' || ref.name === undefined) continue;
+      out.push({ pod: { namespace: ref.namespace ?? svc.metadata.namespace ?? '', name: ref.name }, port: ep.port });
+    }
+  }
+  if (out.length === 0) throw unavailable(`no endpoints available for service ${JSON.stringify(name)}`);
+  return out;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+
+/** The caller's headers as the backend gets them: no hop-by-hop, no credentials. */
+export function forwardedRequestHeaders(h: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = new Set(String(h.connection ?? '').split(',').map((s) => s.trim().toLowerCase()));
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k) || k === 'authorization' || k.startsWith('impersonate-')) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** The backend's headers as the caller gets them; an absolute-path Location stays under `prefix`. */
+export function returnedResponseHeaders(h: IncomingHttpHeaders, prefix: string): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  const listed = new Set(String(h.connection ?? '').split(',').map((s) => s.trim().toLowerCase()));
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || HOP_BY_HOP.has(k) || listed.has(k)) continue;
+    out[k] = k === 'location' && typeof v === 'string' && v.startsWith('/') && !v.startsWith('//') ? `${prefix}${v}` : v;
+  }
+  return out;
+}
+
+/** The raw path below `/proxy` (at least `/`) and the query, taken from the request URL as sent. */
+export function proxiedPath(rawUrl: string): { prefix: string; path: string } {
+  const q = rawUrl.indexOf('?');
+  const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = q < 0 ? '' : rawUrl.slice(q);
+  const at = pathname.search(/\/proxy(\/|$)/);
+  const prefix = at < 0 ? pathname : pathname.slice(0, at + '/proxy'.length);
+  const rest = at < 0 ? '' : pathname.slice(at + '/proxy'.length);
+  return { prefix, path: `${rest === '' ? '/' : rest}${query}` };
+}
+
+interface Lookup {
+  get<T>(resource: string, namespace: string | undefined, name: string): Promise<T>;
+}
+
+function lookupOf(ctx: RequestCtx): Lookup {
+  return {
+    get: async <T>(resource: string, namespace: string | undefined, name: string): Promise<T> => {
+      const entry = ctx.deps.index.find('', 'v1', resource);
+      if (!entry) throw notFound({ group: '', resource }, name);
+      return (await ctx.deps.registry.get(entry, namespace, name)) as unknown as T;
+    },
+  };
+}
+
+/** pods/proxy: the entry point subresources.ts calls. */
+export async function servePodProxy(ctx: RequestCtx): Promise<void> {
+  const target = splitSchemeNamePort(ctx.info.name ?? '');
+  if (!target) throw badRequest(`invalid pod request ${JSON.stringify(ctx.info.name ?? '')}`);
+  const pod = await lookupOf(ctx).get<Pod>('pods', ctx.info.namespace, target.name);
+  await proxyTo(ctx, pod, podProxyPort(pod, target), target.scheme);
+}
+
+/** services/proxy: the entry point subresources.ts calls. */
+export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
+  const target = splitSchemeNamePort(ctx.info.name ?? '');
+  if (!target) throw badRequest(`invalid service request ${JSON.stringify(ctx.info.name ?? '')}`);
+  const lookup = lookupOf(ctx);
+  const svc = await lookup.get<Service>('services', ctx.info.namespace, target.name);
+  const endpoints = await lookup.get<Endpoints>('endpoints', ctx.info.namespace, target.name).catch((err: unknown) => {
+    if (err instanceof ApiError && err.httpCode === 404) return undefined;
+    throw err;
+  });
+  const backends = serviceBackends(svc, endpoints, target);
+  const pick = backends[Math.floor(Math.random() * backends.length)] ?? backends[0];
+  if (pick === undefined) throw unavailable(`no endpoints available for service ${JSON.stringify(target.name)}`);
+  const pod = await lookup.get<Pod>('pods', pick.pod.namespace, pick.pod.name);
+  await proxyTo(ctx, pod, pick.port, target.scheme);
+}
+
+async function proxyTo(ctx: RequestCtx, pod: Pod, port: number, scheme: 'http' | 'https'): Promise<void> {
+  const { req, res } = ctx;
+  if (req.headers.upgrade !== undefined) throw badRequest('upgrading a connection through pods/proxy or services/proxy is not supported by this server');
+  const nodeName = checkPodStreamable(pod, 'portforward');
+  const tls = kubeletClientFrom(ctx.deps);
+  if (!tls) throw unavailable(`the apiserver has no kubelet client certificate to reach the kubelet on node ${JSON.stringify(nodeName)}`);
+  const node = await lookupOf(ctx).get<Node>('nodes', undefined, nodeName);
+  const url = kubeletPortForwardUrl(kubeletEndpoint(node), pod, []);
+  const stream = await dialPodPort(url, withNodeServingCA(tls, node), port, KUBELET_CONNECT_TIMEOUT_MS);
+  const conn: Duplex = scheme === 'https' ? tlsConnect({ socket: stream, rejectUnauthorized: false }) : stream;
+  await relay(req, res, conn, `${pod.status?.podIP ?? pod.metadata.name ?? ''}:${port}`);
+}
+
+/** One HTTP exchange over `conn`; rejects (for a Status) only if nothing was answered yet. */
+function relay(req: IncomingMessage, res: ServerResponse, conn: Duplex, host: string): Promise<void> {
+  const { prefix, path } = proxiedPath(req.url ?? '/');
+  return new Promise((resolve, reject) => {
+    const out = httpRequest({
+      createConnection: () => conn,
+      method: req.method ?? 'GET',
+      path,
+      headers: { ...forwardedRequestHeaders(req.headers), host, connection: 'close' },
+    });
+    const fail = (err: Error): void => {
+      conn.destroy();
+      if (res.headersSent) {
+        res.destroy();
+        resolve();
+      } else reject(unavailable(`error trying to reach the pod: ${err.message}`));
+    };
+    out.on('error', fail);
+    out.on('response', (answer: IncomingMessage) => {
+      res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, prefix));
+      answer.pipe(res);
+      answer.on('error', fail);
+      answer.on('end', () => resolve());
+    });
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+      resolve();
+    });
+    req.pipe(out);
+  });
+}
