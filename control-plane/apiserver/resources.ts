@@ -42,7 +42,7 @@ export function servedResources(): ResourceIndex {
   return new ResourceIndex([
     entry(kind(namespaceKind), ['status', 'finalize']),
     entry(kind(nodeKind), ['status'], { keepStatusOnCreate: true }),
-    entry(kind(podKind), ['status', 'binding', 'log', 'exec', 'attach', 'portforward', 'proxy']),
+    entry(kind(podKind), ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy']),
     entry(kind(serviceKind), ['status', 'proxy']),
     entry(kind(endpointsKind)),
     entry(kind(configMapKind)),

@@ -1,7 +1,8 @@
 /**
  * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
- * write), `namespaces/finalize`. `pods/log` (node-proxy.ts) and `pods/exec`, `pods/attach`,
- * `pods/portforward` (node-stream.ts) go to the pod's kubelet; `proxy` answers with a clear error.
+ * write), `pods/eviction` (`kubectl drain`), `namespaces/finalize`. `pods/log` (node-proxy.ts) and
+ * `pods/exec`, `pods/attach`, `pods/portforward` (node-stream.ts) go to the pod's kubelet;
+ * `pods/proxy` and `services/proxy` go to a pod's port through its kubelet (pod-proxy.ts).
  */
 import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
@@ -11,7 +12,7 @@ import { ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, n
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
-import { respondObject } from './handlers.js';
+import { deleteOptionsOf, respondObject } from './handlers.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
@@ -36,6 +37,8 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
       return csrApproval(ctx);
     case 'proxy':
       return info.resource === 'services' ? serveServiceProxy(ctx) : servePodProxy(ctx);
+    case 'eviction':
+      return evict(ctx);
     case 'log':
     case 'exec':
     case 'attach':
@@ -156,6 +159,41 @@ async function finalize(ctx: RequestCtx): Promise<void> {
     spec: { ...((ns['spec'] ?? {}) as object), finalizers },
   }), { subresource: 'finalize' });
   respondObject(ctx, 200, updated);
+}
+
+// ---- eviction ---------------------------------------------------------------------------------------
+
+/**
+ * POST pods/{name}/eviction with a policy/v1 (or v1beta1) Eviction: a delete of the pod with the
+ * Eviction's deleteOptions, answered 201 with a success Status as upstream. This server has no
+ * PodDisruptionBudgets, so no eviction is ever refused for one (upstream would answer 429).
+ */
+async function evict(ctx: RequestCtx): Promise<void> {
+  if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', ctx.req.url ?? '');
+  const body = await readBody(ctx.req);
+  let ev: Record<string, unknown>;
+  if (hasProtobufMagic(body)) ev = decodeProtobufBody(body, { apiVersion: 'policy/v1', kind: 'Eviction' });
+  else {
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as unknown;
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      ev = parsed as Record<string, unknown>;
+    } catch (err) {
+      throw badRequest(`the request body is not an Eviction: ${(err as Error).message}`);
+    }
+  }
+  if (ev['kind'] !== 'Eviction' || (ev['apiVersion'] !== 'policy/v1' && ev['apiVersion'] !== 'policy/v1beta1')) {
+    throw badRequest(`the object provided is unrecognized (must be of type Eviction in policy/v1 or policy/v1beta1): ${JSON.stringify(ev['apiVersion'] ?? '')}, ${JSON.stringify(ev['kind'] ?? '')}`);
+  }
+  const meta = (ev['metadata'] ?? {}) as { name?: unknown; namespace?: unknown };
+  const name = ctx.info.name ?? '';
+  if (meta.name !== undefined && meta.name !== name) throw badRequest('name in URL does not match name in Eviction object');
+  if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== ctx.info.namespace) {
+    throw badRequest('namespace in URL does not match namespace in Eviction object');
+  }
+  const opts = deleteOptionsOf({}, Buffer.from(JSON.stringify(ev['deleteOptions'] ?? {})));
+  await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, name, opts);
+  writeJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 // ---- node proxies ----------------------------------------------------------------------------------
