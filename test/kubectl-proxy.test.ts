@@ -6,12 +6,14 @@
  * default (first declared) port, a Service by port name reaching both pods, 3 MB arriving whole,
  * the method and query passed on, redirects kept under the proxy (`Location` rewriting is pure and
  * unit-tested), and the errors: refused port, unknown port name, unknown pod, a Service without
- * endpoints or without that port, a malformed name.
+ * endpoints or without that port, a malformed name. nodes/proxy reaches a worker's kubelet itself
+ * (/pods, /metrics), and is refused to a node's own identity.
  * kubectl and curl run in the machine's namespace and talk to loopback or the lab's apiserver only.
  * IP plan: test/helpers/ip-plan.ts. `lab down` runs in afterAll whatever happened.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TESTSERVER_IMAGE } from '../lab/images/lab-images.js';
 import { labName, run, TestLab } from './helpers/lab.js';
@@ -129,5 +131,27 @@ describe('services/proxy', () => {
     const logs = await Promise.all(pods.map((p) => lab.kubectlOk(['logs', p])));
     expect(logs.join('\n')).toContain('http POST /echo?msg=posted');
     proc.kill('SIGTERM');
+  });
+});
+
+describe('nodes/proxy', () => {
+  it("reaches the kubelet's /pods, /metrics and /healthz; an unknown node is 404", async () => {
+    const pods = JSON.parse((await lab.kubectlOk(['get', '--raw', '/api/v1/nodes/w1/proxy/pods']))) as { kind: string; items: { spec: { nodeName?: string } }[] };
+    expect(pods.kind).toBe('PodList');
+    expect(pods.items.length).toBeGreaterThan(0);
+    expect(pods.items.every((p) => p.spec.nodeName === 'w1')).toBe(true);
+    expect(await lab.kubectlOk(['get', '--raw', '/api/v1/nodes/w2/proxy/metrics'])).toMatch(/^# (HELP|TYPE) /m);
+    expect(await lab.kubectlOk(['get', '--raw', '/api/v1/nodes/w1/proxy/healthz'])).toBe('ok');
+    const missing = await raw('/api/v1/nodes/nosuch/proxy/pods');
+    expect(missing.stderr).toContain('(NotFound): nodes "nosuch" not found');
+  });
+
+  it("is refused to a node's own credentials, and can-i says so", async () => {
+    const kubelet = join(lab.stateDir, 'w1', 'agent', 'pki', 'kubelet.kubeconfig');
+    const r = await run('kubectl', ['--kubeconfig', kubelet, 'get', '--raw', '/api/v1/nodes/w1/proxy/pods']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('(Forbidden): nodes "w1" is forbidden: User "system:node:w1" cannot get resource "nodes/proxy"');
+    const can = await run('kubectl', ['--kubeconfig', kubelet, 'auth', 'can-i', 'get', 'nodes', '--subresource=proxy']);
+    expect([can.code, can.stdout.trim()]).toEqual([1, 'no - bootstrap tokens and nodes may not reach kubelets through nodes/proxy']);
   });
 });

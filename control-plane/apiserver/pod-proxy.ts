@@ -1,9 +1,10 @@
 /**
- * pods/proxy and services/proxy: HTTP to a port of a pod through the apiserver, what `kubectl proxy`
- * and `kubectl get --raw .../proxy/...` use.
+ * pods/proxy, services/proxy and nodes/proxy: HTTP to a port of a pod (or to a node's kubelet)
+ * through the apiserver, what `kubectl proxy` and `kubectl get --raw .../proxy/...` use.
  *
  *   /api/v1/namespaces/{ns}/pods/[https:]{name}[:{port}]/proxy/{path}
  *   /api/v1/namespaces/{ns}/services/[https:]{name}[:{port}]/proxy/{path}
+ *   /api/v1/nodes/{name}[:{port}]/proxy/{path}        the node's kubelet itself (/pods, /metrics...)
  *
  * Target, as upstream's ResourceLocation: a pod's port is a number or a container port's name
  * (empty: the first declared container port, else 80); a Service's port is one of its ports by name
@@ -14,22 +15,25 @@
  * The request is passed on with its method, path below `/proxy`, query and body; hop-by-hop headers
  * and the caller's credentials (Authorization, Impersonate-*) are dropped. The answer comes back
  * with its status, headers (hop-by-hop dropped; a Location that is an absolute path is put back under
- * the proxy prefix, so redirects stay in the proxy) and body, streamed. Not served: upgrades
- * (WebSocket) through the proxy, and nodes/proxy.
+ * the proxy prefix, so redirects stay in the proxy) and body, streamed. nodes/proxy speaks HTTPS to
+ * the kubelet with the apiserver's kubelet client certificate, and is refused to nodes and
+ * bootstrap tokens as the streams are. Not served: upgrades (WebSocket) through the proxy.
  */
 import { request as httpRequest } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import type { Endpoints } from '../../api/core/endpoints.js';
 import type { Node } from '../../api/core/node.js';
 import type { Pod } from '../../api/core/pod.js';
 import type { Service } from '../../api/core/service-types.js';
-import { ApiError, badRequest, notFound, unavailable } from './errors.js';
+import { ApiError, badRequest, forbidden, notFound, unavailable } from './errors.js';
 import type { RequestCtx } from './handlers.js';
 import { kubeletClientFrom, kubeletEndpoint, KUBELET_CONNECT_TIMEOUT_MS, withNodeServingCA } from './node-proxy.js';
 import { checkPodStreamable, kubeletPortForwardUrl } from './node-stream.js';
 import { dialPodPort } from './port-forward-client.js';
+import { nodeProxyRefusal } from './subresources.js';
 
 export interface ProxyTarget {
   readonly scheme: 'http' | 'https';
@@ -177,6 +181,30 @@ export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
   await proxyTo(ctx, pod, pick.port, target.scheme);
 }
 
+/** nodes/proxy: the entry point subresources.ts calls. */
+export async function serveNodeProxy(ctx: RequestCtx): Promise<void> {
+  const target = splitSchemeNamePort(ctx.info.name ?? '');
+  if (!target || !/^[0-9]*$/.test(target.port)) throw badRequest(`invalid node request ${JSON.stringify(ctx.info.name ?? '')}`);
+  const verb = ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[ctx.req.method ?? 'GET'] ?? 'get';
+  const refusal = nodeProxyRefusal(ctx.user, verb, target.name);
+  if (refusal !== undefined) throw forbidden(refusal);
+  if (ctx.req.headers.upgrade !== undefined) throw badRequest('upgrading a connection through nodes/proxy is not supported by this server');
+  const node = await lookupOf(ctx).get<Node>('nodes', undefined, target.name);
+  const tls = kubeletClientFrom(ctx.deps);
+  if (!tls) throw unavailable(`the apiserver has no kubelet client certificate to reach the kubelet on node ${JSON.stringify(target.name)}`);
+  const endpoint = kubeletEndpoint(node);
+  const port = target.port !== '' ? Number(target.port) : endpoint.port;
+  const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
+  const { ca, cert, key } = ((t) => ({ ca: t.caPem, cert: t.certPem, key: t.keyPem }))(withNodeServingCA(tls, node));
+  const { prefix, path } = proxiedPath(ctx.req.url ?? '/');
+  await new Promise<void>((resolve, reject) => {
+    const out = httpsRequest({ host: endpoint.host, port, path, method: ctx.req.method ?? 'GET', ca, cert, key, agent: false, headers: { ...forwardedRequestHeaders(ctx.req.headers), host: `${host}:${port}` } });
+    out.setTimeout(KUBELET_CONNECT_TIMEOUT_MS, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
+    out.on('socket', (sock) => sock.once('secureConnect', () => out.setTimeout(0)));
+    answer(ctx.req, ctx.res, out, prefix, resolve, reject);
+  });
+}
+
 async function proxyTo(ctx: RequestCtx, pod: Pod, port: number, scheme: 'http' | 'https'): Promise<void> {
   const { req, res } = ctx;
   if (req.headers.upgrade !== undefined) throw badRequest('upgrading a connection through pods/proxy or services/proxy is not supported by this server');
@@ -200,24 +228,29 @@ function relay(req: IncomingMessage, res: ServerResponse, conn: Duplex, host: st
       path,
       headers: { ...forwardedRequestHeaders(req.headers), host, connection: 'close' },
     });
-    const fail = (err: Error): void => {
-      conn.destroy();
-      if (res.headersSent) {
-        res.destroy();
-        resolve();
-      } else reject(unavailable(`error trying to reach the pod: ${err.message}`));
-    };
-    out.on('error', fail);
-    out.on('response', (answer: IncomingMessage) => {
-      res.writeHead(answer.statusCode ?? 502, returnedResponseHeaders(answer.headers, prefix));
-      answer.pipe(res);
-      answer.on('error', fail);
-      answer.on('end', () => resolve());
-    });
-    res.on('close', () => {
-      if (!res.writableFinished) out.destroy();
-      resolve();
-    });
-    req.pipe(out);
+    out.on('error', () => conn.destroy());
+    answer(req, res, out, prefix, resolve, reject);
   });
+}
+
+/** Sends the caller's body on `out` and its answer back; a failure before any answer rejects with a 503. */
+function answer(req: IncomingMessage, res: ServerResponse, out: ClientRequest, prefix: string, resolve: () => void, reject: (err: unknown) => void): void {
+  const fail = (err: Error): void => {
+    if (res.headersSent) {
+      res.destroy();
+      resolve();
+    } else reject(unavailable(`error trying to reach the backend: ${err.message}`));
+  };
+  out.on('error', fail);
+  out.on('response', (back: IncomingMessage) => {
+    res.writeHead(back.statusCode ?? 502, returnedResponseHeaders(back.headers, prefix));
+    back.pipe(res);
+    back.on('error', fail);
+    back.on('end', () => resolve());
+  });
+  res.on('close', () => {
+    if (!res.writableFinished) out.destroy();
+    resolve();
+  });
+  req.pipe(out);
 }

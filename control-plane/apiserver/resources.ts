@@ -41,7 +41,7 @@ const kind = <T extends KubeObject>(d: KindDefinition<T>): KindDefinition => d a
 export function servedResources(): ResourceIndex {
   return new ResourceIndex([
     entry(kind(namespaceKind), ['status', 'finalize']),
-    entry(kind(nodeKind), ['status'], { keepStatusOnCreate: true }),
+    entry(kind(nodeKind), ['status', 'proxy'], { keepStatusOnCreate: true }),
     entry(kind(podKind), ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy']),
     entry(kind(serviceKind), ['status', 'proxy']),
     entry(kind(endpointsKind)),

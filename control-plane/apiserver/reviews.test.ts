@@ -17,10 +17,14 @@ describe('the server policy as the reviews report it', () => {
     ['node, pods', node, { verb: 'list', resource: 'pods' }, true],
     ['node, an exec subresource of another group', node, { verb: 'create', group: 'example.com', resource: 'pods', subresource: 'exec' }, true],
     ['node, a non-resource URL', node, undefined, true],
+    ['node, nodes/proxy', node, { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'w1' }, false],
+    ['token, nodes/proxy', token, { verb: 'create', resource: 'nodes', subresource: 'proxy' }, false],
+    ['admin, nodes/proxy', admin, { verb: 'get', resource: 'nodes', subresource: 'proxy' }, true],
+    ['node, nodes/status', node, { verb: 'patch', resource: 'nodes', subresource: 'status' }, true],
   ])('%s', (_name, user, attrs, allowed) => {
     const d = accessDecision(user, attrs);
     expect(d.allowed).toBe(allowed);
-    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : /may not open streams/);
+    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : attrs?.resource === 'nodes' ? /may not reach kubelets through nodes\/proxy/ : /may not open streams/);
   });
 
   it('rules: everything for users without exceptions; incomplete and empty for nodes and tokens', () => {

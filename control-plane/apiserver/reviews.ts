@@ -6,7 +6,8 @@
  *
  * The answers describe this server's policy as it is, so `kubectl auth can-i` never contradicts what
  * a request would get: there is no RBAC yet (debt), every authenticated user may do everything except
- * that bootstrap tokens and nodes may not open pods/exec, attach or portforward (`streamRefusal`).
+ * that bootstrap tokens and nodes may not open pods/exec, attach or portforward (`streamRefusal`) nor
+ * use nodes/proxy (`nodeProxyRefusal`).
  * Rules cannot express that exception, so a rules review for those users says it is incomplete and
  * lists nothing rather than over-promise.
  */
@@ -26,7 +27,7 @@ import { readBody, writeJson } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser } from './resource-table.js';
-import { streamRefusal } from './subresources.js';
+import { nodeProxyRefusal, streamRefusal } from './subresources.js';
 
 /** The review kinds, for discovery and OpenAPI (they have no storage and no other verb). */
 export const REVIEW_KINDS: readonly KindDefinition[] = [selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, selfSubjectReviewKind] as readonly KindDefinition[];
@@ -45,6 +46,9 @@ export function accessDecision(user: RequestUser, attrs: ResourceAttributes | un
     const refusal = streamRefusal(user, attrs.subresource ?? '', attrs.namespace ?? '', attrs.name ?? '');
     if (refusal !== undefined) return { allowed: false, reason: 'bootstrap tokens and nodes may not open streams into pods' };
   }
+  if (attrs !== undefined && (attrs.group ?? '') === '' && attrs.resource === 'nodes' && attrs.subresource === 'proxy') {
+    if (nodeProxyRefusal(user, attrs.verb ?? 'get', attrs.name ?? '') !== undefined) return { allowed: false, reason: 'bootstrap tokens and nodes may not reach kubelets through nodes/proxy' };
+  }
   return { allowed: true, reason: 'every authenticated user is allowed (this server has no RBAC yet)' };
 }
 
@@ -56,7 +60,7 @@ export function rulesFor(user: RequestUser): NonNullable<SelfSubjectRulesReview[
       resourceRules: [],
       nonResourceRules: [],
       incomplete: true,
-      evaluationError: 'this user may do everything except create pods/exec, pods/attach and pods/portforward, which rules cannot express',
+      evaluationError: 'this user may do everything except create pods/exec, pods/attach and pods/portforward and use nodes/proxy, which rules cannot express',
     };
   }
   return {

@@ -2,7 +2,8 @@
  * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
  * write), `pods/eviction` (`kubectl drain`), `namespaces/finalize`. `pods/log` (node-proxy.ts) and
  * `pods/exec`, `pods/attach`, `pods/portforward` (node-stream.ts) go to the pod's kubelet;
- * `pods/proxy` and `services/proxy` go to a pod's port through its kubelet (pod-proxy.ts).
+ * `pods/proxy` and `services/proxy` go to a pod's port through its kubelet, `nodes/proxy` to the
+ * kubelet itself (pod-proxy.ts).
  */
 import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
@@ -19,7 +20,7 @@ import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js'
 import { csrApproval } from './csr-approval.js';
 import { servePodLog } from './node-proxy.js';
 import { servePodStream } from './node-stream.js';
-import { servePodProxy, serveServiceProxy } from './pod-proxy.js';
+import { serveNodeProxy, servePodProxy, serveServiceProxy } from './pod-proxy.js';
 
 export async function handleSubresource(ctx: RequestCtx): Promise<void> {
   const { info, entry } = ctx;
@@ -36,7 +37,9 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
     case 'approval':
       return csrApproval(ctx);
     case 'proxy':
-      return info.resource === 'services' ? serveServiceProxy(ctx) : servePodProxy(ctx);
+      if (info.resource === 'services') return serveServiceProxy(ctx);
+      if (info.resource === 'nodes') return serveNodeProxy(ctx);
+      return servePodProxy(ctx);
     case 'eviction':
       return evict(ctx);
     case 'log':
@@ -204,9 +207,19 @@ async function evict(ctx: RequestCtx): Promise<void> {
  * authorizer never grants pods/exec, attach or portforward) are refused, worded like upstream's 403.
  */
 export function streamRefusal(user: RequestUser | undefined, sub: string, namespace: string, name: string): string | undefined {
-  const groups = user?.groups ?? [];
-  if (!groups.includes('system:bootstrappers') && !groups.includes('system:nodes')) return undefined;
+  if (!isNodeOrBootstrapper(user)) return undefined;
   return `pods "${name}" is forbidden: User "${user?.name ?? ''}" cannot create resource "pods/${sub}" in API group "" in the namespace "${namespace}"`;
+}
+
+/** The same users may not reach a kubelet through nodes/proxy either (upstream's Node authorizer never grants it). */
+export function nodeProxyRefusal(user: RequestUser | undefined, verb: string, name: string): string | undefined {
+  if (!isNodeOrBootstrapper(user)) return undefined;
+  return `nodes "${name}" is forbidden: User "${user?.name ?? ''}" cannot ${verb} resource "nodes/proxy" in API group "" at the cluster scope`;
+}
+
+function isNodeOrBootstrapper(user: RequestUser | undefined): boolean {
+  const groups = user?.groups ?? [];
+  return groups.includes('system:bootstrappers') || groups.includes('system:nodes');
 }
 
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
