@@ -39,7 +39,7 @@ beforeAll(async () => {
         spec: {
           terminationGracePeriodSeconds: 1,
           // one pod per worker
-          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'web' } } }],
+          affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { app: 'web' } } }] } },
           containers: [{ name: 'main', image: TESTSERVER_IMAGE, imagePullPolicy: 'Never', ports: [{ name: 'http', containerPort: 8083 }] }],
         },
       },
@@ -50,6 +50,8 @@ beforeAll(async () => {
   await lab.kubectlOk(['rollout', 'status', 'deployment/web', '--timeout=90s']);
   pods = (await lab.kubectlOk(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/).sort();
   expect(pods).toHaveLength(2);
+  const nodes = (await lab.kubectlOk(['get', 'pods', '-l', 'app=web', '-o', 'jsonpath={.items[*].spec.nodeName}'])).trim().split(/\s+/).sort();
+  expect(nodes).toEqual(['w1', 'w2']);
 }, 180_000);
 
 afterAll(async () => {

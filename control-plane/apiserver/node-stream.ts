@@ -129,29 +129,42 @@ function rawResponseHead(res: IncomingMessage): string {
 }
 
 
+export interface KubeletUpgrade {
+  readonly res: IncomingMessage;
+  readonly socket: Duplex;
+  /** Bytes read past the 101. */
+  readonly head: Buffer;
+}
+
 /**
- * Sends the upgrade to the kubelet; resolves with its socket after a 101, rejects with an ApiError
- * otherwise. Resolves undefined when the client's socket closes first: the kubelet request is then
- * aborted (or its fresh upgraded socket destroyed), so the kubelet ends its runtime stream.
+ * Sends an upgrade request to a kubelet; resolves with its socket after a 101, rejects with an
+ * ApiError otherwise (503 when it cannot be reached, its own status and words when it refuses).
+ * With `abortWith`, resolves undefined when that socket (the caller's client) closes first: the
+ * kubelet request is then aborted (or its fresh upgraded socket destroyed), so the kubelet ends its
+ * runtime stream. Used by the stream splice below and by the port-forward client (pods/proxy).
  */
-function upgradeKubelet(url: URL, req: IncomingMessage, tls: KubeletClientTls, timeoutMs: number, client: Duplex): Promise<{ res: IncomingMessage; socket: Duplex; head: Buffer } | undefined> {
+export function upgradeKubelet(
+  url: URL,
+  opts: { readonly method: 'GET' | 'POST'; readonly headers: Record<string, string>; readonly tls: KubeletClientTls; readonly timeoutMs: number; readonly abortWith?: Duplex },
+): Promise<KubeletUpgrade | undefined> {
+  const { tls, abortWith: client } = opts;
   return new Promise((resolve, reject) => {
-    if (client.destroyed) {
+    if (client?.destroyed === true) {
       resolve(undefined);
       return;
     }
-    const out = request(url, { method: 'GET', cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, agent: false, headers: forwardedHeaders(req) });
+    const out = request(url, { method: opts.method, cert: tls.certPem, key: tls.keyPem, ca: tls.caPem, agent: false, headers: opts.headers });
     const abort = (): void => {
       out.destroy();
       resolve(undefined);
     };
-    client.once('close', abort);
-    out.on('close', () => client.off('close', abort));
-    out.setTimeout(timeoutMs, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
+    client?.once('close', abort);
+    out.on('close', () => client?.off('close', abort));
+    out.setTimeout(opts.timeoutMs, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
     out.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
       out.setTimeout(0);
-      client.off('close', abort);
-      if (client.destroyed) {
+      client?.off('close', abort);
+      if (client?.destroyed === true) {
         socket.destroy();
         resolve(undefined);
         return;
@@ -205,7 +218,7 @@ export async function proxyPodStream(
   const node = await lookup.getNode(nodeName);
   const endpoint = kubeletEndpoint(node);
   const url = kind === 'portforward' || opts === undefined ? kubeletPortForwardUrl(endpoint, pod, ports) : kubeletStreamUrl(endpoint, pod, container, kind, opts);
-  const kubelet = await upgradeKubelet(url, req, withNodeServingCA(tls, node), connectTimeoutMs, upgrade.socket);
+  const kubelet = await upgradeKubelet(url, { method: 'GET', headers: forwardedHeaders(req), tls: withNodeServingCA(tls, node), timeoutMs: connectTimeoutMs, abortWith: upgrade.socket });
   if (!kubelet) return; // the client left; nothing to answer
   const client = takeOverSocket(res);
   client.socket.write(rawResponseHead(kubelet.res));

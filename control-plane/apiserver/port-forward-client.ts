@@ -13,14 +13,11 @@
  * GOAWAY and closes the connection. One SPDY connection per Duplex: a proxied request costs one CRI
  * PortForward call and one TLS connection, which keeps the lifetime simple (no pooling).
  */
-import { request } from 'node:https';
-import type { IncomingMessage } from 'node:http';
 import { Duplex } from 'node:stream';
-import { readBodyPrefix } from '../../lib/http-body.js';
 import { ControlType, encodeData, encodeGoAway, encodePing, encodeSynStream, HeaderWriter, SpdyFrameDecoder } from '../../lib/spdy/frames.js';
 import { unavailable } from './errors.js';
-import { connectErrorText, kubeletErrorToApiError } from './node-proxy.js';
 import type { KubeletClientTls } from './node-proxy.js';
+import { upgradeKubelet } from './node-stream.js';
 
 const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
 const ERROR_STREAM = 1;
@@ -33,34 +30,16 @@ const MAX_DATA = 64 * 1024;
  * an ApiError: 503 when the kubelet cannot be reached, the kubelet's own status and words when it
  * refuses (no such pod, pod not running).
  */
-export function dialPodPort(url: URL, tls: KubeletClientTls, port: number, timeoutMs: number): Promise<Duplex> {
-  return new Promise((resolve, reject) => {
-    const out = request(url, {
-      method: 'POST',
-      cert: tls.certPem,
-      key: tls.keyPem,
-      ca: tls.caPem,
-      agent: false,
-      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL },
-    });
-    out.setTimeout(timeoutMs, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
-    out.on('upgrade', (res: IncomingMessage, socket: Duplex, head: Buffer) => {
-      out.setTimeout(0);
-      const chosen = res.headers['x-stream-protocol-version'];
-      if (chosen !== PORT_FORWARD_PROTOCOL) {
-        socket.destroy();
-        reject(unavailable(`the kubelet chose stream protocol ${JSON.stringify(chosen ?? '')}, not ${PORT_FORWARD_PROTOCOL}`));
-        return;
-      }
-      resolve(new PodPortStream(socket, head, port));
-    });
-    out.on('response', (res: IncomingMessage) => {
-      const status = res.statusCode ?? 0;
-      readBodyPrefix(res, 50_000).then((body) => reject(kubeletErrorToApiError(status >= 200 && status < 300 ? 502 : status, body || `the kubelet answered ${status} instead of upgrading the connection`)), reject);
-    });
-    out.on('error', (err) => reject(unavailable(`error dialing backend: ${connectErrorText(err)}`)));
-    out.end();
-  });
+export async function dialPodPort(url: URL, tls: KubeletClientTls, port: number, timeoutMs: number): Promise<Duplex> {
+  const headers = { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': PORT_FORWARD_PROTOCOL };
+  const up = await upgradeKubelet(url, { method: 'POST', headers, tls, timeoutMs });
+  if (up === undefined) throw unavailable('the connection to the kubelet closed during the upgrade');
+  const chosen = up.res.headers['x-stream-protocol-version'];
+  if (chosen !== PORT_FORWARD_PROTOCOL) {
+    up.socket.destroy();
+    throw unavailable(`the kubelet chose stream protocol ${JSON.stringify(chosen ?? '')}, not ${PORT_FORWARD_PROTOCOL}`);
+  }
+  return new PodPortStream(up.socket, up.head, port);
 }
 
 /** Thrown (as the Duplex's error) when the runtime could not connect to the port in the pod. */
