@@ -227,6 +227,35 @@ describe('scheduler', () => {
     await waitUnschedulable('anti', 'solo-2', expectedMessage(2, "node(s) didn't match pod anti-affinity rules", true));
   });
 
+  it('spreads pods over zones by a DoNotSchedule topology spread constraint, and keeps one Pending when the skew would break', async () => {
+    await createNamespace(server, 'zones');
+    await addNode('zones-1', 'zones', (n) => void (n.metadata.labels = { ...n.metadata.labels, zone: 'a' }));
+    await addNode('zones-2', 'zones', (n) => void (n.metadata.labels = { ...n.metadata.labels, zone: 'a' }));
+    await addNode('zones-3', 'zones', (n) => void (n.metadata.labels = { ...n.metadata.labels, zone: 'b' }));
+    const zoneOf = (node: string): string => (node === 'zones-3' ? 'b' : 'a');
+    const spread = (name: string): Pod =>
+      mutated(makePod(name, { labels: { app: 'spread' } }), (p) => {
+        p.spec.nodeSelector = { pool: 'zones' };
+        p.spec.topologySpreadConstraints = [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'spread' } } }];
+      });
+    const zones: string[] = [];
+    for (const name of ['s-0', 's-1']) {
+      await addPod('zones', spread(name));
+      zones.push(zoneOf(await waitBound('zones', name)));
+    }
+    expect(zones.sort()).toEqual(['a', 'b']);
+    // zone b closes: one more fits in zone a (skew 1), the next would make it 2
+    await server.kubectlOk(['cordon', 'zones-3']);
+    await addPod('zones', spread('s-2'));
+    expect(zoneOf(await waitBound('zones', 's-2'))).toBe('a');
+    await addPod('zones', spread('s-3'));
+    const message = await waitFor('s-3 to be unschedulable', () => failedScheduling('zones', 's-3'), { timeoutMs: 20_000 });
+    expect(message).toContain("2 node(s) didn't match pod topology spread constraints");
+    expect(message).toContain('1 node(s) were unschedulable');
+    await server.kubectlOk(['uncordon', 'zones-3']);
+    expect(await waitBound('zones', 's-3')).toBe('zones-3');
+  });
+
   it('stops at the node allocatable, counting what is bound, and binds once room is freed', async () => {
     await createNamespace(server, 'full');
     await addNode('small-1', 'small', undefined, { cpu: '1' });

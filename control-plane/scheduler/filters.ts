@@ -8,6 +8,7 @@
  *   NodePorts          host ports already used on the node
  *   NodeResourcesFit   pods count, cpu, memory, ephemeral storage, extended resources vs allocatable
  *                      minus the requests of the pods bound or assumed there (all shortfalls listed)
+ *   PodTopologySpread  whenUnsatisfiable: DoNotSchedule constraints (topology-spread.ts)
  *   InterPodAffinity   required pod affinity / anti-affinity, and existing pods' anti-affinity
  * `resolvable` says whether evicting pods could help (upstream's Unschedulable vs
  * UnschedulableAndUnresolvable), which only changes the "preemption:" part of the message.
@@ -21,10 +22,12 @@ import { podMatchesNode } from './node-affinity.js';
 import type { AffinityState } from './pod-affinity.js';
 import { checkPodAffinity } from './pod-affinity.js';
 import type { PodInfo } from './pod-info.js';
+import type { SpreadFilterState } from './topology-spread.js';
+import { checkSpread, EMPTY_SPREAD_STATE } from './topology-spread.js';
 
-export type FilterPlugin = 'NodeUnschedulable' | 'TaintToleration' | 'NodeAffinity' | 'NodePorts' | 'NodeResourcesFit' | 'InterPodAffinity';
+export type FilterPlugin = 'NodeUnschedulable' | 'TaintToleration' | 'NodeAffinity' | 'NodePorts' | 'NodeResourcesFit' | 'PodTopologySpread' | 'InterPodAffinity';
 
-export const ALL_FILTER_PLUGINS: readonly FilterPlugin[] = ['NodeUnschedulable', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'InterPodAffinity'];
+export const ALL_FILTER_PLUGINS: readonly FilterPlugin[] = ['NodeUnschedulable', 'TaintToleration', 'NodeAffinity', 'NodePorts', 'NodeResourcesFit', 'PodTopologySpread', 'InterPodAffinity'];
 
 export interface FilterFailure {
   readonly plugin: FilterPlugin;
@@ -40,6 +43,8 @@ export const REASON_TOO_MANY_PODS = 'Too many pods';
 export const REASON_AFFINITY = "node(s) didn't match pod affinity rules";
 export const REASON_ANTI_AFFINITY = "node(s) didn't match pod anti-affinity rules";
 export const REASON_EXISTING_ANTI_AFFINITY = "node(s) didn't satisfy existing pods anti-affinity rules";
+export const REASON_SPREAD = "node(s) didn't match pod topology spread constraints";
+export const REASON_SPREAD_LABEL = "node(s) didn't match pod topology spread constraints (missing required label)";
 export const taintReason = (t: Taint): string => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`;
 export const insufficientReason = (resource: string): string => `Insufficient ${resource}`;
 
@@ -86,7 +91,7 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): string[] {
 }
 
 /** Runs the filters in order; undefined when the node fits. */
-export function runFilters(pod: PodInfo, node: NodeInfo, affinity: AffinityState): FilterFailure | undefined {
+export function runFilters(pod: PodInfo, node: NodeInfo, affinity: AffinityState, spread: SpreadFilterState = EMPTY_SPREAD_STATE): FilterFailure | undefined {
   if (node.unschedulable && !tolerated(pod.tolerations, UNSCHEDULABLE_TAINT)) {
     return { plugin: 'NodeUnschedulable', reasons: [REASON_UNSCHEDULABLE], resolvable: false };
   }
@@ -104,6 +109,11 @@ export function runFilters(pod: PodInfo, node: NodeInfo, affinity: AffinityState
   }
   const short = insufficientResources(pod, node);
   if (short.length > 0) return { plugin: 'NodeResourcesFit', reasons: short, resolvable: true };
+  if (spread.constraints.length > 0) {
+    const v = checkSpread(pod, node, spread);
+    if (v === 'missing-label') return { plugin: 'PodTopologySpread', reasons: [REASON_SPREAD_LABEL], resolvable: false };
+    if (v === 'skew') return { plugin: 'PodTopologySpread', reasons: [REASON_SPREAD], resolvable: true };
+  }
   const verdict = checkPodAffinity(pod, node, affinity);
   switch (verdict) {
     case 'ok':

@@ -1,7 +1,8 @@
 /**
  * What the scheduler needs from a Pod, computed once per pod (pure): its resource requests as plain
  * numbers (millicores, bytes, counts), the "non-zero" requests scoring uses, host ports, the owner to
- * spread by, tolerations, node selector and affinity, and compiled pod (anti-)affinity terms. Filters
+ * spread by, tolerations, node selector and affinity, compiled pod (anti-)affinity terms and topology
+ * spread constraints. Filters
  * and scores then run over these numbers per node without parsing a quantity or a selector again.
  *
  * Requests follow upstream's PodRequests: the sum over regular containers plus restartable init
@@ -14,6 +15,8 @@ import type { NodeSelector, PodAffinityTerm, PreferredSchedulingTerm, Toleration
 import type { Selector } from '../../api/labels.js';
 import { labelSelectorAsSelector, nothing } from '../../api/labels.js';
 import { quantityMilliValue, quantityValue, tryParseQuantity } from '../../api/quantity.js';
+import type { SpreadConstraint } from './topology-spread.js';
+import { compileSpreadConstraints } from './topology-spread.js';
 
 export const DEFAULT_MILLI_CPU_REQUEST = 100;
 export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
@@ -61,6 +64,8 @@ export interface PodInfo {
   readonly preferredNodeAffinity: readonly PreferredSchedulingTerm[];
   readonly requiredAffinity: readonly AffinityTerm[];
   readonly requiredAntiAffinity: readonly AffinityTerm[];
+  /** Compiled topologySpreadConstraints (topology-spread.ts). */
+  readonly spreadConstraints: readonly SpreadConstraint[];
   readonly priority: number;
   readonly preemptionNever: boolean;
 }
@@ -223,6 +228,7 @@ export function computePodInfo(pod: Pod): PodInfo {
     preferredNodeAffinity: affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [],
     requiredAffinity: (affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, namespace)),
     requiredAntiAffinity: (affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).map((t) => compileTerm(t, namespace)),
+    spreadConstraints: compileSpreadConstraints(pod.spec.topologySpreadConstraints, pod.metadata.labels ?? {}),
     priority: pod.spec.priority ?? 0,
     preemptionNever: pod.spec.preemptionPolicy === 'Never',
   };

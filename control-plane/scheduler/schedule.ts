@@ -14,6 +14,7 @@ import { buildFitErrorMessage } from './fit-error.js';
 import type { NodeInfo } from './node-info.js';
 import type { NamespaceLabels } from './pod-affinity.js';
 import { computeAffinityState } from './pod-affinity.js';
+import { computeSpreadFilterState } from './topology-spread.js';
 import type { PodInfo } from './pod-info.js';
 import { scoreNodes, selectHost } from './scores.js';
 
@@ -54,6 +55,7 @@ export function numFeasibleNodesToFind(numAllNodes: number, percentage: number):
 export function computeSchedule(pod: PodInfo, nodes: readonly NodeInfo[], startIndex: number, opts: ScheduleOptions): ScheduleResult {
   const n = nodes.length;
   const affinity = computeAffinityState(pod, nodes, opts.namespaceLabels, opts.antiAffinityNodes ?? nodes);
+  const spread = computeSpreadFilterState(pod, nodes);
   const want = numFeasibleNodesToFind(n, opts.percentageOfNodesToScore);
   const feasible: NodeInfo[] = [];
   const failures: FilterFailure[] = [];
@@ -63,7 +65,7 @@ export function computeSchedule(pod: PodInfo, nodes: readonly NodeInfo[], startI
     const node = nodes[(start + i) % n];
     if (node === undefined) continue;
     processed++;
-    const failure = runFilters(pod, node, affinity);
+    const failure = runFilters(pod, node, affinity, spread);
     if (failure === undefined) feasible.push(node);
     else failures.push(failure);
   }
@@ -79,6 +81,6 @@ export function computeSchedule(pod: PodInfo, nodes: readonly NodeInfo[], startI
     };
   }
   let chosen: NodeInfo | undefined = feasible[0];
-  if (feasible.length > 1) chosen = feasible[selectHost(scoreNodes(pod, feasible), opts.random)];
+  if (feasible.length > 1) chosen = feasible[selectHost(scoreNodes(pod, feasible, nodes), opts.random)];
   return { kind: 'scheduled', nodeName: chosen?.name ?? '', evaluatedNodes: processed, feasibleNodes: feasible.length, nextStartIndex };
 }

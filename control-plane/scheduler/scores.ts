@@ -5,16 +5,19 @@
  *   BalancedAllocation (1) 100 x (1 - spread between the cpu and memory fractions)
  *   NodeAffinity (2)      sum of matching preferred terms' weights, normalised to the best node
  *   TaintToleration (3)   fewer untolerated PreferNoSchedule taints is better, normalised
- *   Spread (2)            fewer pods of the same controller owner on the node is better, normalised
- *                         (upstream spreads by the Service/ReplicaSet selectors through default topology
- *                         spread constraints; we count pods by their controller ownerReference: the same
- *                         grouping for pods made by a controller, at O(1) per node)
+ *   Spread (2)            the pod's own ScheduleAnyway topology spread constraints (topology-spread.ts);
+ *                         for a pod without constraints, fewer pods of the same controller owner on
+ *                         the node is better, normalised (upstream spreads such pods by the
+ *                         Service/ReplicaSet selectors through default topology spread constraints;
+ *                         we count pods by their controller ownerReference: the same grouping for
+ *                         pods made by a controller, at O(1) per node)
  * The pick is the highest total; ties are broken uniformly at random (`random` injected for tests).
  */
 import type { NodeInfo } from './node-info.js';
 import { preferredAffinityWeight } from './node-affinity.js';
 import { tolerated } from './filters.js';
 import type { PodInfo } from './pod-info.js';
+import { spreadScores } from './topology-spread.js';
 
 export const MAX_NODE_SCORE = 100;
 
@@ -60,8 +63,8 @@ export function normalize(raw: readonly number[], reverse: boolean): number[] {
   });
 }
 
-/** Weighted total score of each node in `nodes` (same order). */
-export function scoreNodes(pod: PodInfo, nodes: readonly NodeInfo[]): number[] {
+/** Weighted total score of each node in `nodes` (same order); `all`: every node, for spread counts. */
+export function scoreNodes(pod: PodInfo, nodes: readonly NodeInfo[], all: readonly NodeInfo[] = nodes): number[] {
   const totals = nodes.map((n) => WEIGHTS.leastAllocated * leastAllocatedScore(pod, n) + WEIGHTS.balanced * balancedAllocationScore(pod, n));
   if (pod.preferredNodeAffinity.length > 0) {
     const s = normalize(nodes.map((n) => preferredAffinityWeight(pod.preferredNodeAffinity, n.labels, n.name)), false);
@@ -70,7 +73,11 @@ export function scoreNodes(pod: PodInfo, nodes: readonly NodeInfo[]): number[] {
   const taints = normalize(nodes.map((n) => intolerablePreferTaints(pod, n)), true);
   taints.forEach((v, i) => (totals[i] = (totals[i] ?? 0) + WEIGHTS.taintToleration * v));
   const owner = pod.ownerUID;
-  if (owner !== undefined) {
+  const ownSpread = pod.spreadConstraints.length > 0 ? spreadScores(pod, nodes, all) : undefined;
+  if (pod.spreadConstraints.length > 0) {
+    // constraints of its own replace the default spreading; hard ones alone leave every node equal
+    (ownSpread ?? nodes.map(() => MAX_NODE_SCORE)).forEach((v, i) => (totals[i] = (totals[i] ?? 0) + WEIGHTS.spread * v));
+  } else if (owner !== undefined) {
     const s = normalize(nodes.map((n) => n.ownerCounts.get(owner) ?? 0), true);
     s.forEach((v, i) => (totals[i] = (totals[i] ?? 0) + WEIGHTS.spread * v));
   } else {
