@@ -3,7 +3,8 @@
  * `knode server`), driven by the real kubectl as issue #5 asks: a Deployment of 6 replicas lands on both
  * workers; scaling up and down; a rolling update from testserver:1.0 to 2.0 never drops below
  * replicas - maxUnavailable Ready pods and `kubectl rollout status` returns; `rollout undo` goes back;
- * a deleted pod is replaced; a DaemonSet has one pod on each worker; EndpointSlices follow the pods;
+ * a deleted pod is replaced; a DaemonSet has one pod on each worker, rolls to 2.0 and back with
+ * `kubectl rollout history|undo` (ControllerRevisions); EndpointSlices follow the pods;
  * a worker whose agent stops turns Unknown and its pods are recreated on the other worker after their
  * (shortened) toleration; deleting a namespace removes everything in it.
  * `lab down` runs in afterAll whatever happened.
@@ -156,6 +157,28 @@ describe('workloads: DaemonSets and EndpointSlices', () => {
     const ps = await waitPods('app=ds-agent', 'one Running pod per worker', (x) => x.filter(running).length === 2);
     expect(ps.map((p) => p.spec.nodeName).sort()).toEqual(['w1', 'w2']);
   });
+
+  it('rolls the DaemonSet to 2.0, lists both ControllerRevisions in `kubectl rollout history`, and `rollout undo` goes back', async () => {
+    await lab.kubectlOk(['set', 'image', 'daemonset/agent', `app=${V2}`]);
+    await lab.kubectlOk(['rollout', 'status', 'daemonset/agent', '--timeout=120s']);
+    await waitPods('app=ds-agent', 'both pods on 2.0', (x) => x.filter(running).length === 2 && x.filter(running).every((p) => p.spec.containers[0]?.image === V2));
+    const history = await lab.kubectlOk(['rollout', 'history', 'daemonset/agent']);
+    expect(history).toMatch(/^1\s/m);
+    expect(history).toMatch(/^2\s/m);
+    expect(await lab.kubectlOk(['get', 'controllerrevisions', '-l', 'app=ds-agent'])).toContain('daemonset.apps/agent');
+    expect(await lab.kubectlOk(['rollout', 'history', 'daemonset/agent', '--revision=1'])).toContain(V1);
+    await lab.kubectlOk(['rollout', 'undo', 'daemonset/agent']);
+    await waitPods('app=ds-agent', 'both pods back on 1.0', (x) => x.filter(running).length === 2 && x.filter(running).every((p) => p.spec.containers[0]?.image === V1));
+    const ds = JSON.parse(await lab.kubectlOk(['get', 'daemonset', 'agent', '-o', 'json'])) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    expect(ds.spec.template.spec.containers[0]?.image).toBe(V1);
+    // the undo renumbered revision 1 to 3 instead of copying it
+    const after = await waitFor('revision 3 in the history', async () => {
+      const h = await lab.kubectlOk(['rollout', 'history', 'daemonset/agent']);
+      return /^3\s/m.test(h) ? h : undefined;
+    });
+    expect(after).toMatch(/^2\s/m);
+    expect(after).not.toMatch(/^1\s/m);
+  }, 240_000);
 
   it('keeps the Service EndpointSlice equal to the Ready pods', async () => {
     await lab.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8083 }] } });

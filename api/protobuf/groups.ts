@@ -1,12 +1,13 @@
 /**
- * Messages of the non-core groups this server serves: apps/v1 (Deployment, ReplicaSet, DaemonSet),
+ * Messages of the non-core groups this server serves: apps/v1 (Deployment, ReplicaSet, DaemonSet,
+ * ControllerRevision),
  * discovery.k8s.io/v1 (EndpointSlice), coordination.k8s.io/v1 (Lease), events.k8s.io/v1 (Event),
  * autoscaling/v1 (Scale), policy/v1 (Eviction), certificates.k8s.io/v1 (CertificateSigningRequest) and
  * the self reviews of authorization.k8s.io/v1 and authentication.k8s.io/v1. Numbers from each group's
  * generated.proto; pointer flags from its types.go.
  */
 import type { MessageTable } from './types.js';
-import { PTR, bool, bytes, int32, int64, intOrString, map, microTime, msg, msgs, str, strs, time } from './types.js';
+import { PTR, bool, bytes, fieldsV1, int32, int64, intOrString, map, microTime, msg, msgs, str, strs, time } from './types.js';
 
 const workloadCondition = {
   1: str('type'),
@@ -17,6 +18,12 @@ const workloadCondition = {
 };
 
 export const appsMessages: MessageTable = {
+  'apps.v1.ControllerRevision': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    // runtime.RawExtension: field 1 holds the JSON bytes, the same wire shape as FieldsV1
+    2: fieldsV1('data'),
+    3: int64('revision'),
+  },
   'apps.v1.Deployment': {
     1: msg('metadata', 'meta.v1.ObjectMeta'),
     2: msg('spec', 'apps.v1.DeploymentSpec'),

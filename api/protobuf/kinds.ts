@@ -52,6 +52,7 @@ export const topMessages: Readonly<Record<string, string>> = {
   'apps/v1/Deployment': 'apps.v1.Deployment',
   'apps/v1/ReplicaSet': 'apps.v1.ReplicaSet',
   'apps/v1/DaemonSet': 'apps.v1.DaemonSet',
+  'apps/v1/ControllerRevision': 'apps.v1.ControllerRevision',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery.v1.EndpointSlice',
   'coordination.k8s.io/v1/Lease': 'coordination.v1.Lease',
   'events.k8s.io/v1/Event': 'events.v1.Event',

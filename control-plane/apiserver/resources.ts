@@ -16,6 +16,7 @@ import { eventKind } from '../../api/core/event.js';
 import { deploymentKind } from '../../api/apps/deployment.js';
 import { replicaSetKind } from '../../api/apps/replicaset.js';
 import { daemonSetKind } from '../../api/apps/daemonset.js';
+import { controllerRevisionKind } from '../../api/apps/controllerrevision.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
 import { csrKind, stampCsrRequester } from '../../api/certificates/csr.js';
@@ -52,6 +53,7 @@ export function servedResources(): ResourceIndex {
     entry(kind(deploymentKind), ['status', 'scale']),
     entry(kind(replicaSetKind), ['status', 'scale']),
     entry(kind(daemonSetKind), ['status']),
+    entry(kind(controllerRevisionKind)),
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
     entry(kind(csrKind), ['status', 'approval'], { stampRequester: stampCsrRequester }),

@@ -9,11 +9,9 @@
  *     ownerReference, labels controller-revision-hash and pod-template-generation, and a required node
  *     affinity `matchFields metadata.name In [node]` replacing the template's required terms (already
  *     checked here), so the scheduler binds it there, as upstream since 1.12.
- *   - the revision hash. Upstream names ControllerRevision objects after the hash of the template and
- *     puts it on pods; knode's apiserver does not serve ControllerRevisions, so the hash is computed from
- *     the template alone (FNV-1a 32 over its canonical JSON, spelled with upstream's SafeEncodeString
- *     alphabet) and kept only as the pod label. Rollback history (`kubectl rollout undo ds`) is therefore
- *     not available.
+ *   - the revision hash: FNV-1a 32 over the template's canonical JSON (plus the collision count),
+ *     spelled with upstream's SafeEncodeString alphabet. It names the template's ControllerRevision
+ *     (daemonset-history.ts) and is the pods' controller-revision-hash label.
  */
 import type { Node } from '../../api/core/node.js';
 import type { Pod, PodSpec } from '../../api/core/pod.js';
@@ -139,7 +137,7 @@ export function daemonPodNode(pod: Pod): string | undefined {
 }
 
 /** JSON with object keys sorted, so the hash does not depend on the order a server wrote them in. */
-function canonicalJson(v: unknown): string {
+export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);

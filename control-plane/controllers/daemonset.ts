@@ -13,21 +13,23 @@
  *
  * Cost: a sync is O(pods in the namespace + nodes); a node change re-queues every DaemonSet only when
  * its labels, taints or spec.nodeName-relevant fields change (not on heartbeats).
- * ControllerRevisions are not served by knode's apiserver: the revision hash is computed from the
- * template and kept as the pods' controller-revision-hash label only (see daemonset-pods.ts).
+ * History: each template gets a ControllerRevision named after its hash (daemonset-history.ts), the
+ * hash pods carry as their controller-revision-hash label; `kubectl rollout history|undo` read them.
  */
 import type { Node } from '../../api/core/node.js';
 import type { Pod } from '../../api/core/pod.js';
+import type { ControllerRevision } from '../../api/apps/controllerrevision.js';
 import type { DaemonSet, DaemonSetStatus } from '../../api/apps/daemonset.js';
 import { matches } from '../../api/labels.js';
-import { isConflict, isNotFound } from '../../lib/client/errors.js';
+import { isAlreadyExists, isConflict, isNotFound } from '../../lib/client/errors.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
 import { KeyQueue, objectKey } from '../controller-manager/controller.js';
 import { controllerOf, dsSelector, Expectations, planClaims } from './daemonset-claims.js';
 import { planDaemonSet } from './daemonset-plan.js';
-import { controllerRef, newDaemonPod } from './daemonset-pods.js';
+import { controllerRef, LABEL_REVISION_HASH, newDaemonPod, templateHash } from './daemonset-pods.js';
+import { ownedRevisions, planHistory } from './daemonset-history.js';
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
 const FAILED_POD_BACKOFF_INITIAL_MS = 1_000;
@@ -41,6 +43,7 @@ export class DaemonSetController implements Controller {
   private readonly daemonSets: Informer<DaemonSet>;
   private readonly pods: Informer<Pod>;
   private readonly nodes: Informer<Node>;
+  private readonly revisions: Informer<ControllerRevision>;
   private readonly expectations = new Expectations();
   /** Failed-pod back-off per `<ds key>/<node>`: the next delay and when the current one ends. */
   private readonly failedBackoff = new Map<string, { delayMs: number; untilMs: number }>();
@@ -51,6 +54,7 @@ export class DaemonSetController implements Controller {
     this.daemonSets = ctx.informers.informerFor<DaemonSet>(resources.daemonSets);
     this.pods = ctx.informers.informerFor<Pod>(resources.pods);
     this.nodes = ctx.informers.informerFor<Node>(resources.nodes);
+    this.revisions = ctx.informers.informerFor<ControllerRevision>(resources.controllerRevisions);
     this.daemonSets.addEventHandler({
       onAdd: (ds) => this.queue.add(objectKey(ds)),
       onUpdate: (_o, ds) => this.queue.add(objectKey(ds)),
@@ -94,7 +98,7 @@ export class DaemonSetController implements Controller {
   async run(signal: AbortSignal): Promise<void> {
     this.signal = signal;
     try {
-      await Promise.all([this.daemonSets.waitForSync(signal), this.pods.waitForSync(signal), this.nodes.waitForSync(signal)]);
+      await Promise.all([this.daemonSets.waitForSync(signal), this.pods.waitForSync(signal), this.nodes.waitForSync(signal), this.revisions.waitForSync(signal)]);
     } catch {
       return;
     }
@@ -131,6 +135,7 @@ export class DaemonSetController implements Controller {
     const nowMs = this.ctx.clock.now().getTime();
     const claims = planClaims(ds, this.pods.list());
     await Promise.all([...claims.adopt.map((p) => this.setOwner(p, ds, true)), ...claims.release.map((p) => this.setOwner(p, ds, false))]);
+    await this.syncHistory(ds, claims.owned);
     const nodes = this.nodes.list();
 
     const backoff = (node: string): number => Math.max(0, (this.failedBackoff.get(`${key}/${node}`)?.untilMs ?? 0) - nowMs);
@@ -150,6 +155,31 @@ export class DaemonSetController implements Controller {
     }
     if (plan.status !== undefined) await this.writeStatus(ds, plan.status);
     if (plan.requeueAfterMs !== undefined) this.queue.addAfter(key, plan.requeueAfterMs, this.signal);
+  }
+
+  /** Creates, renumbers and prunes the DaemonSet's ControllerRevisions (daemonset-history.ts). */
+  private async syncHistory(ds: DaemonSet, pods: readonly Pod[]): Promise<void> {
+    const live = new Set(pods.map((p) => p.metadata.labels?.[LABEL_REVISION_HASH] ?? '').filter((h) => h !== ''));
+    const plan = planHistory(ds, ownedRevisions(ds, this.revisions.list()), templateHash(ds), live);
+    const namespace = ds.metadata.namespace ?? 'default';
+    if (plan.create !== undefined) {
+      try {
+        await this.ctx.client.create<ControllerRevision>(resources.controllerRevisions, plan.create, { namespace });
+      } catch (err) {
+        // our own earlier create that the cache has not shown yet
+        if (!isAlreadyExists(err)) throw err;
+      }
+    }
+    if (plan.renumber !== undefined) {
+      await this.ctx.client.patch(resources.controllerRevisions, plan.renumber.name, { revision: plan.renumber.revision }, { type: 'merge', namespace });
+    }
+    for (const name of plan.delete) {
+      try {
+        await this.ctx.client.delete(resources.controllerRevisions, name, { namespace });
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
 
   /**

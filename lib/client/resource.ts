@@ -40,6 +40,7 @@ export const resources = {
   deployments: ref('apps', 'v1', 'deployments', true, 'Deployment'),
   replicaSets: ref('apps', 'v1', 'replicasets', true, 'ReplicaSet'),
   daemonSets: ref('apps', 'v1', 'daemonsets', true, 'DaemonSet'),
+  controllerRevisions: ref('apps', 'v1', 'controllerrevisions', true, 'ControllerRevision'),
 } as const satisfies Readonly<Record<string, ResourceRef>>;
 
 /** `v1` or `apps/v1`. */

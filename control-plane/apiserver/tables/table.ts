@@ -27,7 +27,7 @@ import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networ
 import { podPrinter } from './pods.js';
 import { csrPrinter } from './certificates.js';
 import type { Printer, TableRowCondition } from './printer.js';
-import { daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './workloads.js';
+import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './workloads.js';
 
 export type { TableCell, TableColumnDefinition } from './format.js';
 export type { Printer, TableRowCondition } from './printer.js';
@@ -72,6 +72,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['deployments', deploymentPrinter],
   ['replicasets', replicaSetPrinter],
   ['daemonsets', daemonSetPrinter],
+  ['controllerrevisions', controllerRevisionPrinter],
   ['events', eventPrinter],
   ['namespaces', namespacePrinter],
   ['configmaps', configMapPrinter],

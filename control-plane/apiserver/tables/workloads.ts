@@ -106,3 +106,20 @@ export const daemonSetPrinter: Printer = {
     ];
   },
 };
+
+/** `daemonset.apps/name` for the controller owner, as upstream prints ControllerRevisions. */
+function controllerOf(obj: unknown): string {
+  const refs = at(obj, 'metadata', 'ownerReferences');
+  const ref = Array.isArray(refs) ? (refs as { controller?: boolean; apiVersion?: string; kind?: string; name?: string }[]).find((r) => r.controller === true) : undefined;
+  if (ref === undefined) return '<none>';
+  const slash = (ref.apiVersion ?? '').indexOf('/');
+  const group = slash < 0 ? '' : (ref.apiVersion ?? '').slice(0, slash);
+  return `${(ref.kind ?? '').toLowerCase()}${group !== '' ? `.${group}` : ''}/${ref.name ?? ''}`;
+}
+
+export const controllerRevisionPrinter: Printer = {
+  columns: [nameColumn, col('Controller', 'string', 'The controller that owns this revision.'), col('Revision', 'integer', 'The revision of the state.'), ageColumn],
+  cells(r, now) {
+    return [nameOf(r), controllerOf(r), count(at(r, 'revision')), ageOf(r, now)];
+  },
+};
