@@ -148,12 +148,15 @@ describe('nodes/proxy', () => {
     expect(missing.stderr).toContain('(NotFound): nodes "nosuch" not found');
   });
 
-  it("is refused to a node's own credentials, and can-i says so", async () => {
+  it("is refused to a node's own credentials (pods/proxy too), and can-i says so", async () => {
     const kubelet = join(lab.stateDir, 'w1', 'agent', 'pki', 'kubelet.kubeconfig');
     const r = await run('kubectl', ['--kubeconfig', kubelet, 'get', '--raw', '/api/v1/nodes/w1/proxy/pods']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('(Forbidden): nodes "w1" is forbidden: User "system:node:w1" cannot get resource "nodes/proxy"');
     const can = await run('kubectl', ['--kubeconfig', kubelet, 'auth', 'can-i', 'get', 'nodes', '--subresource=proxy']);
-    expect([can.code, can.stdout.trim()]).toEqual([1, 'no - bootstrap tokens and nodes may not reach kubelets through nodes/proxy']);
+    expect([can.code, can.stdout.trim()]).toEqual([1, 'no - bootstrap tokens and nodes may not use pods/proxy, services/proxy or nodes/proxy']);
+    const [pod = ''] = pods;
+    const viaPod = await run('kubectl', ['--kubeconfig', kubelet, 'get', '--raw', `/api/v1/namespaces/default/pods/${pod}:8083/proxy/hostname`]);
+    expect(viaPod.stderr).toContain(`(Forbidden): pods "${pod}" is forbidden: User "system:node:w1" cannot get resource "pods/proxy" in API group "" in the namespace "default"`);
   });
 });

@@ -49,7 +49,7 @@ describe('the Eviction API', () => {
     expect((await admin.get(`${PODS}/bound`)).status).toBe(404);
   });
 
-  it('bad input: another name, another kind, a GET, a missing pod; nothing deleted', async () => {
+  it('bad input: another name, another kind, a GET, a missing pod; a dry run; nothing deleted', async () => {
     expect((await admin.post(PODS, pod('kept'))).status).toBe(201);
     const other = await admin.post(`${PODS}/kept/eviction`, eviction('someone-else'));
     expect([other.status, failureStatus(other).message]).toEqual([400, 'name in URL does not match name in Eviction object']);
@@ -57,6 +57,8 @@ describe('the Eviction API', () => {
     expect(kind.status).toBe(400);
     expect(failureStatus(kind).message).toContain('must be of type Eviction');
     expect((await admin.get(`${PODS}/kept/eviction`)).status).toBe(405);
+    // a dry run evicts nothing
+    expect((await admin.post(`${PODS}/kept/eviction?dryRun=All`, eviction('kept'))).status).toBe(201);
     const missing = await admin.post(`${PODS}/nosuch/eviction`, eviction('nosuch'));
     expect([missing.status, failureStatus(missing).message]).toEqual([404, 'pods "nosuch" not found']);
     expect((await admin.get(`${PODS}/kept`)).status).toBe(200);

@@ -91,9 +91,13 @@ describe('what passes through', () => {
   });
 
   it('the path below /proxy and the query, as sent (encoding kept)', () => {
-    expect(proxiedPath('/api/v1/namespaces/d/pods/web:80/proxy/a%20b/c?x=1')).toEqual({ prefix: '/api/v1/namespaces/d/pods/web:80/proxy', path: '/a%20b/c?x=1' });
-    expect(proxiedPath('/api/v1/namespaces/d/pods/web/proxy')).toEqual({ prefix: '/api/v1/namespaces/d/pods/web/proxy', path: '/' });
-    expect(proxiedPath('/api/v1/namespaces/d/pods/web/proxy/?q')).toEqual({ prefix: '/api/v1/namespaces/d/pods/web/proxy', path: '/?q' });
+    expect(proxiedPath('/api/v1/namespaces/d/pods/web:80/proxy/a%20b/c?x=1', true)).toEqual({ prefix: '/api/v1/namespaces/d/pods/web:80/proxy', path: '/a%20b/c?x=1' });
+    expect(proxiedPath('/api/v1/namespaces/d/pods/web/proxy', true)).toEqual({ prefix: '/api/v1/namespaces/d/pods/web/proxy', path: '/' });
+    expect(proxiedPath('/api/v1/namespaces/d/pods/web/proxy/?q', true)).toEqual({ prefix: '/api/v1/namespaces/d/pods/web/proxy', path: '/?q' });
+    // a namespace, object or path segment named "proxy" is not the subresource
+    expect(proxiedPath('/api/v1/namespaces/proxy/pods/web:80/proxy/healthz', true)).toEqual({ prefix: '/api/v1/namespaces/proxy/pods/web:80/proxy', path: '/healthz' });
+    expect(proxiedPath('/api/v1/nodes/proxy/proxy/pods', false)).toEqual({ prefix: '/api/v1/nodes/proxy/proxy', path: '/pods' });
+    expect(proxiedPath('/api/v1/namespaces/d/services/proxy/proxy/proxy/x', true)).toEqual({ prefix: '/api/v1/namespaces/d/services/proxy/proxy', path: '/proxy/x' });
   });
 
   it('the request path parser keeps segments below /proxy only for the proxy subresource', () => {

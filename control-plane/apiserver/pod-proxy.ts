@@ -16,8 +16,8 @@
  * and the caller's credentials (Authorization, Impersonate-*) are dropped. The answer comes back
  * with its status, headers (hop-by-hop dropped; a Location that is an absolute path is put back under
  * the proxy prefix, so redirects stay in the proxy) and body, streamed. nodes/proxy speaks HTTPS to
- * the kubelet with the apiserver's kubelet client certificate, and is refused to nodes and
- * bootstrap tokens as the streams are. Not served: upgrades (WebSocket) through the proxy.
+ * the kubelet with the apiserver's kubelet client certificate. All three are refused to nodes and
+ * bootstrap tokens, as the streams are. Not served: upgrades (WebSocket) through the proxy.
  */
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -33,7 +33,7 @@ import type { RequestCtx } from './handlers.js';
 import { kubeletClientFrom, kubeletEndpoint, KUBELET_CONNECT_TIMEOUT_MS, withNodeServingCA } from './node-proxy.js';
 import { checkPodStreamable, kubeletPortForwardUrl } from './node-stream.js';
 import { dialPodPort } from './port-forward-client.js';
-import { nodeProxyRefusal } from './subresources.js';
+import { proxyRefusal } from './subresources.js';
 
 export interface ProxyTarget {
   readonly scheme: 'http' | 'https';
@@ -131,15 +131,28 @@ export function returnedResponseHeaders(h: IncomingHttpHeaders, prefix: string):
   return out;
 }
 
-/** The raw path below `/proxy` (at least `/`) and the query, taken from the request URL as sent. */
-export function proxiedPath(rawUrl: string): { prefix: string; path: string } {
+/**
+ * The raw path below `/proxy` (at least `/`) and the query, taken from the request URL as sent. The
+ * `proxy` segment is found by position (after `{resource}/{name}`, `namespaced` adding
+ * `namespaces/{ns}`), so a namespace or object named "proxy" cannot be mistaken for it.
+ */
+export function proxiedPath(rawUrl: string, namespaced: boolean): { prefix: string; path: string } {
   const q = rawUrl.indexOf('?');
   const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = q < 0 ? '' : rawUrl.slice(q);
-  const at = pathname.search(/\/proxy(\/|$)/);
-  const prefix = at < 0 ? pathname : pathname.slice(0, at + '/proxy'.length);
-  const rest = at < 0 ? '' : pathname.slice(at + '/proxy'.length);
-  return { prefix, path: `${rest === '' ? '/' : rest}${query}` };
+  const parts = pathname.split('/');
+  // ['', 'api', 'v1', ...] or ['', 'apis', group, version, ...]
+  const at = (parts[1] === 'api' ? 3 : 4) + (namespaced ? 2 : 0) + 2;
+  if (parts[at] !== 'proxy') return { prefix: pathname, path: `/${query}` };
+  const rest = parts.slice(at + 1).join('/');
+  return { prefix: parts.slice(0, at + 1).join('/'), path: `/${rest}${query}` };
+}
+
+/** Nodes and bootstrap tokens may not use the proxies (see proxyRefusal). */
+function refuseRestricted(ctx: RequestCtx, resource: 'pods' | 'services' | 'nodes', name: string): void {
+  const verb = ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[ctx.req.method ?? 'GET'] ?? 'get';
+  const refusal = proxyRefusal(ctx.user, resource, verb, ctx.info.namespace, name);
+  if (refusal !== undefined) throw forbidden(refusal);
 }
 
 interface Lookup {
@@ -160,6 +173,7 @@ function lookupOf(ctx: RequestCtx): Lookup {
 export async function servePodProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target) throw badRequest(`invalid pod request ${JSON.stringify(ctx.info.name ?? '')}`);
+  refuseRestricted(ctx, 'pods', target.name);
   const pod = await lookupOf(ctx).get<Pod>('pods', ctx.info.namespace, target.name);
   await proxyTo(ctx, pod, podProxyPort(pod, target), target.scheme);
 }
@@ -168,6 +182,7 @@ export async function servePodProxy(ctx: RequestCtx): Promise<void> {
 export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target) throw badRequest(`invalid service request ${JSON.stringify(ctx.info.name ?? '')}`);
+  refuseRestricted(ctx, 'services', target.name);
   const lookup = lookupOf(ctx);
   const svc = await lookup.get<Service>('services', ctx.info.namespace, target.name);
   const endpoints = await lookup.get<Endpoints>('endpoints', ctx.info.namespace, target.name).catch((err: unknown) => {
@@ -185,9 +200,7 @@ export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
 export async function serveNodeProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target || !/^[0-9]*$/.test(target.port)) throw badRequest(`invalid node request ${JSON.stringify(ctx.info.name ?? '')}`);
-  const verb = ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[ctx.req.method ?? 'GET'] ?? 'get';
-  const refusal = nodeProxyRefusal(ctx.user, verb, target.name);
-  if (refusal !== undefined) throw forbidden(refusal);
+  refuseRestricted(ctx, 'nodes', target.name);
   if (ctx.req.headers.upgrade !== undefined) throw badRequest('upgrading a connection through nodes/proxy is not supported by this server');
   const node = await lookupOf(ctx).get<Node>('nodes', undefined, target.name);
   const tls = kubeletClientFrom(ctx.deps);
@@ -196,7 +209,7 @@ export async function serveNodeProxy(ctx: RequestCtx): Promise<void> {
   const port = target.port !== '' ? Number(target.port) : endpoint.port;
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
   const { ca, cert, key } = ((t) => ({ ca: t.caPem, cert: t.certPem, key: t.keyPem }))(withNodeServingCA(tls, node));
-  const { prefix, path } = proxiedPath(ctx.req.url ?? '/');
+  const { prefix, path } = proxiedPath(ctx.req.url ?? '/', false);
   await new Promise<void>((resolve, reject) => {
     const out = httpsRequest({ host: endpoint.host, port, path, method: ctx.req.method ?? 'GET', ca, cert, key, agent: false, headers: { ...forwardedRequestHeaders(ctx.req.headers), host: `${host}:${port}` } });
     out.setTimeout(KUBELET_CONNECT_TIMEOUT_MS, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
@@ -214,13 +227,17 @@ async function proxyTo(ctx: RequestCtx, pod: Pod, port: number, scheme: 'http' |
   const node = await lookupOf(ctx).get<Node>('nodes', undefined, nodeName);
   const url = kubeletPortForwardUrl(kubeletEndpoint(node), pod, []);
   const stream = await dialPodPort(url, withNodeServingCA(tls, node), port, KUBELET_CONNECT_TIMEOUT_MS);
+  if (res.destroyed || req.socket.destroyed) {
+    // the caller left while we dialled: nobody would read the answer
+    stream.destroy();
+    return;
+  }
   const conn: Duplex = scheme === 'https' ? tlsConnect({ socket: stream, rejectUnauthorized: false }) : stream;
-  await relay(req, res, conn, `${pod.status?.podIP ?? pod.metadata.name ?? ''}:${port}`);
+  await relay(req, res, conn, `${pod.status?.podIP ?? pod.metadata.name ?? ''}:${port}`, proxiedPath(req.url ?? '/', true));
 }
 
 /** One HTTP exchange over `conn`; rejects (for a Status) only if nothing was answered yet. */
-function relay(req: IncomingMessage, res: ServerResponse, conn: Duplex, host: string): Promise<void> {
-  const { prefix, path } = proxiedPath(req.url ?? '/');
+function relay(req: IncomingMessage, res: ServerResponse, conn: Duplex, host: string, { prefix, path }: { prefix: string; path: string }): Promise<void> {
   return new Promise((resolve, reject) => {
     const out = httpRequest({
       createConnection: () => conn,

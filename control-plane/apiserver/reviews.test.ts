@@ -21,10 +21,15 @@ describe('the server policy as the reviews report it', () => {
     ['token, nodes/proxy', token, { verb: 'create', resource: 'nodes', subresource: 'proxy' }, false],
     ['admin, nodes/proxy', admin, { verb: 'get', resource: 'nodes', subresource: 'proxy' }, true],
     ['node, nodes/status', node, { verb: 'patch', resource: 'nodes', subresource: 'status' }, true],
+    ['token, pods/proxy', token, { verb: 'get', resource: 'pods', subresource: 'proxy' }, false],
+    ['node, services/proxy', node, { verb: 'get', resource: 'services', subresource: 'proxy' }, false],
+    ['node, everything', node, { verb: '*', resource: '*' }, false],
+    ['node, every subresource of pods', node, { verb: 'create', resource: 'pods', subresource: '*' }, false],
+    ['admin, everything', admin, { verb: '*', resource: '*' }, true],
   ])('%s', (_name, user, attrs, allowed) => {
     const d = accessDecision(user, attrs);
     expect(d.allowed).toBe(allowed);
-    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : attrs?.resource === 'nodes' ? /may not reach kubelets through nodes\/proxy/ : /may not open streams/);
+    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : (attrs as { subresource?: string } | undefined)?.subresource === 'proxy' ? /may not use pods\/proxy, services\/proxy or nodes\/proxy/ : /may not open streams/);
   });
 
   it('rules: everything for users without exceptions; incomplete and empty for nodes and tokens', () => {

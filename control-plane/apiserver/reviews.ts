@@ -7,7 +7,7 @@
  * The answers describe this server's policy as it is, so `kubectl auth can-i` never contradicts what
  * a request would get: there is no RBAC yet (debt), every authenticated user may do everything except
  * that bootstrap tokens and nodes may not open pods/exec, attach or portforward (`streamRefusal`) nor
- * use nodes/proxy (`nodeProxyRefusal`).
+ * use pods/proxy, services/proxy or nodes/proxy (`proxyRefusal`).
  * Rules cannot express that exception, so a rules review for those users says it is incomplete and
  * lists nothing rather than over-promise.
  */
@@ -27,7 +27,7 @@ import { readBody, writeJson } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser } from './resource-table.js';
-import { nodeProxyRefusal, streamRefusal } from './subresources.js';
+import { isNodeOrBootstrapper } from './subresources.js';
 
 /** The review kinds, for discovery and OpenAPI (they have no storage and no other verb). */
 export const REVIEW_KINDS: readonly KindDefinition[] = [selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, selfSubjectReviewKind] as readonly KindDefinition[];
@@ -40,27 +40,36 @@ export function reviewKindOf(info: ResourceRequest): KindDefinition | undefined 
   return REVIEW_KINDS.find((k) => k.group === info.group && k.version === info.version && k.plural === info.resource);
 }
 
+const STREAM_REASON = 'bootstrap tokens and nodes may not open streams into pods';
+const PROXY_REASON = 'bootstrap tokens and nodes may not use pods/proxy, services/proxy or nodes/proxy';
+
+/** Why a node or bootstrap token is refused `attrs`; `*` stands for every resource or subresource. */
+function restrictedRefusal(attrs: ResourceAttributes): string | undefined {
+  if (!['', '*'].includes(attrs.group ?? '')) return undefined;
+  const resource = attrs.resource ?? '';
+  const sub = attrs.subresource ?? '';
+  if (resource === '*') return `${STREAM_REASON}, nor use the proxies`;
+  if (resource === 'pods' && (STREAMS.has(sub) || sub === '*')) return STREAM_REASON;
+  if ((resource === 'pods' || resource === 'services' || resource === 'nodes') && (sub === 'proxy' || sub === '*')) return PROXY_REASON;
+  return undefined;
+}
+
 /** This server's decision for `user` on `attrs` (see the header). */
 export function accessDecision(user: RequestUser, attrs: ResourceAttributes | undefined): SubjectAccessReviewStatus {
-  if (attrs !== undefined && (attrs.group ?? '') === '' && attrs.resource === 'pods' && STREAMS.has(attrs.subresource ?? '')) {
-    const refusal = streamRefusal(user, attrs.subresource ?? '', attrs.namespace ?? '', attrs.name ?? '');
-    if (refusal !== undefined) return { allowed: false, reason: 'bootstrap tokens and nodes may not open streams into pods' };
-  }
-  if (attrs !== undefined && (attrs.group ?? '') === '' && attrs.resource === 'nodes' && attrs.subresource === 'proxy') {
-    if (nodeProxyRefusal(user, attrs.verb ?? 'get', attrs.name ?? '') !== undefined) return { allowed: false, reason: 'bootstrap tokens and nodes may not reach kubelets through nodes/proxy' };
-  }
+  const refusal = attrs !== undefined && isNodeOrBootstrapper(user) ? restrictedRefusal(attrs) : undefined;
+  if (refusal !== undefined) return { allowed: false, reason: refusal };
   return { allowed: true, reason: 'every authenticated user is allowed (this server has no RBAC yet)' };
 }
 
 /** The rules a rules review reports for `user`. */
 export function rulesFor(user: RequestUser): NonNullable<SelfSubjectRulesReview['status']> {
-  const restricted = streamRefusal(user, 'exec', '', '') !== undefined;
+  const restricted = isNodeOrBootstrapper(user);
   if (restricted) {
     return {
       resourceRules: [],
       nonResourceRules: [],
       incomplete: true,
-      evaluationError: 'this user may do everything except create pods/exec, pods/attach and pods/portforward and use nodes/proxy, which rules cannot express',
+      evaluationError: 'this user may do everything except create pods/exec, pods/attach and pods/portforward and use pods/proxy, services/proxy and nodes/proxy, which rules cannot express',
     };
   }
   return {

@@ -194,7 +194,9 @@ async function evict(ctx: RequestCtx): Promise<void> {
   if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== ctx.info.namespace) {
     throw badRequest('namespace in URL does not match namespace in Eviction object');
   }
-  const opts = deleteOptionsOf({}, Buffer.from(JSON.stringify(ev['deleteOptions'] ?? {})));
+  // a dry run of the eviction is a dry run of its delete (upstream's propagateDryRun)
+  const q = ctx.query['dryRun'] !== undefined ? { dryRun: ctx.query['dryRun'] } : {};
+  const opts = deleteOptionsOf(q, Buffer.from(JSON.stringify(ev['deleteOptions'] ?? {})));
   await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, name, opts);
   writeJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
@@ -211,13 +213,17 @@ export function streamRefusal(user: RequestUser | undefined, sub: string, namesp
   return `pods "${name}" is forbidden: User "${user?.name ?? ''}" cannot create resource "pods/${sub}" in API group "" in the namespace "${namespace}"`;
 }
 
-/** The same users may not reach a kubelet through nodes/proxy either (upstream's Node authorizer never grants it). */
-export function nodeProxyRefusal(user: RequestUser | undefined, verb: string, name: string): string | undefined {
+/**
+ * The same users may not use pods/proxy, services/proxy or nodes/proxy either (upstream's Node
+ * authorizer and default roles never grant them).
+ */
+export function proxyRefusal(user: RequestUser | undefined, resource: 'pods' | 'services' | 'nodes', verb: string, namespace: string | undefined, name: string): string | undefined {
   if (!isNodeOrBootstrapper(user)) return undefined;
-  return `nodes "${name}" is forbidden: User "${user?.name ?? ''}" cannot ${verb} resource "nodes/proxy" in API group "" at the cluster scope`;
+  const where = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
+  return `${resource} "${name}" is forbidden: User "${user?.name ?? ''}" cannot ${verb} resource "${resource}/proxy" in API group "" ${where}`;
 }
 
-function isNodeOrBootstrapper(user: RequestUser | undefined): boolean {
+export function isNodeOrBootstrapper(user: RequestUser | undefined): boolean {
   const groups = user?.groups ?? [];
   return groups.includes('system:bootstrappers') || groups.includes('system:nodes');
 }

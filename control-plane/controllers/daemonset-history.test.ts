@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ControllerRevision } from '../../api/apps/controllerrevision.js';
 import type { DaemonSet } from '../../api/apps/daemonset.js';
-import { ownedRevisions, planHistory, revisionData } from './daemonset-history.js';
+import { ownedRevisions, planHistory, revisionData, revisionName } from './daemonset-history.js';
 import { templateHash } from './daemonset-pods.js';
 
 const ds = (image: string, extra: Partial<DaemonSet['spec']> = {}): DaemonSet => ({
@@ -59,5 +59,12 @@ describe('DaemonSet history', () => {
     const other = mine.map((r) => ({ ...r, metadata: { ...r.metadata, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'x', uid: 'other', controller: true }] } }));
     expect(ownedRevisions(ds('img:1'), other)).toEqual([]);
     expect(ownedRevisions(ds('img:1'), mine.map((r) => ({ ...r, metadata: { ...r.metadata, namespace: 'elsewhere' } })))).toEqual([]);
+  });
+
+  it('cuts a long DaemonSet name to 223 characters before the hash, so the revision name stays valid', () => {
+    const long = 'a'.repeat(250);
+    expect(revisionName(long, 'abc12')).toBe(`${'a'.repeat(223)}-abc12`);
+    const d = { ...ds('img:1'), metadata: { ...ds('img:1').metadata, name: long } };
+    expect(apply([], d)[0]?.metadata.name?.length).toBeLessThanOrEqual(253);
   });
 });

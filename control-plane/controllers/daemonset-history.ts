@@ -2,7 +2,8 @@
  * A DaemonSet's history as ControllerRevisions (upstream pkg/controller/daemon/update.go
  * constructHistory + cleanupHistory), pure: what `kubectl rollout history|undo daemonset` reads.
  *
- *   - the current template has a revision named `<ds>-<controller-revision-hash>`, whose `data` is the
+ *   - the current template has a revision named `<ds>-<controller-revision-hash>` (the name cut to
+ *     223 characters, as upstream), whose `data` is the
  *     strategic merge patch that puts that template back (`{"spec":{"template":{..., "$patch":
  *     "replace"}}}`, what kubectl's rollback sends as is), labelled with the template's labels and the
  *     hash, annotated with the DaemonSet's annotations (so CHANGE-CAUSE shows), owned by the DaemonSet;
@@ -25,6 +26,16 @@ export interface HistoryPlan {
   readonly delete: readonly string[];
 }
 
+/** Upstream's ControllerRevisionName: the owner's name cut to 223 characters, a dash, the hash. */
+export function revisionName(owner: string, hash: string): string {
+  return `${owner.slice(0, 223)}-${hash}`;
+}
+
+/** Whether `r` holds `ds`'s current template (its data is the same patch). */
+export function holdsTemplate(r: ControllerRevision, ds: DaemonSet): boolean {
+  return canonicalJson(r.data) === canonicalJson(revisionData(ds));
+}
+
 /** The patch that restores the DaemonSet's current template. */
 export function revisionData(ds: DaemonSet): unknown {
   return { spec: { template: { ...ds.spec.template, $patch: 'replace' } } };
@@ -37,9 +48,8 @@ export function ownedRevisions(ds: DaemonSet, all: readonly ControllerRevision[]
 
 /** `owned`: ownedRevisions; `hash`: the current template's hash; `liveHashes`: the hashes pods carry. */
 export function planHistory(ds: DaemonSet, owned: readonly ControllerRevision[], hash: string, liveHashes: ReadonlySet<string>): HistoryPlan {
-  const name = `${ds.metadata.name ?? ''}-${hash}`;
-  const data = canonicalJson(revisionData(ds));
-  const current = owned.find((r) => r.metadata.name === name) ?? owned.find((r) => canonicalJson(r.data) === data);
+  const name = revisionName(ds.metadata.name ?? '', hash);
+  const current = owned.find((r) => r.metadata.name === name) ?? owned.find((r) => holdsTemplate(r, ds));
   const max = owned.reduce((m, r) => Math.max(m, r.revision), 0);
   let create: ControllerRevision | undefined;
   let renumber: HistoryPlan['renumber'];

@@ -29,7 +29,7 @@ import { KeyQueue, objectKey } from '../controller-manager/controller.js';
 import { controllerOf, dsSelector, Expectations, planClaims } from './daemonset-claims.js';
 import { planDaemonSet } from './daemonset-plan.js';
 import { controllerRef, LABEL_REVISION_HASH, newDaemonPod, templateHash } from './daemonset-pods.js';
-import { ownedRevisions, planHistory } from './daemonset-history.js';
+import { holdsTemplate, ownedRevisions, planHistory } from './daemonset-history.js';
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
 const FAILED_POD_BACKOFF_INITIAL_MS = 1_000;
@@ -135,7 +135,8 @@ export class DaemonSetController implements Controller {
     const nowMs = this.ctx.clock.now().getTime();
     const claims = planClaims(ds, this.pods.list());
     await Promise.all([...claims.adopt.map((p) => this.setOwner(p, ds, true)), ...claims.release.map((p) => this.setOwner(p, ds, false))]);
-    await this.syncHistory(ds, claims.owned);
+    // the history must not hold the pods back: a failure is logged and retried at the next sync
+    await this.syncHistory(ds, claims.owned).catch((err: unknown) => this.ctx.log.warn({ controller: this.name, key, err: message(err) }, 'could not update the ControllerRevisions'));
     const nodes = this.nodes.list();
 
     const backoff = (node: string): number => Math.max(0, (this.failedBackoff.get(`${key}/${node}`)?.untilMs ?? 0) - nowMs);
@@ -166,8 +167,8 @@ export class DaemonSetController implements Controller {
       try {
         await this.ctx.client.create<ControllerRevision>(resources.controllerRevisions, plan.create, { namespace });
       } catch (err) {
-        // our own earlier create that the cache has not shown yet
         if (!isAlreadyExists(err)) throw err;
+        await this.adoptRevision(ds, plan.create.metadata.name ?? '');
       }
     }
     if (plan.renumber !== undefined) {
@@ -180,6 +181,24 @@ export class DaemonSetController implements Controller {
         if (!isNotFound(err)) throw err;
       }
     }
+  }
+
+  /**
+   * A revision of that name exists: our own create the cache has not shown yet, or one left by a
+   * DaemonSet deleted with --cascade=orphan. An orphan holding this template is adopted (upstream
+   * claims orphans too); anything else is left alone.
+   */
+  private async adoptRevision(ds: DaemonSet, name: string): Promise<void> {
+    const namespace = ds.metadata.namespace ?? 'default';
+    const existing = await this.ctx.client.get<ControllerRevision>(resources.controllerRevisions, name, { namespace });
+    const owner = (existing.metadata.ownerReferences ?? []).find((o) => o.controller === true);
+    if (owner !== undefined || !holdsTemplate(existing, ds)) return;
+    await this.ctx.client.patch(
+      resources.controllerRevisions,
+      name,
+      { metadata: { ownerReferences: [...(existing.metadata.ownerReferences ?? []), controllerRef(ds)], resourceVersion: existing.metadata.resourceVersion } },
+      { type: 'merge', namespace },
+    );
   }
 
   /**

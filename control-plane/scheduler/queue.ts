@@ -22,9 +22,9 @@ export type ClusterEvent = 'NodeAdd' | 'NodeUpdate' | 'AssignedPodAdd' | 'Assign
 const EVENT_HELPS: Readonly<Record<ClusterEvent, 'all' | ReadonlySet<FilterPlugin>>> = {
   NodeAdd: 'all',
   NodeUpdate: 'all',
-  AssignedPodAdd: new Set<FilterPlugin>(['InterPodAffinity']),
-  AssignedPodUpdate: new Set<FilterPlugin>(['InterPodAffinity']),
-  AssignedPodDelete: new Set<FilterPlugin>(['NodeResourcesFit', 'NodePorts', 'InterPodAffinity']),
+  AssignedPodAdd: new Set<FilterPlugin>(['InterPodAffinity', 'PodTopologySpread']),
+  AssignedPodUpdate: new Set<FilterPlugin>(['InterPodAffinity', 'PodTopologySpread']),
+  AssignedPodDelete: new Set<FilterPlugin>(['NodeResourcesFit', 'NodePorts', 'InterPodAffinity', 'PodTopologySpread']),
 };
 
 export interface QueueOptions {

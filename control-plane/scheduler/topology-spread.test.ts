@@ -123,3 +123,23 @@ describe('PodTopologySpread score (ScheduleAnyway)', () => {
     expect(r).toMatchObject({ kind: 'scheduled', nodeName: 'n2' });
   });
 });
+
+describe('PodTopologySpread details', () => {
+  it('an empty selector counts nothing, so it never blocks', () => {
+    const pod = withSpread(makePod('p', { labels: web }), [hard({ labelSelector: {} })]);
+    expect(verdicts(pod, cluster([3, 0]))).toEqual(['ok', 'ok']);
+  });
+
+  it('inclusion policies apply per constraint: a Honor taints policy on one does not drop nodes from another', () => {
+    const nodes = cluster([0, 2]);
+    const tainted = nodes[0] as NodeInfo;
+    tainted.setNode(mutated(makeNode('n1'), (n) => void (n.spec = { taints: [{ key: 'k', effect: 'NoSchedule' }] })));
+    // zone-less constraint 1 honours taints (n1 out of its counts); constraint 2 ignores them, so n1's 0 is its minimum
+    const pod = withSpread(makePod('p', { labels: web }), [hard({ nodeTaintsPolicy: 'Honor', maxSkew: 5 }), hard()]);
+    const info = computePodInfo(pod);
+    const state = computeSpreadFilterState(info, nodes);
+    expect([...(state.counts.perConstraint[0] ?? new Map()).keys()]).toEqual(['n2']);
+    expect([...(state.counts.perConstraint[1] ?? new Map()).keys()].sort()).toEqual(['n1', 'n2']);
+    expect(checkSpread(info, nodes[1] as NodeInfo, state)).toBe('skew');
+  });
+});

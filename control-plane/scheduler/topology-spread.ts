@@ -6,7 +6,8 @@
  * (nodeAffinityPolicy Honor, the default) and, with nodeTaintsPolicy Honor, has no taint the pod does
  * not tolerate (default Ignore). For each constraint, each domain (`key=value`) counts the pods on its
  * nodes that match the constraint's selector in the pod's namespace and are not being deleted. The
- * selector gets `key in (value)` for each of the pod's `matchLabelKeys` it has.
+ * selector gets `key in (value)` for each of the pod's `matchLabelKeys` it has; an empty selector
+ * counts nothing. The inclusion policies apply per constraint.
  *
  * Filter (whenUnsatisfiable: DoNotSchedule): a node without the key is out (unresolvable); otherwise
  * `count(domain of the node) + (1 if the pod matches its own selector) - min(count over domains)` must
@@ -21,7 +22,7 @@
  */
 import type { TopologySpreadConstraint } from '../../api/core/scheduling.js';
 import type { Requirement, Selector } from '../../api/labels.js';
-import { labelSelectorAsSelector, matches, nothing } from '../../api/labels.js';
+import { isEverything, labelSelectorAsSelector, matches, nothing } from '../../api/labels.js';
 import { firstUntoleratedTaint } from './filters.js';
 import { podMatchesNode } from './node-affinity.js';
 import type { NodeInfo } from './node-info.js';
@@ -66,26 +67,34 @@ export interface SpreadCounts {
   readonly perConstraint: readonly ReadonlyMap<string, number>[];
 }
 
-function takesPart(pod: PodInfo, node: NodeInfo, constraints: readonly SpreadConstraint[]): boolean {
-  if (node.node === undefined) return false;
-  if (!constraints.every((c) => node.labels[c.topologyKey] !== undefined)) return false;
-  if (constraints.some((c) => c.honorNodeAffinity) && (pod.nodeSelector !== undefined || pod.requiredNodeAffinity !== undefined) && !podMatchesNode(pod, node.labels, node.name)) return false;
-  if (constraints.some((c) => c.honorTaints) && firstUntoleratedTaint(node.filterTaints, pod.tolerations) !== undefined) return false;
+/** Upstream's matchNodeInclusionPolicies, for one constraint. */
+function included(pod: PodInfo, node: NodeInfo, c: SpreadConstraint): boolean {
+  if (c.honorNodeAffinity && (pod.nodeSelector !== undefined || pod.requiredNodeAffinity !== undefined) && !podMatchesNode(pod, node.labels, node.name)) return false;
+  if (c.honorTaints && firstUntoleratedTaint(node.filterTaints, pod.tolerations) !== undefined) return false;
   return true;
+}
+
+/** Pods on `node` that `selector` matches, in the pod's namespace, not being deleted; 0 for an empty selector (upstream's countPodsMatchSelector). */
+function countMatching(pod: PodInfo, node: NodeInfo, selector: Selector): number {
+  if (isEverything(selector)) return 0;
+  let count = 0;
+  for (const other of node.pods.values()) {
+    if (other.key === pod.key || other.namespace !== pod.namespace || other.pod.metadata.deletionTimestamp !== undefined) continue;
+    if (matches(selector, other.labels)) count++;
+  }
+  return count;
 }
 
 /** Matching pods per domain for `constraints`, over the nodes that take part. */
 export function countSpread(pod: PodInfo, nodes: readonly NodeInfo[], constraints: readonly SpreadConstraint[]): SpreadCounts {
   const perConstraint = constraints.map(() => new Map<string, number>());
   for (const n of nodes) {
-    if (!takesPart(pod, n, constraints)) continue;
+    // a node takes part only with every constraint's key (upstream's nodeLabelsMatchSpreadConstraints)
+    if (n.node === undefined || !constraints.every((c) => n.labels[c.topologyKey] !== undefined)) continue;
     constraints.forEach((c, i) => {
+      if (!included(pod, n, c)) return;
       const value = n.labels[c.topologyKey] ?? '';
-      let count = 0;
-      for (const other of n.pods.values()) {
-        if (other.key === pod.key || other.namespace !== pod.namespace || other.pod.metadata.deletionTimestamp !== undefined) continue;
-        if (matches(c.selector, other.labels)) count++;
-      }
+      const count = countMatching(pod, n, c.selector);
       const m = perConstraint[i];
       if (m !== undefined) m.set(value, (m.get(value) ?? 0) + count);
     });
