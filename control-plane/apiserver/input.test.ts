@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { obj, int, str, mapOf, listByKey } from '../../api/schema.js';
 import { ApiError } from './errors.js';
-import { decodeInput, fieldValidationOf } from './input.js';
+import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { negotiate } from './http-util.js';
 
 const schema = obj({
@@ -79,5 +79,15 @@ describe('negotiate', () => {
   });
   it('refuses protobuf only with 406', () => {
     expect(failure(() => negotiate('application/vnd.kubernetes.protobuf')).httpCode).toBe(406);
+  });
+});
+
+describe('warningHeader', () => {
+  it('quotes the text and escapes everything outside printable ASCII, so Node accepts the header', async () => {
+    const { validateHeaderValue } = await import('node:http');
+    const [value = ''] = warningHeader(['unknown field "spec.na\u20acme\n\u0000"']).Warning ?? [];
+    expect(value).toBe('299 - "unknown field \\"spec.na\\u20acme\\n\\u0000\\""');
+    expect(() => validateHeaderValue('Warning', value)).not.toThrow();
+    expect(warningHeader([])).toEqual({});
   });
 });

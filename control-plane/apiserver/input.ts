@@ -64,8 +64,13 @@ function versionOf(apiVersion: string): string {
   return i < 0 ? apiVersion : apiVersion.slice(i + 1);
 }
 
-/** `Warning` header values (RFC 7234 style, code 299, as upstream sends them). */
+/**
+ * `Warning` header values (RFC 7234 style, code 299, as upstream sends them). The text is a quoted
+ * string with everything outside printable ASCII escaped as \uXXXX: a warning can quote a field name
+ * from the request body, and a header value may not carry control or non-Latin-1 characters.
+ */
 export function warningHeader(warnings: readonly string[]): Record<string, string[]> {
   if (warnings.length === 0) return {};
-  return { Warning: warnings.map((w) => `299 - ${JSON.stringify(w)}`) };
+  const quote = (w: string): string => JSON.stringify(w).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return { Warning: warnings.map((w) => `299 - ${quote(w)}`) };
 }
