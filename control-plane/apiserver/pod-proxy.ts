@@ -208,10 +208,10 @@ export async function serveNodeProxy(ctx: RequestCtx): Promise<void> {
   const endpoint = kubeletEndpoint(node);
   const port = target.port !== '' ? Number(target.port) : endpoint.port;
   const host = endpoint.host.includes(':') ? `[${endpoint.host}]` : endpoint.host;
-  const { ca, cert, key } = ((t) => ({ ca: t.caPem, cert: t.certPem, key: t.keyPem }))(withNodeServingCA(tls, node));
+  const creds = withNodeServingCA(tls, node);
   const { prefix, path } = proxiedPath(ctx.req.url ?? '/', false);
   await new Promise<void>((resolve, reject) => {
-    const out = httpsRequest({ host: endpoint.host, port, path, method: ctx.req.method ?? 'GET', ca, cert, key, agent: false, headers: { ...forwardedRequestHeaders(ctx.req.headers), host: `${host}:${port}` } });
+    const out = httpsRequest({ host: endpoint.host, port, path, method: ctx.req.method ?? 'GET', ca: creds.caPem, cert: creds.certPem, key: creds.keyPem, agent: false, headers: { ...forwardedRequestHeaders(ctx.req.headers), host: `${host}:${port}` } });
     out.setTimeout(KUBELET_CONNECT_TIMEOUT_MS, () => out.destroy(Object.assign(new Error('i/o timeout'), { code: 'ETIMEDOUT' })));
     out.on('socket', (sock) => sock.once('secureConnect', () => out.setTimeout(0)));
     answer(ctx.req, ctx.res, out, prefix, resolve, reject);
