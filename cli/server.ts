@@ -1,8 +1,10 @@
 /**
  * `knode server`: the control plane in one process, until SIGTERM or SIGINT.
  */
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { ControllersConfig } from '../control-plane/controller-manager/controllers.js';
+import type { EtcdStoreOptions } from '../control-plane/storage/etcd-store.js';
 import { createLogger } from '../lib/log.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
@@ -22,11 +24,15 @@ interface ServerFlags {
   controllers: string[] | false;
   nodeMonitorGracePeriod: number;
   terminatedPodGcThreshold: number;
+  etcdServers?: string[];
+  etcdCafile?: string;
+  etcdCertfile?: string;
+  etcdKeyfile?: string;
 }
 
 export function serverCommand(): Command {
   return new Command('server')
-    .description('run the control plane (apiserver with an embedded store, garbage collector) in one process')
+    .description('run the control plane (apiserver with an embedded store or on etcd, scheduler, controllers) in one process')
     .option('--data-dir <dir>', 'where the store, certificates and admin.kubeconfig live', './knode-data')
     .option('--bind-address <ip>', 'address the apiserver listens on', ipFlag('--bind-address'), '127.0.0.1')
     .option('--advertise-address <ip>', 'address other hosts reach the apiserver at (default: the bind address)', ipFlag('--advertise-address'))
@@ -42,11 +48,16 @@ export function serverCommand(): Command {
     .option('--bookmark-interval <duration>', 'how often a watch that allows bookmarks gets one', durationFlag('--bookmark-interval'), 60_000)
     .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
+    .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
+    .option('--etcd-cafile <file>', 'CA that signed the etcd members\' certificates (https:// endpoints)')
+    .option('--etcd-certfile <file>', 'client certificate for etcd members started with --client-cert-auth')
+    .option('--etcd-keyfile <file>', 'key of --etcd-certfile')
     .option('--controllers <names>', 'controllers (and `scheduler`) to run in this process, comma-separated (`*` all, `none` none); `knode controller-manager` and `knode scheduler` can run them elsewhere', controllersFlag, ['*'])
     .option('--node-monitor-grace-period <duration>', 'a node whose kubelet is silent this long turns Ready=Unknown and gets the unreachable taint', durationFlag('--node-monitor-grace-period'), 40_000)
     .option('--terminated-pod-gc-threshold <n>', 'terminated pods kept before the oldest are deleted (0: never)', nonNegativeIntFlag('--terminated-pod-gc-threshold'), 12_500)
     .action(async (flags: ServerFlags) => {
       await checkControllerNames(flags.controllers);
+      const etcd = await etcdOptions(flags);
       const log = createLogger({ component: 'knode-server' });
       const cp = await (await import('../control-plane/main.js')).startControlPlane({
         dataDir: flags.dataDir,
@@ -61,6 +72,7 @@ export function serverCommand(): Command {
         bookmarkIntervalMs: flags.bookmarkInterval,
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
+        ...(etcd !== undefined ? { etcd } : {}),
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
@@ -80,6 +92,36 @@ export function serverCommand(): Command {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** `--etcd-servers`: comma-separated http(s) URLs (checked in full when the store connects). */
+export function etcdServersFlag(v: string): string[] {
+  const urls = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (urls.length === 0 || urls.some((u) => !/^https?:\/\/[^/\s]+\/?$/.test(u))) {
+    throw new InvalidArgumentError(`--etcd-servers must be comma-separated URLs like http://10.0.0.1:2379, got ${JSON.stringify(v)}.`);
+  }
+  return urls;
+}
+
+/** The etcd store's options from the flags, with the TLS files read; undefined: the embedded store. */
+export async function etcdOptions(flags: Pick<ServerFlags, 'etcdServers' | 'etcdCafile' | 'etcdCertfile' | 'etcdKeyfile'>): Promise<EtcdStoreOptions | undefined> {
+  const files = { '--etcd-cafile': flags.etcdCafile, '--etcd-certfile': flags.etcdCertfile, '--etcd-keyfile': flags.etcdKeyfile };
+  if (flags.etcdServers === undefined) {
+    const given = Object.entries(files).filter(([, f]) => f !== undefined).map(([n]) => n);
+    if (given.length > 0) throw new InvalidArgumentError(`${given.join(', ')} need --etcd-servers.`);
+    return undefined;
+  }
+  const read = async (name: string, file: string | undefined): Promise<Buffer | undefined> => {
+    if (file === undefined) return undefined;
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new InvalidArgumentError(`${name} ${file}: ${(err as Error).message}`);
+    }
+  };
+  const [ca, cert, key] = await Promise.all([read('--etcd-cafile', flags.etcdCafile), read('--etcd-certfile', flags.etcdCertfile), read('--etcd-keyfile', flags.etcdKeyfile)]);
+  const tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+  return { endpoints: flags.etcdServers, ...(Object.keys(tls).length > 0 ? { tls } : {}) };
 }
 
 /** `*`, `none`, or a comma-separated list of controller names (checked against the known ones at start). */

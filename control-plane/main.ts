@@ -41,6 +41,7 @@ import { CsrApprover } from './controllers/csr-approver.js';
 import { CsrSigner } from './controllers/csr-signer.js';
 import { startCompactor } from './storage/compactor.js';
 import { SqliteStore } from './storage/sqlite-store.js';
+import type { EtcdStoreOptions } from './storage/etcd-store.js';
 import type { Store } from './storage/store.js';
 
 export interface ControlPlaneOptions {
@@ -56,8 +57,10 @@ export interface ControlPlaneOptions {
   readonly nodePortRange?: { readonly min: number; readonly max: number };
   readonly log: Logger;
   readonly clock?: Clock;
-  /** A store to use instead of the embedded SQLite one (tests, etcd later). */
+  /** A store to use instead of the embedded SQLite one (tests); the caller closes it. */
   readonly store?: Store;
+  /** An etcd cluster to store everything in instead of the embedded SQLite (`--etcd-servers`). */
+  readonly etcd?: EtcdStoreOptions;
   /** Durability of the embedded store: FULL survives power loss, NORMAL a process crash. */
   readonly synchronous?: 'FULL' | 'NORMAL';
   readonly bookmarkIntervalMs?: number;
@@ -73,6 +76,14 @@ export interface RunningControlPlane {
   readonly caPem: string;
   readonly store: Store;
   stop(): Promise<void>;
+}
+
+/** The etcd store, loaded only when asked for (its gRPC client is not needed on SQLite). */
+async function connectEtcd(etcd: EtcdStoreOptions, log: Logger): Promise<Store> {
+  const { EtcdStore } = await import('./storage/etcd-store.js');
+  const store = await EtcdStore.connect(etcd);
+  log.info({ endpoints: etcd.endpoints, revision: await store.currentRevision() }, 'store: etcd');
+  return store;
 }
 
 export function defaultAdvertiseAddress(bindAddress: string): string {
@@ -94,7 +105,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
 
   const index = servedResources();
   const ownStore = opts.store === undefined;
-  const store = opts.store ?? SqliteStore.open(join(dataDir, 'state.db'), { synchronous: opts.synchronous ?? 'FULL' });
+  const store = opts.store ?? (opts.etcd !== undefined ? await connectEtcd(opts.etcd, log) : SqliteStore.open(join(dataDir, 'state.db'), { synchronous: opts.synchronous ?? 'FULL' }));
   const abort = new AbortController();
   const background: Array<Promise<unknown>> = [];
   let server: ApiServer | undefined;

@@ -120,3 +120,32 @@ describe('EtcdStore specifics', () => {
     expect((err as { code?: string }).code).toBe('ERR_ETCD_UNAVAILABLE');
   });
 });
+
+describe('EtcdStore over TLS', () => {
+  it('talks to members that require a client certificate, and names the problem without one', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const etcd = await startEtcd({ tls: true });
+    try {
+      const tls = etcd.tls!;
+      const [ca, cert, key] = await Promise.all([readFile(tls.caFile), readFile(tls.certFile), readFile(tls.keyFile)]);
+      const store = await EtcdStore.connect({ endpoints: etcd.endpoints, tls: { ca, cert, key } });
+      try {
+        const created = await store.create('/registry/secure', 'v');
+        expect(await store.get('/registry/secure')).toEqual(created);
+      } finally {
+        await store.close();
+      }
+      // Without the client certificate the members refuse the handshake: no member answers.
+      const err = await EtcdStore.connect({ endpoints: etcd.endpoints, tls: { ca }, dialTimeoutMs: 2_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((err as { code?: string }).code).toBe('ERR_ETCD_UNAVAILABLE');
+      expect((err as Error).message).toContain(etcd.endpoints[0]);
+      // http:// endpoints with TLS files is a mistake worth naming.
+      await expect(EtcdStore.connect({ endpoints: ['http://127.0.0.1:2379'], tls: { ca } })).rejects.toThrow('use https:// URLs');
+    } finally {
+      await etcd.stop();
+    }
+  }, 30_000);
+});

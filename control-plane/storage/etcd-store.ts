@@ -1,7 +1,9 @@
 /**
  * The Store on a real etcd cluster (v3 API), for when one machine's embedded SQLite is not enough:
- * `knode server --etcd-servers http://a:2379,http://b:2379,...`. Several knode control planes can
- * share one cluster, as kube-apiservers do.
+ * `knode server --etcd-servers http://a:2379,http://b:2379,...` (https with --etcd-cafile/certfile/keyfile).
+ * Several stores (processes) can share one cluster: every write is a guarded transaction and
+ * compactions by one are seen by the others. (A second control plane on the same cluster would also
+ * need the first one's pki/ directory; that set-up is not tested.)
  *
  * Mapping (each Store call is one etcd request; etcd does the atomicity):
  * - Revisions: knode's revision = etcd's revision - 1. etcd starts at revision 1 with nothing in it
