@@ -1,6 +1,6 @@
 /**
  * `knode lab`: a multi-node cluster on this machine, each host a network namespace (see lab/README.md).
- *   knode lab up [--nodes N] [--name lab] [--state-dir D] [--underlay CIDR] [--no-rollback]
+ *   knode lab up [--nodes N] [--name lab] [--state-dir D] [--underlay CIDR] [--etcd N] [--no-rollback]
  *   knode lab status [--json]     knode lab kubeconfig     knode lab down     knode lab image import TAR
  * Thin: parses flags, wires the real Exec/Launcher/runtime, prints.
  */
@@ -8,10 +8,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { realExec } from '../lib/exec.js';
 import { labDown } from '../lab/down.js';
-import { LabStateError } from '../lab/errors.js';
+import { LabInputError, LabStateError } from '../lab/errors.js';
 import { labImportImage } from '../lab/image-import.js';
 import { realNodeRuntime } from '../lab/node-runtime-real.js';
-import { DEFAULT_LAB_NAME, MAX_WORKERS, defaultStateDir, downCommand, validateLabName } from '../lab/plan.js';
+import { DEFAULT_LAB_NAME, MAX_ETCD_MEMBERS, MAX_WORKERS, defaultStateDir, downCommand, parseEtcdMembers, validateLabName } from '../lab/plan.js';
 import { realLauncher } from '../lab/processes.js';
 import { StreamProgress } from '../lab/progress.js';
 import { readLabState } from '../lab/state.js';
@@ -37,6 +37,14 @@ function nodesFlag(v: string): number {
   return n;
 }
 
+function etcdFlag(v: string): number {
+  try {
+    return parseEtcdMembers(v);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 function withTarget(cmd: Command): Command {
   return cmd
     .option('--name <lab>', 'lab name (1-9 lowercase letters/digits; prefixes namespaces and links)', nameFlag, DEFAULT_LAB_NAME)
@@ -58,6 +66,13 @@ function agentAvailable(cmd: Command): boolean {
   return root.commands.some((c) => c.name() === 'agent');
 }
 
+/** Whether the root program's `server` takes `--etcd-servers`: `--etcd` needs it. */
+function serverTakesEtcd(cmd: Command): boolean {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  return root.commands.some((c) => c.name() === 'server' && c.options.some((o) => o.long === '--etcd-servers'));
+}
+
 /** How this very knode is run, so the lab starts the same build (node + script path). */
 function knodeCommand(): string[] {
   const script = process.argv[1];
@@ -72,9 +87,11 @@ export function labCommand(): Command {
       .description('create the lab: control plane + N workers, each with its own containerd')
       .option('--nodes <n>', 'number of worker hosts', nodesFlag, 2)
       .option('--underlay <cidr>', 'the hosts\' subnet (default: the first free of 172.31.250.0/24, 172.31.251.0/24, ...)')
+      .option('--etcd <n>', `members of an etcd cluster on cp for the server to store everything in (0: its embedded store; at most ${MAX_ETCD_MEMBERS})`, etcdFlag, 0)
       .option('--no-rollback', 'on failure, leave what was created for inspection (remove it with `knode lab down`)')
       .addOption(new Option('--proxy-mode <mode>', 'the workers\' kube-proxy mode').choices(['nftables', 'iptables', 'none']).default('nftables'))
-      .action(async function (this: Command, f: TargetFlags & { nodes: number; underlay?: string; rollback: boolean; proxyMode: 'nftables' | 'iptables' | 'none' }) {
+      .action(async function (this: Command, f: TargetFlags & { nodes: number; underlay?: string; etcd: number; rollback: boolean; proxyMode: 'nftables' | 'iptables' | 'none' }) {
+        if (f.etcd > 0 && !serverTakesEtcd(this)) throw new LabInputError('--etcd needs `knode server --etcd-servers`, which this build does not have.');
         const stateDir = stateDirOf(f);
         const state = await labUp(
           {
@@ -83,6 +100,7 @@ export function labCommand(): Command {
             stateDir,
             ...(f.underlay !== undefined ? { underlay: f.underlay } : {}),
             knodeCommand: knodeCommand(),
+            etcdMembers: f.etcd,
             agentAvailable: agentAvailable(this),
             rollback: f.rollback,
             proxyMode: f.proxyMode,

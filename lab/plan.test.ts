@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { referenceBridgeCni } from './cni-config.js';
 import { LabInputError, LabUnderlayError } from './errors.js';
 import { parsePrefix4 } from './ipv4.js';
-import { AGENT_SKIP_REASON, agentArgv, defaultStateDir, downCommand, isLabNetns, planLab, stepTitle } from './plan.js';
+import { AGENT_SKIP_REASON, agentArgv, defaultStateDir, downCommand, isLabNetns, parseEtcdMembers, planLab, stepTitle } from './plan.js';
 import type { LabOptions } from './plan.js';
 import { stepId } from './state.js';
 import type { UsedPrefix } from './underlay.js';
@@ -170,6 +170,9 @@ describe('planLab refuses bad input before anything is created', () => {
     ['a relative state dir', { stateDir: 'state' }, /absolute path/],
     ['a state dir too long for a unix socket path', { stateDir: `/${'d'.repeat(90)}` }, /exceeds 107 bytes/],
     ['an empty knode command', { knodeCommand: [] }, /empty/],
+    ['a negative number of etcd members', { etcdMembers: -1 }, /--etcd must be a whole number of etcd members from 0 \(the embedded store\) to 5, got -1/],
+    ['more than 5 etcd members', { etcdMembers: 6 }, /--etcd .* to 5, got 6/],
+    ['a fraction of an etcd member', { etcdMembers: 1.5 }, /--etcd .* got 1\.5/],
   ])('%s', (_n, over: Partial<LabOptions>, msg) => {
     expect(() => plan(over)).toThrow(LabInputError);
     expect(() => plan(over)).toThrow(msg);
@@ -177,6 +180,82 @@ describe('planLab refuses bad input before anything is created', () => {
 
   it('refuses a forced underlay overlapping the machine network', () => {
     expect(() => plan({ underlay: '192.0.2.0/24' })).toThrow(LabUnderlayError);
+  });
+});
+
+describe('planLab with an etcd cluster (--etcd 3)', () => {
+  const p = plan({ etcdMembers: 3, agentAvailable: true });
+  const cpDir = '/var/lib/knode-lab/lab/cp';
+  const initialCluster = 'etcd0=http://172.31.250.10:2380,etcd1=http://172.31.250.10:12380,etcd2=http://172.31.250.10:22380';
+
+  it('runs members etcd0..etcd2 on cp, ports 10000 apart on the cp address, data and logs under cp', () => {
+    expect(p.etcd?.members).toEqual([0, 1, 2].map((i) => ({
+      name: `etcd${i}`,
+      host: 'cp',
+      clientUrl: `http://172.31.250.10:${2379 + 10000 * i}`,
+      peerUrl: `http://172.31.250.10:${2380 + 10000 * i}`,
+      dataDir: `${cpDir}/etcd/etcd${i}`,
+      logFile: `${cpDir}/etcd-etcd${i}.log`,
+    })));
+    expect(p.etcd?.endpoints).toEqual(['http://172.31.250.10:2379', 'http://172.31.250.10:12379', 'http://172.31.250.10:22379']);
+  });
+
+  it('starts every member with the whole initial cluster and the lab\'s cluster token', () => {
+    const etcd = p.processes.filter((x) => x.kind === 'etcd');
+    expect(etcd.map((x) => [x.host, x.member, x.logFile])).toEqual([0, 1, 2].map((i) => ['cp', `etcd${i}`, `${cpDir}/etcd-etcd${i}.log`]));
+    expect(etcd[1]?.argv).toEqual([
+      'etcd',
+      '--name', 'etcd1',
+      '--data-dir', `${cpDir}/etcd/etcd1`,
+      '--listen-client-urls', 'http://172.31.250.10:12379',
+      '--advertise-client-urls', 'http://172.31.250.10:12379',
+      '--listen-peer-urls', 'http://172.31.250.10:12380',
+      '--initial-advertise-peer-urls', 'http://172.31.250.10:12380',
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+      '--initial-cluster-token', 'knode-lab',
+    ]);
+    expect(etcd.every((x) => x.argv[x.argv.indexOf('--initial-cluster') + 1] === initialCluster)).toBe(true);
+  });
+
+  it('points the server at every member', () => {
+    const server = p.processes.find((x) => x.kind === 'server');
+    expect(server?.argv).toEqual([
+      ...KNODE, 'server', '--data-dir', cpDir, '--bind-address', '172.31.250.10', '--port', '6443',
+      '--etcd-servers', 'http://172.31.250.10:2379,http://172.31.250.10:12379,http://172.31.250.10:22379',
+    ]);
+  });
+
+  it('starts etcd on cp right before the server', () => {
+    expect(p.steps.map(stepId)).toEqual([
+      'network', 'images', 'etcd:cp', 'server:cp', 'bootstrap-token',
+      'containerd:w1', 'containerd:w2', 'import-images:w1', 'import-images:w2', 'agent:w1', 'agent:w2', 'wait-nodes',
+    ]);
+    expect(stepTitle({ kind: 'etcd', host: 'cp' }, p)).toBe('starting etcd on cp');
+  });
+
+  it('uses the lab name in the cluster token, so two labs\' members never join each other', () => {
+    const other = plan({ name: 'e2e7', stateDir: '/tmp/x', etcdMembers: 1 }).processes.find((x) => x.kind === 'etcd');
+    expect(other?.argv.slice(-2)).toEqual(['--initial-cluster-token', 'knode-e2e7']);
+    expect(other?.argv[other.argv.indexOf('--initial-cluster') + 1]).toBe('etcd0=http://172.31.250.10:2380');
+  });
+
+  it('plans exactly as before with --etcd 0 (the embedded store)', () => {
+    const zero = plan({ etcdMembers: 0 });
+    expect(zero).toEqual(plan());
+    expect(zero.etcd).toBeUndefined();
+    expect(zero.processes.some((x) => x.kind === 'etcd' || x.argv.includes('--etcd-servers'))).toBe(false);
+    expect(zero.steps.some((s) => s.kind === 'etcd')).toBe(false);
+  });
+});
+
+describe('parseEtcdMembers (--etcd)', () => {
+  it.each([['0', 0], ['1', 1], ['3', 3], ['5', 5]])('takes %s', (text, n) => {
+    expect(parseEtcdMembers(text)).toBe(n);
+  });
+  it.each(['6', '-1', '1.5', '', 'three', '3x', ' 3'])('refuses %j, naming the flag', (text) => {
+    expect(() => parseEtcdMembers(text)).toThrow(LabInputError);
+    expect(() => parseEtcdMembers(text)).toThrow(/^--etcd must be a whole number of etcd members from 0 \(the embedded store\) to 5, got /);
   });
 });
 

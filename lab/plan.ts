@@ -9,6 +9,9 @@
  *   U.10         cp, the control-plane host (apiserver on :6443)
  *   U.10+i       worker wi (i = 1..20)
  *   10.244.i.0/24  pods on wi (LAB_CNI); 10.96.0.0/12 Service ClusterIPs (knode server's default)
+ * With `etcdMembers` n > 0 the control plane stores everything in an n-member etcd cluster on cp
+ * instead of its embedded SQLite: members etcd0..etcd<n-1>, client port 2379 + 10000*i and peer port
+ * 2380 + 10000*i on U.10, data in <stateDir>/cp/etcd/<member>, log <stateDir>/cp/etcd-<member>.log.
  * Names: namespaces `knode-<lab>-sw` (the switch, holding bridge `br0`), `knode-<lab>-cp`,
  * `knode-<lab>-w<i>`; each host's underlay interface is `eth0`, its switch port is named after the host;
  * the root veth is `knode-<lab>` (peer `root` in the switch). Lab names are [a-z][a-z0-9]{0,8} so the
@@ -27,6 +30,12 @@ import type { UsedPrefix } from './underlay.js';
 export const MAX_WORKERS = 20;
 export const DEFAULT_LAB_NAME = 'lab';
 export const DEFAULT_API_PORT = 6443;
+/** Members of the lab's etcd cluster at most (`--etcd`); 0 means the server's embedded store. */
+export const MAX_ETCD_MEMBERS = 5;
+const ETCD_CLIENT_PORT = 2379;
+const ETCD_PEER_PORT = 2380;
+/** Member i listens on the base ports + i * this. */
+const ETCD_PORT_STRIDE = 10_000;
 const LAB_NAME = /^[a-z][a-z0-9]{0,8}$/;
 /** sun_path is 108 bytes including the terminating NUL. */
 const MAX_SOCKET_PATH = 107;
@@ -47,6 +56,15 @@ export function validateLabName(name: string): string {
   return name;
 }
 
+/** The value of `--etcd` (a whole number of members, 0 to MAX_ETCD_MEMBERS). */
+export function parseEtcdMembers(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n > MAX_ETCD_MEMBERS) {
+    throw new LabInputError(`--etcd must be a whole number of etcd members from 0 (the embedded store) to ${MAX_ETCD_MEMBERS}, got ${JSON.stringify(text)}.`);
+  }
+  return n;
+}
+
 export interface LabOptions {
   readonly name: string;
   readonly workers: number;
@@ -63,6 +81,8 @@ export interface LabOptions {
   readonly bootstrapToken: string;
   /** The agents' kube-proxy mode (`--proxy-mode`); default: the agent's own (nftables). */
   readonly proxyMode?: 'nftables' | 'iptables' | 'none';
+  /** Members of an etcd cluster on cp for the server to store everything in; 0 (default): its embedded store. */
+  readonly etcdMembers?: number;
 }
 
 export type HostRole = 'control-plane' | 'worker';
@@ -95,14 +115,28 @@ export interface WorkerRuntime {
 
 export interface PlannedProcess {
   readonly host: string;
-  readonly kind: 'server' | 'agent';
+  readonly kind: 'server' | 'agent' | 'etcd';
+  /** etcd only: the member's name (several members run on one host). */
+  readonly member?: string;
   readonly argv: readonly string[];
+  readonly logFile: string;
+}
+
+/** One member of the lab's etcd cluster (`etcd<i>`, on cp). */
+export interface EtcdMemberPlan {
+  readonly name: string;
+  readonly host: string;
+  /** `http://U.10:<2379 + 10000*i>` */
+  readonly clientUrl: string;
+  readonly peerUrl: string;
+  readonly dataDir: string;
   readonly logFile: string;
 }
 
 export type LabStep =
   | { readonly kind: 'network' }
   | { readonly kind: 'images' }
+  | { readonly kind: 'etcd'; readonly host: string }
   | { readonly kind: 'server'; readonly host: string }
   | { readonly kind: 'bootstrap-token' }
   | { readonly kind: 'containerd'; readonly host: string }
@@ -121,6 +155,8 @@ export interface LabPlan {
   readonly root: { readonly link: string; readonly peer: string; readonly address: string };
   readonly hosts: readonly LabHost[];
   readonly api: { readonly url: string; readonly port: number; readonly kubeconfig: string; readonly dataDir: string };
+  /** The etcd cluster the server stores everything in; absent: the server's embedded store. */
+  readonly etcd?: { readonly members: readonly EtcdMemberPlan[]; readonly endpoints: readonly string[] };
   readonly bootstrapToken: string;
   readonly imagesDir: string;
   readonly cni: { readonly description: string; readonly staticPodRoutes: boolean };
@@ -156,6 +192,8 @@ export function stepTitle(step: LabStep, plan: Pick<LabPlan, 'underlay'>): strin
       return `creating namespaces and underlay ${plan.underlay}`;
     case 'images':
       return 'building lab images';
+    case 'etcd':
+      return `starting etcd on ${step.host}`;
     case 'server':
       return `starting knode server on ${step.host}`;
     case 'bootstrap-token':
@@ -182,6 +220,10 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
   }
   if (!isAbsolute(opts.stateDir)) throw new LabInputError(`the state dir must be an absolute path, got ${JSON.stringify(opts.stateDir)}.`);
   if (opts.knodeCommand.length === 0) throw new LabInputError('the command that runs knode is empty.');
+  const etcdMembers = opts.etcdMembers ?? 0;
+  if (!Number.isInteger(etcdMembers) || etcdMembers < 0 || etcdMembers > MAX_ETCD_MEMBERS) {
+    throw new LabInputError(`--etcd must be a whole number of etcd members from 0 (the embedded store) to ${MAX_ETCD_MEMBERS}, got ${etcdMembers}.`);
+  }
   const underlay = chooseUnderlay(used, opts.underlay);
   const port = opts.apiPort ?? DEFAULT_API_PORT;
   const prefix = labNetnsPrefix(name);
@@ -216,11 +258,16 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
     };
   });
 
+  const etcd = planEtcd(etcdMembers, cp, `knode-${name}`);
   const processes: PlannedProcess[] = [
+    ...(etcd?.processes ?? []),
     {
       host: cp.name,
       kind: 'server',
-      argv: [...opts.knodeCommand, 'server', '--data-dir', cp.dir, '--bind-address', cp.address, '--port', String(port)],
+      argv: [
+        ...opts.knodeCommand, 'server', '--data-dir', cp.dir, '--bind-address', cp.address, '--port', String(port),
+        ...(etcd !== undefined ? ['--etcd-servers', etcd.endpoints.join(',')] : []),
+      ],
       logFile: join(cp.dir, 'server.log'),
     },
     ...workers.map((w, k) => ({
@@ -247,6 +294,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
   const steps: LabStep[] = [
     { kind: 'network' },
     { kind: 'images' },
+    ...(etcd !== undefined ? [{ kind: 'etcd' as const, host: cp.name }] : []),
     { kind: 'server', host: cp.name },
     { kind: 'bootstrap-token' },
     ...workerHosts.map((w) => ({ kind: 'containerd' as const, host: w.name })),
@@ -265,6 +313,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
     root: { link: `knode-${name}`, peer: 'root', address: nthAddress(underlay, 1) },
     hosts,
     api: { url, port, kubeconfig: join(cp.dir, 'admin.kubeconfig'), dataDir: cp.dir },
+    ...(etcd !== undefined ? { etcd: { members: etcd.members, endpoints: etcd.endpoints } } : {}),
     bootstrapToken: opts.bootstrapToken,
     imagesDir: join(opts.stateDir, 'images'),
     cni: { description: cni.description, staticPodRoutes: cni.staticPodRoutes },
@@ -272,6 +321,46 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
     processes,
     steps,
   };
+}
+
+/**
+ * The etcd cluster on `host` (undefined for 0 members): members etcd0..etcd<n-1>, all listening on the
+ * host's address with ports 10000 apart, bootstrapped together (`--initial-cluster` names them all).
+ */
+function planEtcd(
+  n: number,
+  host: LabHost,
+  token: string,
+): { members: EtcdMemberPlan[]; endpoints: string[]; processes: PlannedProcess[] } | undefined {
+  if (n === 0) return undefined;
+  const members: EtcdMemberPlan[] = Array.from({ length: n }, (_, i) => ({
+    name: `etcd${i}`,
+    host: host.name,
+    clientUrl: `http://${host.address}:${ETCD_CLIENT_PORT + ETCD_PORT_STRIDE * i}`,
+    peerUrl: `http://${host.address}:${ETCD_PEER_PORT + ETCD_PORT_STRIDE * i}`,
+    dataDir: join(host.dir, 'etcd', `etcd${i}`),
+    logFile: join(host.dir, `etcd-etcd${i}.log`),
+  }));
+  const initialCluster = members.map((m) => `${m.name}=${m.peerUrl}`).join(',');
+  const processes = members.map((m): PlannedProcess => ({
+    host: host.name,
+    kind: 'etcd',
+    member: m.name,
+    argv: [
+      'etcd',
+      '--name', m.name,
+      '--data-dir', m.dataDir,
+      '--listen-client-urls', m.clientUrl,
+      '--advertise-client-urls', m.clientUrl,
+      '--listen-peer-urls', m.peerUrl,
+      '--initial-advertise-peer-urls', m.peerUrl,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-state', 'new',
+      '--initial-cluster-token', token,
+    ],
+    logFile: m.logFile,
+  }));
+  return { members, endpoints: members.map((m) => m.clientUrl), processes };
 }
 
 export interface AgentArgs {

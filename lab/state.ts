@@ -15,11 +15,13 @@ import type { LabPlan, LabStep } from './plan.js';
 export const STATE_FILE = 'lab.json';
 export const STATE_VERSION = 1;
 
-export type ProcessKind = 'server' | 'containerd' | 'agent';
+export type ProcessKind = 'etcd' | 'server' | 'containerd' | 'agent';
 
 export interface ProcessRecord {
   readonly host: string;
   readonly kind: ProcessKind;
+  /** etcd only: the member's name (`etcd0`, ...). */
+  readonly member?: string;
   readonly pid: number;
   /** Field 22 of /proc/<pid>/stat (clock ticks since boot): tells our process from a reused pid. */
   readonly startTime: string;

@@ -33,6 +33,23 @@ describe('formatStatus', () => {
     expect(text).toContain('w1    containerd  200  NO     /s/w1/containerd.log');
     expect(text).toMatch(/NODE\s+READY\nw1\s+True/);
   });
+  it('says the server uses its embedded store when the lab has no etcd', () => {
+    expect(formatStatus(base)).toContain('store       embedded (SQLite in the server\'s data dir)');
+  });
+  it('lists the etcd endpoints and each member as a process', () => {
+    const text = formatStatus({
+      ...base,
+      etcd: { members: ['etcd0', 'etcd1'], endpoints: ['http://172.31.250.10:2379', 'http://172.31.250.10:12379'] },
+      processes: [
+        { host: 'cp', kind: 'etcd', member: 'etcd0', pid: 90, alive: true, logFile: '/s/cp/etcd-etcd0.log' },
+        { host: 'cp', kind: 'etcd', member: 'etcd1', pid: 91, alive: false, logFile: '/s/cp/etcd-etcd1.log' },
+        ...base.processes,
+      ],
+    });
+    expect(text).toContain('store       etcd, 2 members: http://172.31.250.10:2379, http://172.31.250.10:12379');
+    expect(text).toContain('cp    etcd etcd0  90   yes    /s/cp/etcd-etcd0.log');
+    expect(text).toContain('cp    etcd etcd1  91   NO     /s/cp/etcd-etcd1.log');
+  });
   it('says why nodes are unknown, and shows a failed up\'s error', () => {
     const text = formatStatus({ ...base, phase: 'failed', error: 'starting containerd on w1 failed: boom', nodes: { error: 'the server is not running' } });
     expect(text).toContain('lab lab: failed (up took 3.1s): starting containerd on w1 failed: boom');

@@ -24,6 +24,8 @@ export interface HostStatus {
 export interface ProcessStatus {
   readonly host: string;
   readonly kind: string;
+  /** etcd only: the member's name. */
+  readonly member?: string;
   readonly pid: number;
   readonly alive: boolean;
   readonly logFile: string;
@@ -41,6 +43,8 @@ export interface LabStatus {
   readonly hosts: readonly HostStatus[];
   readonly processes: readonly ProcessStatus[];
   readonly api: { readonly url: string; readonly kubeconfig: string };
+  /** The etcd cluster the server stores everything in; absent: the server's embedded store. */
+  readonly etcd?: { readonly members: readonly string[]; readonly endpoints: readonly string[] };
   readonly cni: string;
   readonly bootstrapToken: string;
   /** Nodes from the API, or why they could not be read. */
@@ -53,7 +57,9 @@ export async function labStatus(stateDir: string): Promise<LabStatus | undefined
   if (state === undefined) return undefined;
   const plan = state.plan;
   const processes: ProcessStatus[] = [];
-  for (const p of state.processes) processes.push({ host: p.host, kind: p.kind, pid: p.pid, alive: await isAlive(p), logFile: p.logFile });
+  for (const p of state.processes) {
+    processes.push({ host: p.host, kind: p.kind, ...(p.member !== undefined ? { member: p.member } : {}), pid: p.pid, alive: await isAlive(p), logFile: p.logFile });
+  }
   let nodes: LabStatus['nodes'];
   const serverUp = processes.some((p) => p.kind === 'server' && p.alive);
   if (!serverUp) nodes = { error: 'the server is not running' };
@@ -83,6 +89,7 @@ export async function labStatus(stateDir: string): Promise<LabStatus | undefined
     })),
     processes,
     api: { url: plan.api.url, kubeconfig: plan.api.kubeconfig },
+    ...(plan.etcd !== undefined ? { etcd: { members: plan.etcd.members.map((m) => m.name), endpoints: plan.etcd.endpoints } } : {}),
     cni: plan.cni.description,
     bootstrapToken: plan.bootstrapToken,
     nodes,
@@ -103,6 +110,7 @@ export function formatStatus(s: LabStatus): string {
     `state dir   ${s.stateDir}`,
     `underlay    ${s.underlay}; root ns: ${s.root.link} ${s.root.address} (${s.root.exists ? 'present' : 'MISSING'}); switch ${s.switchNetns.name} (${s.switchNetns.exists ? 'present' : 'MISSING'})`,
     `apiserver   ${s.api.url}; kubeconfig ${s.api.kubeconfig}`,
+    `store       ${s.etcd !== undefined ? `etcd, ${s.etcd.members.length} member${s.etcd.members.length === 1 ? '' : 's'}: ${s.etcd.endpoints.join(', ')}` : 'embedded (SQLite in the server\'s data dir)'}`,
     `pod network ${s.cni}`,
     `join token  ${s.bootstrapToken}`,
     '',
@@ -112,7 +120,10 @@ export function formatStatus(s: LabStatus): string {
     ]),
     '',
     ...(s.processes.length > 0
-      ? table([['HOST', 'PROCESS', 'PID', 'ALIVE', 'LOG'], ...s.processes.map((p) => [p.host, p.kind, String(p.pid), p.alive ? 'yes' : 'NO', p.logFile])])
+      ? table([
+          ['HOST', 'PROCESS', 'PID', 'ALIVE', 'LOG'],
+          ...s.processes.map((p) => [p.host, p.member !== undefined ? `${p.kind} ${p.member}` : p.kind, String(p.pid), p.alive ? 'yes' : 'NO', p.logFile]),
+        ])
       : ['no processes recorded']),
     '',
   ];

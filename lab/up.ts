@@ -4,8 +4,9 @@
  * runs `down` itself (unless told not to) and reports what failed.
  *
  * Each step is one case of the exhaustive switch in runStep: the network (a few `ip -batch` execs),
- * the images (built once per lab), the control plane (knode server in the cp namespace, ready when it
- * prints its ready line), the bootstrap token, then per worker containerd, image import and (once it
+ * the images (built once per lab), with `--etcd n` the etcd members in the cp namespace (ready when
+ * each answers /health with a leader), the control plane (knode server in the cp namespace, ready when
+ * it prints its ready line), the bootstrap token, then per worker containerd, image import and (once it
  * exists) knode agent. Long-running processes are recorded (pid + start time) and put into the lab's
  * tracking cgroup the moment they start.
  *
@@ -14,7 +15,7 @@
  */
 import { access, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { realClock } from '../lib/clock.js';
 import type { Clock } from '../lib/clock.js';
 import { mustRun } from '../lib/exec.js';
@@ -41,6 +42,8 @@ export interface UpOptions extends Omit<LabOptions, 'bootstrapToken'> {
   /** Run `down` when a step fails (default true). */
   readonly rollback?: boolean;
   readonly serverTimeoutMs?: number;
+  /** How long each etcd member has to report healthy (default 30 s). */
+  readonly etcdTimeoutMs?: number;
   readonly nodesTimeoutMs?: number;
 }
 
@@ -70,7 +73,8 @@ async function findInPath(tool: string): Promise<boolean> {
 async function checkPrerequisites(opts: UpOptions): Promise<void> {
   if (process.getuid?.() !== 0) throw new LabPrerequisiteError('knode lab needs root (it creates network namespaces and starts containerd).');
   const missing = [];
-  for (const t of REQUIRED_TOOLS) if (!(await findInPath(t))) missing.push(t);
+  const tools = (opts.etcdMembers ?? 0) > 0 ? [...REQUIRED_TOOLS, 'etcd'] : REQUIRED_TOOLS;
+  for (const t of tools) if (!(await findInPath(t))) missing.push(t);
   for (const f of LAB_CNI.requiredFiles) {
     try {
       await access(f, constants.X_OK);
@@ -80,7 +84,8 @@ async function checkPrerequisites(opts: UpOptions): Promise<void> {
   }
   if (missing.length > 0) {
     const build = missing.some((m) => m.endsWith('knode-cni.js')) ? ' and `npm run build` for dist/cni/knode-cni.js' : '';
-    throw new LabPrerequisiteError(`missing: ${missing.join(', ')} (Debian: apt-get install iproute2 util-linux containerd runc containernetworking-plugins${build}).`);
+    const etcd = missing.includes('etcd') ? ' etcd-server' : '';
+    throw new LabPrerequisiteError(`missing: ${missing.join(', ')} (Debian: apt-get install iproute2 util-linux containerd runc containernetworking-plugins${etcd}${build}).`);
   }
   const existing = await readLabState(opts.stateDir);
   if (existing !== undefined) {
@@ -121,6 +126,17 @@ export async function readMachinePrefixes(exec: Exec): Promise<UsedPrefix[]> {
   return usedPrefixes(parse(routes.stdout), parse(addrs.stdout));
 }
 
+/** Whether the etcd member at `clientUrl` says it is healthy (it has a leader): GET /health, 1 s. */
+async function etcdHealthy(clientUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1_000) });
+    const body = (await res.json()) as { health?: unknown };
+    return body.health === 'true';
+  } catch {
+    return false; // not listening yet, or no answer
+  }
+}
+
 class Runner {
   private images: readonly string[] = [];
   private readonly clock: Clock;
@@ -134,7 +150,14 @@ class Runner {
   }
 
   /** Creates the tracking cgroup (recorded first), moves the pid in, records the process. */
-  private async track(host: string, kind: ProcessKind, pid: number, argv: readonly string[], logFile: string, handle?: unknown): Promise<void> {
+  private async track(
+    host: string,
+    kind: ProcessKind,
+    pid: number,
+    argv: readonly string[],
+    logFile: string,
+    extra: { readonly handle?: unknown; readonly member?: string } = {},
+  ): Promise<void> {
     const h = trackingHierarchy(cgroupHierarchies(await readMounts()));
     if (h !== undefined) {
       const dir = join(h.mountPoint, labCgroupName(this.plan.name), host);
@@ -142,9 +165,20 @@ class Runner {
       await ensureTrackingCgroup(h, labCgroupName(this.plan.name), host);
       await joinCgroup(dir, pid).catch(() => undefined); // it may already have exited: reported below
     }
+    const what = extra.member !== undefined ? `${kind} member ${extra.member}` : kind;
     const st = await procStat(pid);
-    if (st === undefined) throw new Error(`${kind} on ${host} exited at once; log ${logFile}:\n${await logTail(logFile)}`);
-    await this.store.update((s) => ({ ...s, processes: [...s.processes, { host, kind, pid, startTime: st.startTime, argv, logFile, ...(handle !== undefined ? { handle } : {}) }] }));
+    if (st === undefined) throw new Error(`${what} on ${host} exited at once; log ${logFile}:\n${await logTail(logFile)}`);
+    const record = {
+      host,
+      kind,
+      ...(extra.member !== undefined ? { member: extra.member } : {}),
+      pid,
+      startTime: st.startTime,
+      argv,
+      logFile,
+      ...(extra.handle !== undefined ? { handle: extra.handle } : {}),
+    };
+    await this.store.update((s) => ({ ...s, processes: [...s.processes, record] }));
   }
 
   private async launch(p: PlannedProcess): Promise<number> {
@@ -152,14 +186,34 @@ class Runner {
     await mkdir(host.dir, { recursive: true });
     const argv = inNetns(host.netns, p.argv);
     const { pid } = await this.deps.launcher.start(argv, { logFile: p.logFile });
-    await this.track(p.host, p.kind, pid, argv, p.logFile);
+    await this.track(p.host, p.kind, pid, argv, p.logFile, p.member !== undefined ? { member: p.member } : {});
     return pid;
   }
 
-  private planned(kind: PlannedProcess['kind'], host: string): PlannedProcess {
-    const p = this.plan.processes.find((x) => x.kind === kind && x.host === host);
-    if (p === undefined) throw new Error(`no ${kind} planned on ${host}`);
+  private planned(kind: PlannedProcess['kind'], host: string, member?: string): PlannedProcess {
+    const p = this.plan.processes.find((x) => x.kind === kind && x.host === host && x.member === member);
+    if (p === undefined) throw new Error(`no ${kind}${member !== undefined ? ` member ${member}` : ''} planned on ${host}`);
     return p;
+  }
+
+  /** Waits until an etcd member answers /health with a leader; fails at once when it exits. */
+  private async waitEtcdHealthy(m: NonNullable<LabPlan['etcd']>['members'][number], pid: number): Promise<void> {
+    const startTime = this.store.current.processes.find((x) => x.pid === pid)?.startTime;
+    const timeoutMs = this.opts.etcdTimeoutMs ?? 30_000;
+    await waitFor(
+      async () => {
+        if (await etcdHealthy(m.clientUrl)) return true;
+        const now = await procStat(pid);
+        if (now === undefined || now.startTime !== startTime || now.state === 'Z') {
+          throw new Error(`etcd member ${m.name} exited; log ${m.logFile}:\n${await logTail(m.logFile)}`);
+        }
+        return undefined;
+      },
+      timeoutMs,
+      async () => new Error(`etcd member ${m.name} (${m.clientUrl}) did not report healthy within ${timeoutMs / 1000} s; log ${m.logFile}:\n${await logTail(m.logFile)}`),
+      this.clock,
+      100,
+    );
   }
 
   private worker(host: string): LabPlan['workers'][number] {
@@ -180,6 +234,19 @@ class Runner {
         await mkdir(this.plan.imagesDir, { recursive: true });
         this.images = await this.deps.runtime.buildImages(this.plan.imagesDir);
         return `${this.images.length} images`;
+      case 'etcd': {
+        const members = (this.plan.etcd?.members ?? []).filter((m) => m.host === step.host);
+        if (members.length === 0) throw new Error(`no etcd member planned on ${step.host}`);
+        // all first: a member becomes healthy only once a quorum of them runs
+        const pids: number[] = [];
+        await mkdir(hostByName(this.plan, step.host).dir, { recursive: true });
+        for (const m of members) {
+          await mkdir(dirname(m.dataDir), { recursive: true, mode: 0o700 });
+          pids.push(await this.launch(this.planned('etcd', step.host, m.name)));
+        }
+        for (const [i, m] of members.entries()) await this.waitEtcdHealthy(m, pids[i] ?? 0);
+        return `${members.length} member${members.length === 1 ? '' : 's'}: ${members.map((m) => m.clientUrl).join(', ')}`;
+      }
       case 'server': {
         const p = this.planned('server', step.host);
         const pid = await this.launch(p);
@@ -214,7 +281,7 @@ class Runner {
         );
         const logFile = join(host.dir, 'containerd.log');
         const { pid, handle } = await this.deps.runtime.startContainerd({ lab: this.plan.name, netns: host.netns, worker: w, logFile });
-        await this.track(step.host, 'containerd', pid, ['containerd', '--address', w.socket], logFile, handle);
+        await this.track(step.host, 'containerd', pid, ['containerd', '--address', w.socket], logFile, { handle });
         return `pid ${pid}`;
       }
       case 'import-images': {

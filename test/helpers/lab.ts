@@ -46,9 +46,11 @@ export class TestLab {
     return run(process.execPath, [CLI, ...args], undefined, 180_000);
   }
 
-  async up(workers: number, opts: { readonly proxyMode?: 'nftables' | 'iptables' } = {}): Promise<void> {
+  /** `etcd`: members of the lab's etcd cluster (`--etcd`); omitted: the server's embedded store. */
+  async up(workers: number, opts: { readonly proxyMode?: 'nftables' | 'iptables'; readonly etcd?: number } = {}): Promise<void> {
     const mode = opts.proxyMode !== undefined ? ['--proxy-mode', opts.proxyMode] : [];
-    const r = await this.knode(['lab', 'up', '--nodes', String(workers), '--name', this.name, ...mode]);
+    const etcd = opts.etcd !== undefined ? ['--etcd', String(opts.etcd)] : [];
+    const r = await this.knode(['lab', 'up', '--nodes', String(workers), '--name', this.name, ...mode, ...etcd]);
     if (r.code !== 0) throw new Error(`knode lab up failed (${r.code}):\n${r.stderr}`);
   }
 
