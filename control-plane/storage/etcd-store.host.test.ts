@@ -10,7 +10,13 @@ import { describeStoreContract, recordWatch } from './store-contract.js';
 // an empty cluster as the contract expects.
 describeStoreContract('EtcdStore (real etcd)', async () => {
   const etcd = await startEtcd();
-  const store = await EtcdStore.connect({ endpoints: etcd.endpoints });
+  let store: EtcdStore;
+  try {
+    store = await EtcdStore.connect({ endpoints: etcd.endpoints });
+  } catch (err) {
+    await etcd.stop(); // a store that cannot connect must not leave its etcd running
+    throw err;
+  }
   return {
     store,
     cleanup: async () => {
@@ -30,7 +36,7 @@ describe('EtcdStore specifics', () => {
     cleanups.push(() => etcd.stop());
     return etcd;
   }
-  async function connect(endpoints: readonly string[], extra: { watchResumeMs?: number } = {}): Promise<EtcdStore> {
+  async function connect(endpoints: readonly string[], extra: { watchResumeMs?: number; watchFeedEvents?: number } = {}): Promise<EtcdStore> {
     const store = await EtcdStore.connect({ endpoints, requestTimeoutMs: 10_000, ...extra });
     cleanups.push(() => store.close());
     return store;
@@ -109,6 +115,32 @@ describe('EtcdStore specifics', () => {
     expect(w.errors[0]).toBeInstanceOf(StoreError);
     expect(w.errors[0]!.message).toContain('/gone/');
   }, 30_000);
+
+  it('many watchers share the feed; one starting before what the feed holds gets its own stream, and all see the same', async () => {
+    const etcd = await cluster(1);
+    const store = await connect(etcd.endpoints, { watchFeedEvents: 5 });
+    const start = await store.currentRevision();
+    const first = recordWatch(store, '/f/', start); // starts the feed at `start`
+    for (let i = 0; i < 10; i++) await store.create(`/f/${i}`, `${i}`);
+    await first.untilEvents(10);
+    // The feed now holds only the last 5 events: a watcher from `start` needs history it dropped.
+    const late = recordWatch(store, '/f/', start);
+    const recent = recordWatch(store, '/f/', start + 7);
+    const many = Array.from({ length: 30 }, () => recordWatch(store, '/f/', start + 10));
+    for (let i = 10; i < 15; i++) await store.create(`/f/${i}`, `${i}`);
+    await late.untilEvents(15);
+    await recent.untilEvents(8);
+    for (const w of many) await w.untilEvents(5);
+    const values = (w: typeof first): string[] => w.events.map((e) => e.kv.value);
+    expect(values(first)).toEqual(Array.from({ length: 15 }, (_, i) => `${i}`));
+    expect(values(late)).toEqual(values(first));
+    expect(values(recent)).toEqual(values(first).slice(7));
+    for (const w of many) expect(values(w)).toEqual(['10', '11', '12', '13', '14']);
+    for (const w of [first, late, recent, ...many]) {
+      expect(w.errors).toEqual([]);
+      w.abort();
+    }
+  });
 
   it('refuses to start against an address where no etcd answers, naming it', async () => {
     const err = await EtcdStore.connect({ endpoints: ['http://127.0.0.1:1'], dialTimeoutMs: 1_000 }).then(

@@ -15,10 +15,10 @@
  *   read in the same transaction. delete: Txn if mod_revision == expected (or the key exists) then
  *   DeleteRange (prev_kv) else Range(key). A failed compare consumes no revision, as the contract wants.
  * - list: Range [startKey or prefix, prefix end) with the limit; `count` minus the page is `remaining`.
- * - watch: one Watch stream per watch, from etcd revision fromRevision + 2 with prev_kv; events are
- *   handed over one revision at a time. When the stream breaks (the member went away), the watch is
- *   re-created on the next member from the last revision delivered, so watchers see no gap and no
- *   duplicate; only when no member answers for `watchResumeMs` does the watch end with an error.
+ * - watch: watchers share one etcd Watch stream (etcd/watch-feed.ts), which also keeps the recent
+ *   events for watchers that start a little in the past; one starting further back gets a stream of
+ *   its own. Both resume on another member when theirs goes away, from the last revision handed
+ *   over (no gap, no duplicate); only when no member answers for `watchResumeMs` does a watch end.
  * - compact: etcd Compact(revision + 1, physical). The compacted revision is not something etcd
  *   reports, so it is found once (the smallest revision a Range can still read, by bisection, a few
  *   round trips) and then kept up to date by our compactions and by etcd's "compacted" answers.
@@ -28,67 +28,30 @@
  */
 import { KnodeError } from '../../lib/errors.js';
 import { ETCD_COMPACTED, ETCD_FUTURE_REV, EtcdClient, grpc, isGrpcError } from './etcd/client.js';
-import type { EtcdClientOptions, EtcdEvent, EtcdKeyValue, RequestOp, WatchResponse, WatchStream } from './etcd/client.js';
+import type { EtcdClientOptions, EtcdKeyValue, RequestOp } from './etcd/client.js';
+import { WatchFeed, fromEtcd, prefixEnd, resumableWatch, toEtcd, toKeyValue } from './etcd/watch-feed.js';
 import { CompactedError, ConflictError, FutureRevisionError, KeyExistsError, KeyNotFoundError, StoreClosedError, StoreError } from './errors.js';
-import type { KeyValue, ListOptions, ListResult, Store, WatchEvent, WatchHandlers, WatchOptions } from './store.js';
-
-/** etcd revision of knode revision r. */
-const toEtcd = (rev: number): number => rev + 1;
-/** knode revision of etcd revision r. */
-const fromEtcd = (rev: number): number => rev - 1;
-
-/** The smallest key greater than every key starting with `prefix` (etcd's range end); "\0" = to the end. */
-export function prefixEnd(prefix: Buffer): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i] = end[i]! + 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  return Buffer.from([0]);
-}
-
-function toKeyValue(kv: EtcdKeyValue): KeyValue {
-  return { key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), createRevision: fromEtcd(kv.create_revision), modRevision: fromEtcd(kv.mod_revision) };
-}
-
-/** An etcd event as the Store's event; pure. */
-export function toWatchEvent(e: EtcdEvent): WatchEvent {
-  if (e.type === 'PUT') {
-    return e.prev_kv ? { type: 'put', kv: toKeyValue(e.kv), prev: toKeyValue(e.prev_kv) } : { type: 'put', kv: toKeyValue(e.kv) };
-  }
-  // etcd's delete event carries only the key and the deletion revision; the last value is prev_kv.
-  const prev = e.prev_kv ? toKeyValue(e.prev_kv) : { key: e.kv.key.toString('utf8'), value: '', createRevision: 0, modRevision: 0 };
-  return { type: 'delete', kv: { ...prev, modRevision: fromEtcd(e.kv.mod_revision) }, prev };
-}
-
-/** Splits events into runs of one revision each, in order; pure. */
-export function byRevision(events: readonly WatchEvent[]): WatchEvent[][] {
-  const out: WatchEvent[][] = [];
-  for (const e of events) {
-    const last = out[out.length - 1];
-    if (last !== undefined && last[0]!.kv.modRevision === e.kv.modRevision) last.push(e);
-    else out.push([e]);
-  }
-  return out;
-}
+import type { KeyValue, ListOptions, ListResult, Store, WatchHandlers, WatchOptions } from './store.js';
 
 export interface EtcdStoreOptions extends EtcdClientOptions {
   /** How long a broken watch keeps trying to resume on another member; default 60 s. */
   readonly watchResumeMs?: number;
   /** How long `connect` waits for a first member; default 20 s. */
   readonly dialTimeoutMs?: number;
+  /** Recent events the shared watch feed keeps for watchers that start in the past; default 10,000. */
+  readonly watchFeedEvents?: number;
 }
 
 export class EtcdStore implements Store {
   private closed = false;
   private compacted: number | undefined;
   private readonly watches = new Set<() => void>();
+  private feed: WatchFeed | undefined;
 
   private constructor(
     private readonly client: EtcdClient,
     private readonly watchResumeMs: number,
+    private readonly watchFeedEvents: number,
   ) {}
 
   /** Connects and checks that a member answers a read; rejects naming the endpoints otherwise. */
@@ -96,7 +59,7 @@ export class EtcdStore implements Store {
     const client = await EtcdClient.create(opts);
     try {
       await client.ready(opts.dialTimeoutMs ?? 20_000);
-      const store = new EtcdStore(client, opts.watchResumeMs ?? 60_000);
+      const store = new EtcdStore(client, opts.watchResumeMs ?? 60_000, opts.watchFeedEvents ?? 10_000);
       await store.currentRevision();
       return store;
     } catch (err) {
@@ -237,77 +200,69 @@ export class EtcdStore implements Store {
       queueMicrotask(() => handlers.onError(new StoreClosedError()));
       return;
     }
-    const p = Buffer.from(prefix);
-    const key = p.length === 0 ? Buffer.from([0]) : p;
-    let delivered = opts.fromRevision; // the last knode revision handed to the watcher
-    let stream: WatchStream | undefined;
+    let cancel: (() => void) | undefined;
     let ended = false;
-    let retry: NodeJS.Timeout | undefined;
-    let giveUp: NodeJS.Timeout | undefined; // runs while the stream is broken and not yet resumed
-
-    const end = (err?: Error): void => {
+    const finish = (err?: Error): void => {
       if (ended) return;
       ended = true;
-      this.watches.delete(stop);
+      this.watches.delete(onClose);
       opts.signal.removeEventListener('abort', onAbort);
-      clearTimeout(retry);
-      clearTimeout(giveUp);
-      stream?.cancel();
+      cancel?.();
       if (err !== undefined && !opts.signal.aborted) handlers.onError(err);
     };
-    const stop = (): void => end(new StoreClosedError());
-    const onAbort = (): void => end();
-    this.watches.add(stop);
+    const onClose = (): void => finish(new StoreClosedError());
+    const onAbort = (): void => finish();
+    this.watches.add(onClose);
     opts.signal.addEventListener('abort', onAbort, { once: true });
-
-    const open = (): void => {
-      if (ended) return;
-      const s = this.client.watch();
-      stream = s;
-      s.on('data', (res: WatchResponse) => {
-        if (ended || stream !== s) return;
-        clearTimeout(giveUp);
-        giveUp = undefined;
-        if (res.compact_revision > 0) {
-          this.compacted = Math.max(this.compacted ?? 0, fromEtcd(res.compact_revision));
-          end(new CompactedError(delivered, fromEtcd(res.compact_revision)));
-          return;
-        }
-        if (res.canceled) {
-          end(new StoreError('ERR_ETCD_WATCH', `etcd cancelled the watch on ${prefix}: ${res.cancel_reason || 'no reason given'}`));
-          return;
-        }
-        if (res.events.length === 0) return;
-        for (const batch of byRevision(res.events.map(toWatchEvent))) {
-          if (ended) return;
-          delivered = batch[0]!.kv.modRevision;
-          handlers.onEvents(batch);
-        }
-      });
-      // The member went away (or the stream was reset): resume from what was delivered, on
-      // whichever member the channel reaches; give up if none answers within watchResumeMs.
-      const broken = (why: string): void => {
-        if (ended || stream !== s) return;
-        giveUp ??= setTimeout(() => {
-          end(new StoreError('ERR_ETCD_WATCH', `etcd watch on ${prefix} broke (${why}) and no member resumed it within ${this.watchResumeMs / 1000} s`));
-        }, this.watchResumeMs);
-        clearTimeout(retry);
-        retry = setTimeout(open, 200);
-      };
-      s.on('error', (err: Error) => broken(err.message));
-      s.on('end', () => broken('the member ended the stream'));
-      s.write({ create_request: { key, range_end: prefixEnd(p), start_revision: toEtcd(delivered + 1), prev_kv: true } });
+    const guarded: WatchHandlers = {
+      onEvents: (events) => {
+        if (!ended) handlers.onEvents(events);
+      },
+      onError: (err) => finish(err),
     };
 
     // The contract refuses a start below the compacted revision (etcd itself would still replay the
-    // compacted revision's own events), so check it before opening the stream.
+    // compacted revision's own events), so that is checked first.
     void this.knownCompacted().then(
       (compacted) => {
-        if (opts.fromRevision < compacted) end(new CompactedError(opts.fromRevision, compacted));
-        else open();
+        if (ended) return;
+        if (opts.fromRevision < compacted) {
+          finish(new CompactedError(opts.fromRevision, compacted));
+          return;
+        }
+        const feed = this.feedFor(opts.fromRevision);
+        if (feed !== undefined) {
+          cancel = feed.join(prefix, opts.fromRevision, guarded);
+          return;
+        }
+        const own = resumableWatch(this.client, {
+          prefix,
+          fromRevision: opts.fromRevision,
+          resumeMs: this.watchResumeMs,
+          onBatch: (batch) => {
+            try {
+              guarded.onEvents(batch);
+            } catch (err) {
+              finish(err instanceof Error ? err : new Error(String(err)));
+            }
+          },
+          onEnd: (err) => finish(err),
+        });
+        cancel = () => own.cancel();
       },
-      (err: unknown) => end(err instanceof Error ? err : new Error(String(err))),
+      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
     );
+  }
+
+  /** The shared feed if it can serve a watch from `fromRevision` (started by the first watch). */
+  private feedFor(fromRevision: number): WatchFeed | undefined {
+    if (this.feed === undefined) {
+      const feed: WatchFeed = new WatchFeed(this.client, fromRevision, { resumeMs: this.watchResumeMs, maxEvents: this.watchFeedEvents }, () => {
+        if (this.feed === feed) this.feed = undefined;
+      });
+      this.feed = feed;
+    }
+    return this.feed.covers(fromRevision) ? this.feed : undefined;
   }
 
   async compact(revision: number): Promise<void> {
@@ -386,6 +341,7 @@ export class EtcdStore implements Store {
     if (this.closed) return;
     this.closed = true;
     for (const stop of [...this.watches]) stop();
+    this.feed?.end(new StoreClosedError());
     this.client.close();
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { EtcdEvent } from './etcd/client.js';
-import { byRevision, prefixEnd, toWatchEvent } from './etcd-store.js';
+import type { EtcdEvent } from './client.js';
+import { byRevision, prefixEnd, toWatchEvent } from './watch-feed.js';
 
 const kv = (key: string, value: string, create: number, mod: number) => ({ key: Buffer.from(key), value: Buffer.from(value), create_revision: create, mod_revision: mod, version: 1 });
 
