@@ -15,11 +15,11 @@ import { mkdir } from 'node:fs/promises';
 import { arch, cpus, loadavg, platform, release } from 'node:os';
 import { BenchArgError, USAGE, parseBenchArgs } from './lib/args.js';
 import type { BenchOptions } from './lib/args.js';
-import { Cleanup } from './lib/cleanup.js';
+import { Cleanup, stopChild } from './lib/cleanup.js';
 import { CpuMeter } from './lib/cpu-accounting.js';
 import { readCpuProfile, summarizeProfile } from './lib/cpu-profile.js';
 import type { ProfileSummary } from './lib/cpu-profile.js';
-import { runEtcdReference } from './lib/etcd-reference.js';
+import { runEtcdReference, startBenchEtcd } from './lib/etcd-reference.js';
 import type { EtcdResults } from './lib/etcd-reference.js';
 import { KubeHttp, loadCreds, warmConnections } from './lib/kube-http.js';
 import { runLists } from './lib/knode-lists.js';
@@ -67,8 +67,14 @@ async function attempt<T>(what: string, failures: string[], progress: Progress, 
 async function run(opts: BenchOptions, cleanup: Cleanup, progress: Progress, signal: AbortSignal): Promise<string> {
   const failures: string[] = [];
   if (opts.cpuProfDir !== undefined) await mkdir(opts.cpuProfDir, { recursive: true });
-  progress.note(`starting knode server (--store-sync ${opts.sync}${opts.cpuProfDir !== undefined ? ', under --cpu-prof' : ''})`);
-  const server = await startKnodeServer(cleanup, { sync: opts.sync, ...(opts.cpuProfDir !== undefined ? { cpuProfDir: opts.cpuProfDir } : {}) });
+  // --store etcd: the server keeps everything in a private etcd of its own (not the reference's).
+  const store = opts.store === 'etcd' ? await startBenchEtcd(cleanup, progress, 'knode') : undefined;
+  progress.note(`starting knode server (${store !== undefined ? `--etcd-servers ${store.clientUrl}` : `--store-sync ${opts.sync}`}${opts.cpuProfDir !== undefined ? ', under --cpu-prof' : ''})`);
+  const server = await startKnodeServer(cleanup, {
+    sync: opts.sync,
+    ...(store !== undefined ? { etcdServers: store.clientUrl } : {}),
+    ...(opts.cpuProfDir !== undefined ? { cpuProfDir: opts.cpuProfDir } : {}),
+  });
   progress.note(`knode server pid ${server.pid} at ${server.url}`);
   const creds = await loadCreds(server.kubeconfigPath);
   const http = new KubeHttp(creds, opts.clients);
@@ -111,6 +117,8 @@ async function run(opts: BenchOptions, cleanup: Cleanup, progress: Progress, sig
 
   progress.note('stopping knode server');
   await server.stop();
+  const storeMemory = store?.child.pid !== undefined ? await readProcMemory(store.child.pid) : undefined;
+  if (store !== undefined) await stopChild(store.child, 5000);
   let profile: ProfileSummary | undefined;
   let cpuProfilePath: string | undefined;
   if (opts.cpuProfDir !== undefined) {
@@ -150,6 +158,7 @@ async function run(opts: BenchOptions, cleanup: Cleanup, progress: Progress, sig
     load: loadavg(),
     ...(etcd !== undefined ? { etcd } : {}),
     ...(etcdError !== undefined ? { etcdError } : {}),
+    ...(store !== undefined ? { storeEtcd: { version: store.version, ...(storeMemory !== undefined ? { memory: storeMemory } : {}) } } : {}),
     ...(profile !== undefined ? { profile } : {}),
     ...(cpuProfilePath !== undefined ? { cpuProfilePath } : {}),
   });

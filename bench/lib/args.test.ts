@@ -11,6 +11,8 @@ describe('parseBenchArgs', () => {
     { name: 'space-separated values', argv: ['--objects', '2000', '--clients', '8'], expected: { objects: 2000, clients: 8 } },
     { name: 'flag=value form', argv: ['--watchers=5', '--sync=NORMAL'], expected: { watchers: 5, sync: 'NORMAL' } },
     { name: 'lower-case sync mode', argv: ['--sync', 'normal'], expected: { sync: 'NORMAL' } },
+    { name: 'the server on etcd', argv: ['--store', 'etcd'], expected: { store: 'etcd' } },
+    { name: 'the default store', argv: [], expected: { store: 'sqlite' } },
     { name: '--no-etcd', argv: ['--no-etcd'], expected: { etcd: false } },
     { name: 'zero watchers (skip the watch phase)', argv: ['--watchers', '0'], expected: { watchers: 0 } },
     { name: 'updates and deletes capped at the object count', argv: ['--objects', '300'], expected: { objects: 300, mutations: 300 } },
@@ -29,6 +31,7 @@ describe('parseBenchArgs', () => {
     { name: 'a missing value', argv: ['--objects'], message: /--objects needs a value/ },
     { name: 'a flag where a value belongs', argv: ['--clients', '--no-etcd'], message: /--clients needs a value/ },
     { name: 'an unknown sync mode', argv: ['--sync', 'OFF'], message: /--sync must be FULL or NORMAL, got "OFF"/ },
+    { name: 'an unknown store', argv: ['--store', 'postgres'], message: /--store must be sqlite or etcd, got "postgres"/ },
     { name: 'a value on --no-etcd', argv: ['--no-etcd=1'], message: /--no-etcd takes no value/ },
     { name: 'an unknown flag', argv: ['--object', '5'], message: /unknown flag "--object"/ },
   ];

@@ -5,6 +5,7 @@
  */
 
 export type SyncMode = 'FULL' | 'NORMAL';
+export type StoreKind = 'sqlite' | 'etcd';
 
 export interface BenchOptions {
   /** ConfigMaps created in the write phase and listed in the LIST phase. */
@@ -20,6 +21,8 @@ export interface BenchOptions {
   /** Gap between two watched writes, in ms (open loop: a slow write does not delay the next). */
   readonly watchIntervalMs: number;
   readonly sync: SyncMode;
+  /** The knode server's store: its embedded SQLite, or a private single-member etcd (--etcd-servers). */
+  readonly store: StoreKind;
   readonly etcd: boolean;
   /** Directory to keep a V8 CPU profile of the server in (the server runs with --cpu-prof). */
   readonly cpuProfDir?: string;
@@ -41,6 +44,7 @@ export const USAGE = `usage: npm run bench:apiserver -- [flags]
   --clients N        concurrent clients (default 32, 1..512)
   --watchers N       open watches in the watch phase (default 100, 0..2000)
   --sync FULL|NORMAL the server's --store-sync (default FULL)
+  --store sqlite|etcd  the server's store: embedded SQLite (default) or a private etcd (--etcd-servers)
   --no-etcd          skip the etcd reference run
   --cpu-prof DIR     run the server under node --cpu-prof, keep the profile in DIR, print its hot functions
   --timeout S        abort the whole run after S seconds (default 1800)
@@ -67,6 +71,7 @@ export const DEFAULTS: BenchOptions = {
   watchWrites: 200,
   watchIntervalMs: 10,
   sync: 'FULL',
+  store: 'sqlite',
   etcd: true,
   timeoutSeconds: 1800,
   help: false,
@@ -81,6 +86,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     timeoutSeconds: DEFAULTS.timeoutSeconds,
   };
   let sync: SyncMode = DEFAULTS.sync;
+  let store: StoreKind = DEFAULTS.store;
   let etcd = true;
   let help = false;
   let cpuProfDir: string | undefined;
@@ -113,6 +119,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         sync = raw;
         break;
       }
+      case '--store': {
+        const raw = value().toLowerCase();
+        if (raw !== 'sqlite' && raw !== 'etcd') throw new BenchArgError(`--store must be sqlite or etcd, got ${JSON.stringify(raw)}.`);
+        store = raw;
+        break;
+      }
       case '--no-etcd':
         if (inline !== undefined) throw new BenchArgError('--no-etcd takes no value.');
         etcd = false;
@@ -133,6 +145,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     ...ints,
     mutations: Math.min(DEFAULTS.mutations, ints.objects),
     sync,
+    store,
     etcd,
     help,
     ...(cpuProfDir !== undefined ? { cpuProfDir } : {}),

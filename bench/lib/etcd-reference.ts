@@ -9,6 +9,7 @@
  * decode, validation, defaulting or admission), so the ratio is an upper bound on the storage share.
  */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,12 +53,17 @@ async function waitHealthy(url: string, isAlive: () => boolean, stderrTail: () =
   }
 }
 
-export async function runEtcdReference(
-  cleanup: Cleanup,
-  opts: { readonly objects: number; readonly clients: number; readonly valueBytes: number },
-  progress: Progress,
-  signal: AbortSignal,
-): Promise<EtcdResults> {
+export interface BenchEtcd {
+  readonly clientUrl: string;
+  readonly child: ChildProcess;
+  readonly version: string;
+}
+
+/**
+ * A private single-member etcd on free loopback ports with its own temp data dir (default quota,
+ * fsync of its WAL on every commit), registered with the Cleanup; resolves once /health says true.
+ */
+export async function startBenchEtcd(cleanup: Cleanup, progress: Progress, name: string): Promise<BenchEtcd> {
   const dataDir = await mkdtemp(join(tmpdir(), 'knode-bench-etcd-'));
   cleanup.addDir(dataDir);
   const clientPort = await freePort();
@@ -69,13 +75,13 @@ export async function runEtcdReference(
   const child = spawn(
     'etcd',
     [
-      '--name', 'bench',
+      '--name', name,
       '--data-dir', join(dataDir, 'data'),
       '--listen-client-urls', clientUrl,
       '--advertise-client-urls', clientUrl,
       '--listen-peer-urls', peerUrl,
       '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', `bench=${peerUrl}`,
+      '--initial-cluster', `${name}=${peerUrl}`,
       '--initial-cluster-state', 'new',
       '--log-level', 'warn',
     ],
@@ -93,6 +99,16 @@ export async function runEtcdReference(
     () => '?',
   );
 
+  return { clientUrl, child, version };
+}
+
+export async function runEtcdReference(
+  cleanup: Cleanup,
+  opts: { readonly objects: number; readonly clients: number; readonly valueBytes: number },
+  progress: Progress,
+  signal: AbortSignal,
+): Promise<EtcdResults> {
+  const { clientUrl, child, version } = await startBenchEtcd(cleanup, progress, 'bench');
   // gRPC's default 4 MiB receive limit is smaller than a range of 10,000 ConfigMap-sized values;
   // etcd's own Go client (the one kube-apiserver uses) defaults to a 2 GiB limit, so lift it likewise.
   const client = new Etcd3({ hosts: clientUrl, grpcOptions: { 'grpc.max_receive_message_length': 1024 * 1024 * 1024 } });

@@ -27,6 +27,8 @@ export interface KnodeServer {
 
 export interface StartKnodeOptions {
   readonly sync: SyncMode;
+  /** Client URL of an etcd to store in (`--etcd-servers`) instead of the embedded SQLite. */
+  readonly etcdServers?: string;
   readonly cpuProfDir?: string;
   readonly readyTimeoutMs?: number;
 }
@@ -51,7 +53,7 @@ export async function startKnodeServer(cleanup: Cleanup, opts: StartKnodeOptions
   const nodeFlags = opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : [];
   const child = spawn(
     process.execPath,
-    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync],
+    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync, ...(opts.etcdServers !== undefined ? ['--etcd-servers', opts.etcdServers] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KNODE_LOG_LEVEL: process.env['KNODE_LOG_LEVEL'] ?? 'warn' } },
   );
   cleanup.addProcess('knode server', child);

@@ -35,6 +35,8 @@ export interface BenchResults {
   readonly load: readonly number[];
   readonly etcd?: EtcdResults;
   readonly etcdError?: string;
+  /** --store etcd: the version and final memory of the etcd the server stored in. */
+  readonly storeEtcd?: { readonly version: string; readonly memory?: ProcMemory };
   readonly profile?: ProfileSummary;
   readonly cpuProfilePath?: string;
 }
@@ -149,7 +151,8 @@ export function renderReport(r: BenchResults): string {
   const sections = [
     '# knode apiserver benchmark',
     `${r.environment}\n` +
-      `objects ${o.objects}, clients ${o.clients}, watchers ${o.watchers}, store sync ${o.sync}; ` +
+      `objects ${o.objects}, clients ${o.clients}, watchers ${o.watchers}, ` +
+      `${r.storeEtcd !== undefined ? `store: a private etcd ${r.storeEtcd.version} (one member, WAL fsync per commit${r.storeEtcd.memory !== undefined ? `, its RSS at the end ${fmtBytes(r.storeEtcd.memory.rss)}` : ''})` : `store: embedded SQLite, sync ${o.sync}`}; ` +
       `ConfigMap with ${r.dataBytes} bytes of data, ${fmtBytes(r.storedObjectBytes)} as returned by the server`,
     writesSection(r),
   ];

@@ -23,6 +23,27 @@ describe('ClientCertAuthenticator', () => {
     expect(await auth.authenticate({ socket: s, headers: {} })).toEqual(expected);
   });
 
+  it('reads a connection\'s certificate once, and each connection its own', async () => {
+    let reads = 0;
+    const counted = (subject: PeerCertificateSubject): TlsPeerInfo => ({
+      authorized: true,
+      getPeerCertificate: () => {
+        reads++;
+        return { subject };
+      },
+    });
+    const a = counted({ CN: 'alice' });
+    const b = counted({ CN: 'bob' });
+    const fresh = new ClientCertAuthenticator();
+    for (let i = 0; i < 3; i++) expect((await fresh.authenticate({ socket: a, headers: {} }))?.name).toBe('alice');
+    expect((await fresh.authenticate({ socket: b, headers: {} }))?.name).toBe('bob');
+    expect(reads).toBe(2);
+    const nobody = counted({ CN: '' });
+    expect(await fresh.authenticate({ socket: nobody, headers: {} })).toBeUndefined();
+    expect(await fresh.authenticate({ socket: nobody, headers: {} })).toBeUndefined();
+    expect(reads).toBe(3);
+  });
+
   it('answers undefined for a request without a socket', async () => {
     expect(await auth.authenticate({ headers: {} })).toBeUndefined();
   });
