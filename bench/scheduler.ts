@@ -79,7 +79,7 @@ async function startBenchServer(cleanup: Cleanup, sync: string, cpuProfDir?: str
   cleanup.addDir(dataDir);
   const port = await freePort();
   const prof = cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(cpuProfDir)] : [];
-  const child = spawn(process.execPath, [...prof, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', sync, '--controllers', 'none'], {
+  const child = spawn(process.execPath, [...prof, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', sync, '--controllers', 'none', '--dns-port', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KNODE_LOG_LEVEL: process.env['KNODE_LOG_LEVEL'] ?? 'warn' },
   });

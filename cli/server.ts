@@ -24,6 +24,8 @@ interface ServerFlags {
   controllers: string[] | false;
   nodeMonitorGracePeriod: number;
   terminatedPodGcThreshold: number;
+  dnsPort: number;
+  clusterDomain: string;
   etcdServers?: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
@@ -48,6 +50,8 @@ export function serverCommand(): Command {
     .option('--bookmark-interval <duration>', 'how often a watch that allows bookmarks gets one', durationFlag('--bookmark-interval'), 60_000)
     .option('--compaction-interval <duration>', 'how often the store discards old revisions (upstream: 5m)', durationFlag('--compaction-interval'), 300_000)
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
+    .option('--dns-port <port>', 'port of the cluster DNS server on the advertise address, published as Service kube-system/kube-dns (0: no cluster DNS)', dnsPortFlag, 53)
+    .option('--cluster-domain <domain>', 'the cluster DNS zone', 'cluster.local')
     .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
     .option('--etcd-cafile <file>', 'CA that signed the etcd members\' certificates (https:// endpoints)')
     .option('--etcd-certfile <file>', 'client certificate for etcd members started with --client-cert-auth')
@@ -73,6 +77,7 @@ export function serverCommand(): Command {
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
         ...(etcd !== undefined ? { etcd } : {}),
+        ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain } } : {}),
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
@@ -92,6 +97,12 @@ export function serverCommand(): Command {
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** `--dns-port`: 0 (off) or a port. */
+export function dnsPortFlag(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new InvalidArgumentError(`--dns-port must be a port number (0 turns cluster DNS off), got ${JSON.stringify(v)}.`);
+  return Number(v);
 }
 
 /** `--etcd-servers`: comma-separated http(s) URLs (checked in full when the store connects). */

@@ -129,3 +129,70 @@ export async function bootstrapCluster(
     await ensure(registry, must(index, '', 'v1', 'configmaps'), buildClusterInfoConfigMap({ server: `https://${host}:${opts.securePort}`, caPem: opts.caPem }), ['data']);
   }
 }
+
+export interface ClusterDnsEndpoint {
+  /** Where the DNS server listens (the control plane's advertise address) and its port. */
+  readonly host: string;
+  readonly port: number;
+}
+
+/**
+ * The `kube-system/kube-dns` Service pods resolve through (kubeadm's name and labels, so tools that
+ * look for it find it): ClusterIP the tenth service address (the kubelet's default --cluster-dns),
+ * ports dns/53 UDP and dns-tcp/53 TCP, no selector; its Endpoints and EndpointSlice point at the
+ * control plane's DNS server. Kept in step on every start (a new address or port replaces the old).
+ * Returns the Service IP; throws when that address is taken by another Service.
+ */
+export async function bootstrapClusterDns(registry: Registry, index: ResourceIndex, services: ServiceAllocation, dns: ClusterDnsEndpoint): Promise<string> {
+  const ip = services.dnsServiceIP();
+  const labels = { 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS', 'kubernetes.io/cluster-service': 'true' };
+  const ports = [
+    { name: 'dns', port: 53, protocol: 'UDP', targetPort: dns.port },
+    { name: 'dns-tcp', port: 53, protocol: 'TCP', targetPort: dns.port },
+  ];
+  const svcEntry = must(index, '', 'v1', 'services');
+  const current = await exists(registry, svcEntry, 'kube-system', 'kube-dns');
+  if (!current) {
+    await registry.create(svcEntry, 'kube-system', {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels },
+      spec: { type: 'ClusterIP', clusterIP: ip, clusterIPs: [ip], ports, sessionAffinity: 'None' },
+    });
+  } else if (!deepEqual((current['spec'] as { ports?: unknown } | undefined)?.ports, ports)) {
+    await registry.update(svcEntry, 'kube-system', 'kube-dns', (s) => ({ ...s, spec: { ...((s['spec'] ?? {}) as object), ports } }));
+  }
+  const epPorts = [
+    { name: 'dns', port: dns.port, protocol: 'UDP' },
+    { name: 'dns-tcp', port: dns.port, protocol: 'TCP' },
+  ];
+  await ensure(
+    registry,
+    must(index, '', 'v1', 'endpoints'),
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: dns.host }], ports: epPorts }],
+    },
+    ['subsets'],
+  );
+  await ensure(
+    registry,
+    must(index, 'discovery.k8s.io', 'v1', 'endpointslices'),
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'kube-dns',
+        namespace: 'kube-system',
+        labels: { ...labels, 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'knode-apiserver' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [dns.host], conditions: { ready: true, serving: true, terminating: false } }],
+      ports: epPorts,
+    },
+    ['endpoints', 'ports'],
+  );
+  return ip;
+}

@@ -28,7 +28,7 @@ import { Registry } from './apiserver/registry.js';
 import { servedResources } from './apiserver/resources.js';
 import { ApiServer } from './apiserver/server.js';
 import { buildTable } from './apiserver/tables/table.js';
-import { bootstrapCluster } from './bootstrap.js';
+import { bootstrapCluster, bootstrapClusterDns } from './bootstrap.js';
 import { GarbageCollector } from './controllers/garbage-collector.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { buildControllers } from './controller-manager/controllers.js';
@@ -42,6 +42,8 @@ import { CsrSigner } from './controllers/csr-signer.js';
 import { startCompactor } from './storage/compactor.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { EtcdStoreOptions } from './storage/etcd-store.js';
+import { startClusterDns } from './dns/server.js';
+import type { RunningClusterDns } from './dns/server.js';
 import type { Store } from './storage/store.js';
 
 export interface ControlPlaneOptions {
@@ -66,6 +68,11 @@ export interface ControlPlaneOptions {
   readonly bookmarkIntervalMs?: number;
   /** Store compaction (upstream: every 5 minutes). */
   readonly compaction?: { readonly intervalMs: number; readonly keepRevisions: number };
+  /**
+   * The cluster DNS server (control-plane/dns) on the advertise address and this port, behind the
+   * kube-system/kube-dns Service; undefined or port 0: none.
+   */
+  readonly dns?: { readonly port: number; readonly zone?: string; readonly upstreams?: readonly string[] };
   /** The workload controllers (behind the `kube-controller-manager` lease); false: none in this process. */
   readonly controllers?: false | ControllersConfig;
 }
@@ -214,6 +221,33 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         managed.push(sched.done);
       }
     }
+    let dns: RunningClusterDns | undefined;
+    let dnsClient: KubeClient | undefined;
+    if (opts.dns !== undefined && opts.dns.port !== 0) {
+      const dnsHost = opts.bindAddress === '0.0.0.0' || opts.bindAddress === '::' ? advertiseAddress : opts.bindAddress;
+      dnsClient = await KubeClient.fromKubeconfigFile(kubeconfigPath, { userAgent: 'knode-dns' });
+      try {
+        dns = await startClusterDns({
+          host: dnsHost,
+          port: opts.dns.port,
+          zone: opts.dns.zone ?? 'cluster.local',
+          client: dnsClient,
+          clock,
+          log: log.child({ component: 'dns' }),
+          metrics: server.metrics,
+          ...(opts.dns.upstreams !== undefined ? { upstreams: opts.dns.upstreams } : {}),
+        });
+        const ip = await bootstrapClusterDns(registry, index, services, { host: dnsHost, port: dns.port });
+        log.info({ service: 'kube-system/kube-dns', clusterIP: ip, endpoint: `${dnsHost}:${dns.port}` }, 'cluster DNS published');
+      } catch (err) {
+        // The control plane is still useful without DNS (a port already taken, say): say so and go on.
+        log.error({ err: String(err), host: dnsHost, port: opts.dns.port }, 'cluster DNS not started');
+        await dns?.stop();
+        dns = undefined;
+        dnsClient.close();
+        dnsClient = undefined;
+      }
+    }
     const running = server;
     return {
       url,
@@ -225,6 +259,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
         managers.abort();
         await Promise.allSettled(managed);
         loopback?.close();
+        await dns?.stop();
+        dnsClient?.close();
         abort.abort();
         await running.close();
         await Promise.allSettled(background);

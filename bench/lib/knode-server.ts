@@ -53,7 +53,7 @@ export async function startKnodeServer(cleanup: Cleanup, opts: StartKnodeOptions
   const nodeFlags = opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : [];
   const child = spawn(
     process.execPath,
-    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync, ...(opts.etcdServers !== undefined ? ['--etcd-servers', opts.etcdServers] : [])],
+    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync, '--dns-port', '0', ...(opts.etcdServers !== undefined ? ['--etcd-servers', opts.etcdServers] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KNODE_LOG_LEVEL: process.env['KNODE_LOG_LEVEL'] ?? 'warn' } },
   );
   cleanup.addProcess('knode server', child);

@@ -68,7 +68,9 @@ function run(cmd: string, args: readonly string[], opts: { input?: string; timeo
 }
 
 async function launch(dataDir: string, port: number, extra: readonly string[]): Promise<{ proc: ChildProcess; url: string; kubeconfig: string }> {
-  const proc = spawn(process.execPath, [CLI, 'server', '--data-dir', dataDir, '--port', String(port), ...extra], {
+  // No cluster DNS unless a test asks for it (--dns-port): test servers share 127.0.0.1 and port 53.
+  const dns = extra.includes('--dns-port') ? [] : ['--dns-port', '0'];
+  const proc = spawn(process.execPath, [CLI, 'server', '--data-dir', dataDir, '--port', String(port), ...dns, ...extra], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, KNODE_LOG_LEVEL: process.env['KNODE_LOG_LEVEL'] ?? 'warn' },
   });

@@ -176,6 +176,24 @@ export function describeServices(mode: 'nftables' | 'iptables'): void {
       expect(await heardAll(host, ips[client] ?? '', 'http', svc.spec.clusterIP, 80, 20, WEB)).toEqual(new Set(WEB));
     });
 
+    it('cluster DNS: pods on both nodes find a Service by its short name (kube-dns through the proxy to the control plane) and reach it', async () => {
+      const svc = await createService('by-name', { app: 'web' }, [HTTP]);
+      for (const client of ['client-w1', 'client-w2']) {
+        // busybox's nslookup asks the nameserver of the pod's resolv.conf (10.96.0.10) for the full name
+        const full = await waitFor(`${client}: nslookup by-name.default.svc.cluster.local`, async () => {
+          const r = await lab.kubectl(['exec', client, '--', 'nslookup', '-type=a', 'by-name.default.svc.cluster.local']);
+          return r.code === 0 ? r.stdout : undefined;
+        }, { timeoutMs: 30_000, intervalMs: 500 });
+        expect(full).toContain(`Address: ${svc.spec.clusterIP}`);
+        // wget resolves the short name through the search path (ndots 5), as an application does
+        const answer = await waitFor(`${client}: wget http://by-name/hostname`, async () => {
+          const r = await lab.kubectl(['exec', client, '--', 'wget', '-qO-', 'http://by-name/hostname']); // (busybox-static's wget -T crashes)
+          return r.code === 0 ? r.stdout : undefined;
+        }, { timeoutMs: 30_000, intervalMs: 500 });
+        expect(WEB).toContain(answer);
+      }
+    });
+
     it('a NodePort answers at each node IP, from a pod (including its own node) and from the node itself', async () => {
       const svc = await createService('web-np', { app: 'web' }, [HTTP], { type: 'NodePort' });
       const np = svc.spec.ports[0]?.nodePort ?? 0;

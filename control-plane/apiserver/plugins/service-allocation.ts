@@ -69,6 +69,11 @@ export class ServiceAllocation implements AdmissionPlugin {
     return nthAddress(this.range, usableOffsets(this.range).first);
   }
 
+  /** The cluster DNS Service's address: the tenth of the range (10.96.0.10), as kubeadm picks it. */
+  dnsServiceIP(): string {
+    return nthAddress(this.range, usableOffsets(this.range).first + 9);
+  }
+
   async admitCreate(ctx: AdmissionContext, obj: KubeObject): Promise<AdmitResult | undefined> {
     if (!isService(ctx) || ctx.dryRun) return undefined;
     return this.allocateFor(obj, undefined);

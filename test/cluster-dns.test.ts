@@ -1,0 +1,141 @@
+/**
+ * The cluster DNS server of `knode server --dns-port N`, asked by a real resolver (Node's c-ares)
+ * and over raw TCP: Service, headless, SRV, PTR, ExternalName and pod names follow the objects made
+ * with the real kubectl; the kube-system/kube-dns Service is published on 10.96.0.10 pointing at it.
+ */
+import { Resolver } from 'node:dns/promises';
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeResponse } from '../control-plane/dns/message.js';
+import { freePort, startServer } from './helpers/server.js';
+import type { TestServer } from './helpers/server.js';
+import { waitFor } from './helpers/wait.js';
+
+let server: TestServer;
+let port: number;
+let resolver: Resolver;
+
+beforeAll(async () => {
+  port = await freePort();
+  server = await startServer(['--dns-port', String(port), '--controllers', 'none']);
+  resolver = new Resolver({ timeout: 2_000, tries: 2 });
+  resolver.setServers([`127.0.0.1:${port}`]);
+}, 60_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+const apply = (yaml: string): Promise<string> => server.kubectlOk(['apply', '-f', '-'], { input: yaml });
+
+/** The DNS error code c-ares reports (ENOTFOUND for NXDOMAIN, ENODATA for NODATA), or 'ok'. */
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return (err as { code?: string }).code ?? String(err);
+  }
+}
+
+/** A DNS query for `name` (type A, RD), built by hand: what a stub resolver sends. */
+function query(id: number, name: string, type = 1): Buffer {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  return Buffer.concat([Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, type, 0, 1])]);
+}
+
+describe('cluster DNS', () => {
+  it('publishes kube-system/kube-dns on the tenth service address, pointing at the server', async () => {
+    const svc = JSON.parse(await server.kubectlOk(['-n', 'kube-system', 'get', 'service', 'kube-dns', '-o', 'json'])) as { spec: { clusterIP: string; ports: Array<{ name: string; port: number; protocol: string; targetPort: number }> } };
+    expect(svc.spec.clusterIP).toBe('10.96.0.10');
+    expect(svc.spec.ports.map((p) => `${p.name} ${p.port}/${p.protocol} -> ${p.targetPort}`)).toEqual([`dns 53/UDP -> ${port}`, `dns-tcp 53/TCP -> ${port}`]);
+    const slice = await server.kubectlOk(['-n', 'kube-system', 'get', 'endpointslice', 'kube-dns', '-o', 'jsonpath={.endpoints[0].addresses[0]} {.ports[0].port}']);
+    expect(slice).toBe(`127.0.0.1 ${port}`);
+  });
+
+  it('answers Service names from the objects, and follows changes', async () => {
+    await waitFor('kubernetes.default to resolve', async () => (await resolver.resolve4('kubernetes.default.svc.cluster.local')).join(','));
+    expect(await resolver.resolve4('kubernetes.default.svc.cluster.local')).toEqual(['10.96.0.1']);
+    expect(await resolver.resolve4('kube-dns.kube-system.svc.cluster.local')).toEqual(['10.96.0.10']);
+    await server.kubectlOk(['create', 'namespace', 'dns1']);
+    await apply(`apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: dns1}
+spec:
+  clusterIP: 10.96.77.7
+  ports: [{name: http, port: 80, protocol: TCP}]
+`);
+    await waitFor('web.dns1 to resolve', async () => ((await outcome(resolver.resolve4('web.dns1.svc.cluster.local'))) === 'ok' ? true : undefined));
+    expect(await resolver.resolve4('web.dns1.svc.cluster.local')).toEqual(['10.96.77.7']);
+    expect(await resolver.resolveSrv('_http._tcp.web.dns1.svc.cluster.local')).toEqual([{ name: 'web.dns1.svc.cluster.local', port: 80, priority: 0, weight: 100 }]);
+    expect(await resolver.reverse('10.96.77.7')).toEqual(['web.dns1.svc.cluster.local']);
+    await server.kubectlOk(['-n', 'dns1', 'delete', 'service', 'web']);
+    await waitFor('web.dns1 to be gone', async () => ((await outcome(resolver.resolve4('web.dns1.svc.cluster.local'))) === 'ENOTFOUND' ? true : undefined));
+  });
+
+  it('headless Services answer their ready endpoints; ExternalName a CNAME; pods their dashed address', async () => {
+    await server.kubectlOk(['create', 'namespace', 'dns2']);
+    await apply(`apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: dns2}
+spec:
+  clusterIP: None
+  ports: [{name: pg, port: 5432, protocol: TCP}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-1
+  namespace: dns2
+  labels: {kubernetes.io/service-name: db}
+addressType: IPv4
+ports: [{name: pg, port: 5432, protocol: TCP}]
+endpoints:
+- {addresses: [10.244.1.7], hostname: db-0, conditions: {ready: true}}
+- {addresses: [10.244.2.9], conditions: {ready: true}}
+- {addresses: [10.244.2.10], conditions: {ready: false}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ext, namespace: dns2}
+spec: {type: ExternalName, externalName: db.example.com}
+`);
+    await waitFor('db.dns2 to resolve to both ready endpoints', async () => ((await resolver.resolve4('db.dns2.svc.cluster.local').catch(() => [])).length === 2 ? true : undefined));
+    expect((await resolver.resolve4('db.dns2.svc.cluster.local')).sort()).toEqual(['10.244.1.7', '10.244.2.9']);
+    expect(await resolver.resolve4('db-0.db.dns2.svc.cluster.local')).toEqual(['10.244.1.7']);
+    expect((await resolver.resolveSrv('_pg._tcp.db.dns2.svc.cluster.local')).map((r) => r.name).sort()).toEqual(['10-244-2-9.db.dns2.svc.cluster.local', 'db-0.db.dns2.svc.cluster.local']);
+    expect(await resolver.reverse('10.244.1.7')).toEqual(['db-0.db.dns2.svc.cluster.local']);
+    expect(await resolver.resolveCname('ext.dns2.svc.cluster.local')).toEqual(['db.example.com']);
+    expect(await resolver.resolve4('10-244-3-4.dns2.pod.cluster.local')).toEqual(['10.244.3.4']);
+    expect(await outcome(resolver.resolve4('nothing.dns2.svc.cluster.local'))).toBe('ENOTFOUND');
+    expect(await outcome(resolver.resolve6('db-0.db.dns2.svc.cluster.local'))).toBe('ENODATA');
+  });
+
+  it('answers over TCP, several questions on one connection', async () => {
+    const answers = await new Promise<Buffer[]>((resolve, reject) => {
+      const sock = connect(port, '127.0.0.1');
+      const got: Buffer[] = [];
+      let buf = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+          got.push(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+          buf = buf.subarray(2 + buf.readUInt16BE(0));
+        }
+        if (got.length === 2) {
+          sock.end();
+          resolve(got);
+        }
+      });
+      sock.on('error', reject);
+      const framed = (q: Buffer): Buffer => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
+      sock.write(Buffer.concat([framed(query(7, 'kubernetes.default.svc.cluster.local')), framed(query(8, 'nope.default.svc.cluster.local'))]));
+    });
+    const [a, b] = answers.map((m) => decodeResponse(m));
+    expect(a?.id).toBe(7);
+    expect(a?.answers.map((r) => r.data)).toEqual([{ type: 'A', address: '10.96.0.1' }]);
+    expect(b?.id).toBe(8);
+    expect(b?.rcode).toBe(3);
+    expect(b?.authority.map((r) => r.data.type)).toEqual(['SOA']);
+  });
+});
