@@ -152,11 +152,19 @@ export async function startContainerd(opts: StartContainerdOptions): Promise<Con
     if (Date.now() > deadline) await fail(`its socket ${layout.socket} did not answer within ${opts.readyTimeoutMs ?? 20_000} ms`);
     await realClock.sleep(50);
   }
-  // containerd serves its socket even when the CRI plugin failed to load: ask the CRI itself
-  try {
-    (await connectCri({ endpoint: `unix://${layout.socket}`, connectTimeoutMs: Math.max(1_000, deadline - Date.now()) })).close();
-  } catch (err) {
-    await fail(`its CRI service does not answer (${(err as Error).message})`, err);
+  // containerd serves its socket even when the CRI plugin failed to load: ask the CRI itself. Right
+  // after the socket opens, the CRI may still be recovering its state and answers "server is not
+  // initialized yet": that is not ready yet, not a failure, until the deadline.
+  for (;;) {
+    try {
+      (await connectCri({ endpoint: `unix://${layout.socket}`, connectTimeoutMs: Math.max(1_000, deadline - Date.now()) })).close();
+      break;
+    } catch (err) {
+      const initializing = /not initialized yet/.test((err as Error).message);
+      if (!initializing || Date.now() > deadline) await fail(`its CRI service does not answer (${(err as Error).message})`, err);
+      if (proc.startTime === '' || !(await isAlive(proc))) await fail('it exited');
+      await realClock.sleep(50);
+    }
   }
   return {
     pid,
