@@ -29,6 +29,9 @@ export interface StartKnodeOptions {
   readonly sync: SyncMode;
   /** Client URL of an etcd to store in (`--etcd-servers`) instead of the embedded SQLite. */
   readonly etcdServers?: string;
+  /** Port of the cluster DNS server (default 0: none); extra flags for `knode server`. */
+  readonly dnsPort?: number;
+  readonly extraArgs?: readonly string[];
   readonly cpuProfDir?: string;
   readonly readyTimeoutMs?: number;
 }
@@ -53,7 +56,7 @@ export async function startKnodeServer(cleanup: Cleanup, opts: StartKnodeOptions
   const nodeFlags = opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : [];
   const child = spawn(
     process.execPath,
-    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync, '--dns-port', '0', ...(opts.etcdServers !== undefined ? ['--etcd-servers', opts.etcdServers] : [])],
+    [...nodeFlags, cliPath(), 'server', '--data-dir', dataDir, '--port', String(port), '--store-sync', opts.sync, '--dns-port', String(opts.dnsPort ?? 0), ...(opts.etcdServers !== undefined ? ['--etcd-servers', opts.etcdServers] : []), ...(opts.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KNODE_LOG_LEVEL: process.env['KNODE_LOG_LEVEL'] ?? 'warn' } },
   );
   cleanup.addProcess('knode server', child);
