@@ -9,7 +9,7 @@
  * - `WatchFeed`: what the apiserver's watchers share, so N watchers cost one etcd stream instead of
  *   N (each decoding every event; 100 watchers x 200 writes took seconds per event before). The feed
  *   is one resumable watch over the whole key space, started at the first watcher's revision, and
- *   keeps the last `maxEvents` events in memory. A watcher joins when its start revision is within
+ *   keeps the last `maxEvents` events (at most `maxBytes` of keys and values) in memory. A watcher joins when its start revision is within
  *   what the feed holds or later: it gets the held events after its revision under its prefix, then
  *   the live ones. A watcher starting before that (a client resuming from an old resourceVersion)
  *   gets its own resumable watch instead. Same idea as kube-apiserver's watch cache, without the
@@ -171,13 +171,21 @@ function deliver(sub: Subscriber, batch: readonly WatchEvent[]): boolean {
 
 export interface WatchFeedOptions {
   readonly resumeMs: number;
-  /** Events kept for watchers that join late (default 10,000). */
+  /** Events kept for watchers that join late (default 10,000)... */
   readonly maxEvents?: number;
+  /** ...and at most this many bytes of their keys and values (default 8 MiB). */
+  readonly maxBytes?: number;
+}
+
+/** Bytes of keys and values an event holds (what the feed's memory grows with). */
+function eventBytes(e: WatchEvent): number {
+  return e.kv.key.length + e.kv.value.length + (e.prev?.value.length ?? 0);
 }
 
 export class WatchFeed {
-  private readonly held: WatchEvent[][] = [];
+  private readonly held: Array<{ readonly batch: WatchEvent[]; readonly bytes: number }> = [];
   private heldEvents = 0;
+  private heldBytes = 0;
   /** Every event after this revision up to `head` is held. */
   private heldFrom: number;
   /** The last revision the feed has handed over. */
@@ -215,7 +223,7 @@ export class WatchFeed {
    */
   join(prefix: string, fromRevision: number, handlers: WatchHandlers): () => void {
     const sub: Subscriber = { prefix, handlers, cursor: fromRevision };
-    const backlog = this.held.filter((b) => b[0]!.kv.modRevision > fromRevision);
+    const backlog = this.held.map((h) => h.batch).filter((b) => b[0]!.kv.modRevision > fromRevision);
     let removed = false;
     const remove = (): void => {
       removed = true;
@@ -242,13 +250,17 @@ export class WatchFeed {
 
   private publish(batch: readonly WatchEvent[]): void {
     this.head = batch[0]!.kv.modRevision;
-    this.held.push([...batch]);
+    const bytes = batch.reduce((n, e) => n + eventBytes(e), 0);
+    this.held.push({ batch: [...batch], bytes });
     this.heldEvents += batch.length;
-    const max = this.opts.maxEvents ?? 10_000;
-    while (this.heldEvents > max && this.held.length > 1) {
+    this.heldBytes += bytes;
+    const maxEvents = this.opts.maxEvents ?? 10_000;
+    const maxBytes = this.opts.maxBytes ?? 8 * 1024 * 1024;
+    while ((this.heldEvents > maxEvents || this.heldBytes > maxBytes) && this.held.length > 1) {
       const dropped = this.held.shift()!;
-      this.heldEvents -= dropped.length;
-      this.heldFrom = dropped[0]!.kv.modRevision;
+      this.heldEvents -= dropped.batch.length;
+      this.heldBytes -= dropped.bytes;
+      this.heldFrom = dropped.batch[0]!.kv.modRevision;
     }
     for (const sub of [...this.subscribers]) {
       if (!deliver(sub, batch)) this.subscribers.delete(sub);
