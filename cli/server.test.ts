@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { etcdOptions, etcdServersFlag } from './server.js';
+import { dnsPortFlag, dnsUpstreamsFlag, etcdOptions, etcdServersFlag } from './server.js';
 
 describe('knode server etcd flags', () => {
   it('--etcd-servers takes comma-separated http(s) URLs', () => {
@@ -28,6 +28,16 @@ describe('knode server etcd flags', () => {
       await expect(etcdOptions({ etcdServers: ['https://10.0.0.1:2379'], etcdKeyfile: join(dir, 'nope.key') })).rejects.toThrow(`--etcd-keyfile ${join(dir, 'nope.key')}`);
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('--dns-port and --dns-upstreams', () => {
+    expect(dnsPortFlag('0')).toBe(0);
+    expect(dnsPortFlag('5353')).toBe(5353);
+    expect(() => dnsPortFlag('65536')).toThrow('--dns-port must be a port number');
+    expect(dnsUpstreamsFlag('10.0.0.2, 1.1.1.1:5353')).toEqual(['10.0.0.2', '1.1.1.1:5353']);
+    for (const bad of ['', 'dns.example', '10.0.0.2:0', '10.0.0.2:70000', '10.0.0.256']) {
+      expect(() => dnsUpstreamsFlag(bad), bad).toThrow('--dns-upstreams must be');
     }
   });
 });

@@ -26,6 +26,7 @@ interface ServerFlags {
   terminatedPodGcThreshold: number;
   dnsPort: number;
   clusterDomain: string;
+  dnsUpstreams?: string[];
   etcdServers?: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
@@ -52,6 +53,7 @@ export function serverCommand(): Command {
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
     .option('--dns-port <port>', 'port of the cluster DNS server on the advertise address, published as Service kube-system/kube-dns (0: no cluster DNS)', dnsPortFlag, 53)
     .option('--cluster-domain <domain>', 'the cluster DNS zone', 'cluster.local')
+    .option('--dns-upstreams <ip[:port],...>', 'where the cluster DNS forwards names outside the zone (default: the nameservers of /etc/resolv.conf)', dnsUpstreamsFlag)
     .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
     .option('--etcd-cafile <file>', 'CA that signed the etcd members\' certificates (https:// endpoints)')
     .option('--etcd-certfile <file>', 'client certificate for etcd members started with --client-cert-auth')
@@ -77,7 +79,7 @@ export function serverCommand(): Command {
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
         ...(etcd !== undefined ? { etcd } : {}),
-        ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain } } : {}),
+        ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain, ...(flags.dnsUpstreams !== undefined ? { upstreams: flags.dnsUpstreams } : {}) } } : {}),
         log,
       });
       process.stdout.write(`knode server is ready at ${cp.url}; kubeconfig: ${cp.kubeconfigPath}\n`);
@@ -103,6 +105,16 @@ export function serverCommand(): Command {
 export function dnsPortFlag(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new InvalidArgumentError(`--dns-port must be a port number (0 turns cluster DNS off), got ${JSON.stringify(v)}.`);
   return Number(v);
+}
+
+/** `--dns-upstreams`: comma-separated IPv4 addresses, each with an optional :port. */
+export function dnsUpstreamsFlag(v: string): string[] {
+  const list = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const ok = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}(:\d{1,5})?$/;
+  if (list.length === 0 || list.some((u) => !ok.test(u) || Number(u.split(':')[1] ?? 53) > 65_535 || Number(u.split(':')[1] ?? 53) === 0)) {
+    throw new InvalidArgumentError(`--dns-upstreams must be comma-separated IPv4 addresses with an optional :port, got ${JSON.stringify(v)}.`);
+  }
+  return list;
 }
 
 /** `--etcd-servers`: comma-separated http(s) URLs (checked in full when the store connects). */

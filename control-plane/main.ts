@@ -235,6 +235,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
           clock,
           log: log.child({ component: 'dns' }),
           metrics: server.metrics,
+          selfAddresses: [services.dnsServiceIP()],
           ...(opts.dns.upstreams !== undefined ? { upstreams: opts.dns.upstreams } : {}),
         });
         const ip = await bootstrapClusterDns(registry, index, services, { host: dnsHost, port: dns.port });

@@ -3,10 +3,14 @@
  * and over raw TCP: Service, headless, SRV, PTR, ExternalName and pod names follow the objects made
  * with the real kubectl; the kube-system/kube-dns Service is published on 10.96.0.10 pointing at it.
  */
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeResponse } from '../control-plane/dns/message.js';
+import { TcpFrameReader, decodeResponse, encodeResponse, frameTcp, parseQuery } from '../control-plane/dns/message.js';
+import type { Query } from '../control-plane/dns/message.js';
 import { freePort, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { waitFor } from './helpers/wait.js';
@@ -15,15 +19,49 @@ let server: TestServer;
 let port: number;
 let resolver: Resolver;
 
+/**
+ * A stand-in for the host's resolver (the upstream names outside the zone go to): www.example.com
+ * is 93.184.216.34; big.example.com answers truncated over UDP and 1.2.3.4 over TCP.
+ */
+let upstreamUdp: Socket;
+let upstreamTcp: Server;
+let upstreamPort: number;
+function upstreamAnswer(q: Query, proto: 'udp' | 'tcp'): Buffer {
+  const name = q.questions[0]?.name ?? '';
+  const base = { id: q.id, opcode: 0, rd: q.rd, aa: true, ra: true, questions: q.questions, authority: [], additional: [] };
+  if (name === 'www.example.com') return encodeResponse({ ...base, rcode: 0, answers: [{ name, ttl: 60, data: { type: 'A', address: '93.184.216.34' } }] });
+  if (name === 'big.example.com') {
+    const full = encodeResponse({ ...base, rcode: 0, answers: [{ name, ttl: 60, data: { type: 'A', address: '1.2.3.4' } }] });
+    // one byte short of the whole answer: the encoder sends header + question with TC set
+    return proto === 'tcp' ? full : encodeResponse({ ...base, rcode: 0, answers: [{ name, ttl: 60, data: { type: 'A', address: '1.2.3.4' } }] }, full.length - 1);
+  }
+  return encodeResponse({ ...base, rcode: 3, answers: [] });
+}
+
 beforeAll(async () => {
+  upstreamPort = await freePort();
+  upstreamUdp = createSocket('udp4');
+  upstreamUdp.on('message', (m, from) => upstreamUdp.send(upstreamAnswer(parseQuery(m), 'udp'), from.port, from.address));
+  await new Promise<void>((r) => upstreamUdp.bind(upstreamPort, '127.0.0.1', () => r()));
+  upstreamTcp = createServer((conn) => {
+    const reader = new TcpFrameReader();
+    conn.on('data', (d: Buffer) => {
+      for (const m of reader.push(d)) conn.write(frameTcp(upstreamAnswer(parseQuery(m), 'tcp')));
+    });
+    conn.on('error', () => conn.destroy());
+  });
+  await new Promise<void>((r) => upstreamTcp.listen(upstreamPort, '127.0.0.1', () => r()));
   port = await freePort();
-  server = await startServer(['--dns-port', String(port), '--controllers', 'none']);
+  // The server itself is listed too: it must drop it (forwarding to itself would loop).
+  server = await startServer(['--dns-port', String(port), '--controllers', 'none', '--dns-upstreams', `127.0.0.1:${port},127.0.0.1:${upstreamPort}`]);
   resolver = new Resolver({ timeout: 2_000, tries: 2 });
   resolver.setServers([`127.0.0.1:${port}`]);
 }, 60_000);
 
 afterAll(async () => {
   await server?.stop();
+  upstreamUdp?.close();
+  upstreamTcp?.close();
 });
 
 const apply = (yaml: string): Promise<string> => server.kubectlOk(['apply', '-f', '-'], { input: yaml });
@@ -137,5 +175,12 @@ spec: {type: ExternalName, externalName: db.example.com}
     expect(b?.id).toBe(8);
     expect(b?.rcode).toBe(3);
     expect(b?.authority.map((r) => r.data.type)).toEqual(['SOA']);
+  });
+
+  it('forwards names outside the zone (not to itself), over TCP when the client came over TCP and UDP was truncated', async () => {
+    expect(await resolver.resolve4('www.example.com')).toEqual(['93.184.216.34']);
+    expect(await outcome(resolver.resolve4('nothing.example.com'))).toBe('ENOTFOUND');
+    // c-ares gets the truncated UDP answer relayed, asks again over TCP, and the server asks upstream over TCP
+    expect(await resolver.resolve4('big.example.com')).toEqual(['1.2.3.4']);
   });
 });

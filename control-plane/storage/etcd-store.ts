@@ -223,16 +223,18 @@ export class EtcdStore implements Store {
 
     // The contract refuses a start below the compacted revision (etcd itself would still replay the
     // compacted revision's own events), so that is checked first.
-    void this.knownCompacted().then(
-      (compacted) => {
+    void this.knownCompacted()
+      .then(async (compacted) => {
         if (ended) return;
         if (opts.fromRevision < compacted) {
           finish(new CompactedError(opts.fromRevision, compacted));
           return;
         }
-        const feed = this.feedFor(opts.fromRevision);
+        const feed = await this.feedFor(opts.fromRevision);
+        if (ended) return;
         if (feed !== undefined) {
           cancel = feed.join(prefix, opts.fromRevision, guarded);
+          if (ended) cancel(); // the watcher ended while its backlog was handed over
           return;
         }
         const own = resumableWatch(this.client, {
@@ -249,18 +251,24 @@ export class EtcdStore implements Store {
           onEnd: (err) => finish(err),
         });
         cancel = () => own.cancel();
-      },
-      (err: unknown) => finish(err instanceof Error ? err : new Error(String(err))),
-    );
+      })
+      .catch((err: unknown) => finish(err instanceof Error ? err : new Error(String(err))));
   }
 
-  /** The shared feed if it can serve a watch from `fromRevision` (started by the first watch). */
-  private feedFor(fromRevision: number): WatchFeed | undefined {
+  /**
+   * The shared feed if it can serve a watch from `fromRevision`. The first watch starts it, from its
+   * own revision or the current one if that is lower (a watch from a future revision must not hold
+   * the feed back for everybody).
+   */
+  private async feedFor(fromRevision: number): Promise<WatchFeed | undefined> {
     if (this.feed === undefined) {
-      const feed: WatchFeed = new WatchFeed(this.client, fromRevision, { resumeMs: this.watchResumeMs, maxEvents: this.watchFeedEvents }, () => {
-        if (this.feed === feed) this.feed = undefined;
-      });
-      this.feed = feed;
+      const start = Math.min(fromRevision, await this.currentRevision());
+      if (this.feed === undefined) {
+        const feed: WatchFeed = new WatchFeed(this.client, start, { resumeMs: this.watchResumeMs, maxEvents: this.watchFeedEvents }, () => {
+          if (this.feed === feed) this.feed = undefined;
+        });
+        this.feed = feed;
+      }
     }
     return this.feed.covers(fromRevision) ? this.feed : undefined;
   }

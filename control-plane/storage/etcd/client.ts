@@ -282,7 +282,11 @@ export class EtcdClient {
   watch(): WatchStream {
     const fn = (this.watcher as unknown as Record<string, (metadata: grpc.Metadata, options: grpc.CallOptions) => WatchStream>)['Watch'];
     if (fn === undefined) throw new KnodeError('ERR_ETCD_PROTO_MISSING', 'etcdserverpb.Watch has no method Watch');
-    return fn.call(this.watcher, waitingMetadata(), {});
+    // hasleader: a member cut off from its cluster ends the stream (no leader) instead of staying
+    // silent, so the watch resumes on a member that has one (etcd's require-leader metadata).
+    const metadata = waitingMetadata();
+    metadata.set('hasleader', 'true');
+    return fn.call(this.watcher, metadata, {});
   }
 
   close(): void {

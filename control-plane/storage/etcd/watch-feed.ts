@@ -218,34 +218,22 @@ export class WatchFeed {
   }
 
   /**
-   * Adds a watcher (the caller checked `covers`): the held events after its revision are handed
-   * over in a microtask, then it follows the feed. Returns the function that removes it.
+   * Adds a watcher (the caller checked `covers`): the held events after its revision are handed over
+   * at once, in this call (grpc-js may deliver the next live batch in any later microtask, so a replay
+   * deferred to a microtask could come after it), then it follows the feed. The caller must not be
+   * inside Store.watch() itself (the store joins from a later turn). Returns the function that
+   * removes it.
    */
   join(prefix: string, fromRevision: number, handlers: WatchHandlers): () => void {
     const sub: Subscriber = { prefix, handlers, cursor: fromRevision };
-    const backlog = this.held.map((h) => h.batch).filter((b) => b[0]!.kv.modRevision > fromRevision);
-    let removed = false;
-    const remove = (): void => {
-      removed = true;
+    for (const h of this.held) {
+      if (!deliver(sub, h.batch)) return () => {};
+    }
+    sub.cursor = Math.max(sub.cursor, this.head);
+    this.subscribers.add(sub);
+    return () => {
       this.subscribers.delete(sub);
     };
-    // Joining at once (not in the microtask) keeps live batches in order after the backlog: the
-    // cursor is moved past the backlog before anything live can arrive.
-    sub.cursor = Math.max(fromRevision, this.head);
-    this.subscribers.add(sub);
-    if (backlog.length > 0) {
-      const replay: Subscriber = { prefix, handlers, cursor: fromRevision };
-      queueMicrotask(() => {
-        for (const b of backlog) {
-          if (removed) return;
-          if (!deliver(replay, b)) {
-            remove();
-            return;
-          }
-        }
-      });
-    }
-    return remove;
   }
 
   private publish(batch: readonly WatchEvent[]): void {
@@ -278,7 +266,11 @@ export class WatchFeed {
     for (const sub of subs) {
       // A broken or cancelled feed is named for each watcher's own prefix; a compaction stays a CompactedError.
       const own = err instanceof StoreError && err.code === 'ERR_ETCD_WATCH' ? new StoreError('ERR_ETCD_WATCH', `watch on ${JSON.stringify(sub.prefix)} ended: ${err.message}`, { cause: err }) : err;
-      sub.handlers.onError(own);
+      try {
+        sub.handlers.onError(own);
+      } catch {
+        // one watcher's failing handler must not keep the others from hearing the end
+      }
     }
   }
 }
