@@ -164,15 +164,17 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
     // ---- load
     const names = ips.map((_, i) => aQuery(0, `svc-${i}.${NS}.svc.cluster.local`));
     const pick = (i: number): number => (i * 7919) % opts.services;
+    /** The i-th datagram: a question for a spread-out Service name, with id i (both legs send the same). */
+    const question = (i: number): Buffer => {
+      const q = Buffer.from(names[pick(i)]!);
+      q.writeUInt16BE(i & 0xffff, 0);
+      return q;
+    };
     const dns = await closedLoop(
       dnsPort,
       opts.queries,
       opts.concurrency,
-      (i) => {
-        const q = Buffer.from(names[pick(i)]!);
-        q.writeUInt16BE(i & 0xffff, 0);
-        return q;
-      },
+      question,
       (i, answer) => {
         const r = decodeResponse(answer);
         return r.rcode === 0 && r.answers.length === 1 && r.answers[0]!.data.type === 'A' && r.answers[0]!.data.address === ips[pick(i)];
@@ -193,11 +195,7 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
       echoPort,
       opts.queries,
       opts.concurrency,
-      (i) => {
-        const q = Buffer.from(names[pick(i)]!);
-        q.writeUInt16BE(i & 0xffff, 0);
-        return q;
-      },
+      question,
       () => true,
       progress,
       `UDP echo: ${opts.queries} datagrams, ${opts.concurrency} in flight`,

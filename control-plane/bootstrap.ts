@@ -55,6 +55,47 @@ async function ensure(registry: Registry, e: ResourceEntry, desired: KubeObject,
   }, { trusted: true });
 }
 
+/**
+ * The Endpoints and EndpointSlice of a selector-less Service served by this control plane itself
+ * (`default/kubernetes`, `kube-system/kube-dns`): one address, these ports; replaced when they differ.
+ * The Endpoints are marked skip-mirror (the slice is written here, not mirrored).
+ */
+async function ensureFixedEndpoints(
+  registry: Registry,
+  index: ResourceIndex,
+  ep: { namespace: string; name: string; labels: Readonly<Record<string, string>>; address: string; ports: ReadonlyArray<{ name: string; port: number; protocol: string }> },
+): Promise<void> {
+  const ports = ep.ports.map((p) => ({ ...p }));
+  await ensure(
+    registry,
+    must(index, '', 'v1', 'endpoints'),
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: ep.name, namespace: ep.namespace, labels: { ...ep.labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: [{ ip: ep.address }], ports }],
+    },
+    ['subsets'],
+  );
+  await ensure(
+    registry,
+    must(index, 'discovery.k8s.io', 'v1', 'endpointslices'),
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: ep.name,
+        namespace: ep.namespace,
+        labels: { ...ep.labels, 'kubernetes.io/service-name': ep.name, 'endpointslice.kubernetes.io/managed-by': 'knode-apiserver' },
+      },
+      addressType: 'IPv4',
+      endpoints: [{ addresses: [ep.address], conditions: { ready: true, serving: true, terminating: false } }],
+      ports,
+    },
+    ['endpoints', 'ports'],
+  );
+}
+
 export async function bootstrapCluster(
   registry: Registry,
   index: ResourceIndex,
@@ -94,34 +135,13 @@ export async function bootstrapCluster(
     }
   }
 
-  await ensure(
-    registry,
-    must(index, '', 'v1', 'endpoints'),
-    {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-      subsets: [{ addresses: [{ ip: opts.advertiseAddress }], ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }] }],
-    },
-    ['subsets'],
-  );
-  await ensure(
-    registry,
-    must(index, 'discovery.k8s.io', 'v1', 'endpointslices'),
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: {
-        name: 'kubernetes',
-        namespace: 'default',
-        labels: { 'kubernetes.io/service-name': 'kubernetes', 'endpointslice.kubernetes.io/managed-by': 'knode-apiserver' },
-      },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: [opts.advertiseAddress], conditions: { ready: true, serving: true, terminating: false } }],
-      ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }],
-    },
-    ['endpoints', 'ports'],
-  );
+  await ensureFixedEndpoints(registry, index, {
+    namespace: 'default',
+    name: 'kubernetes',
+    labels: {},
+    address: opts.advertiseAddress,
+    ports: [{ name: 'https', port: opts.securePort, protocol: 'TCP' }],
+  });
 
   // ---- node TLS bootstrap: kube-public/cluster-info (server URL + CA), read by `knode agent` ----
   if (opts.caPem !== undefined) {
@@ -162,37 +182,15 @@ export async function bootstrapClusterDns(registry: Registry, index: ResourceInd
   } else if (!deepEqual((current['spec'] as { ports?: unknown } | undefined)?.ports, ports)) {
     await registry.update(svcEntry, 'kube-system', 'kube-dns', (s) => ({ ...s, spec: { ...((s['spec'] ?? {}) as object), ports } }));
   }
-  const epPorts = [
-    { name: 'dns', port: dns.port, protocol: 'UDP' },
-    { name: 'dns-tcp', port: dns.port, protocol: 'TCP' },
-  ];
-  await ensure(
-    registry,
-    must(index, '', 'v1', 'endpoints'),
-    {
-      apiVersion: 'v1',
-      kind: 'Endpoints',
-      metadata: { name: 'kube-dns', namespace: 'kube-system', labels: { ...labels, 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-      subsets: [{ addresses: [{ ip: dns.host }], ports: epPorts }],
-    },
-    ['subsets'],
-  );
-  await ensure(
-    registry,
-    must(index, 'discovery.k8s.io', 'v1', 'endpointslices'),
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: {
-        name: 'kube-dns',
-        namespace: 'kube-system',
-        labels: { ...labels, 'kubernetes.io/service-name': 'kube-dns', 'endpointslice.kubernetes.io/managed-by': 'knode-apiserver' },
-      },
-      addressType: 'IPv4',
-      endpoints: [{ addresses: [dns.host], conditions: { ready: true, serving: true, terminating: false } }],
-      ports: epPorts,
-    },
-    ['endpoints', 'ports'],
-  );
+  await ensureFixedEndpoints(registry, index, {
+    namespace: 'kube-system',
+    name: 'kube-dns',
+    labels,
+    address: dns.host,
+    ports: [
+      { name: 'dns', port: dns.port, protocol: 'UDP' },
+      { name: 'dns-tcp', port: dns.port, protocol: 'TCP' },
+    ],
+  });
   return ip;
 }
