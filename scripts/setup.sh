@@ -18,7 +18,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # python3/make/g++/gcc/libc6-dev: better-sqlite3 compiles from source here (its prebuilt download is
 #   unreachable); the lab's test image links a tiny static UDP echo server.
-# etcd: the reference the apiserver benchmark compares against.
+# etcd: the store of `knode server --etcd-servers` and `lab up --etcd N` (tests run real members), and
+#   the reference the apiserver benchmark compares against. (openssl, for the etcd TLS test, comes with ca-certificates.)
 # containerd/runc/CNI plugins/busybox-static/iproute2/nftables/iptables/conntrack: the lab's nodes.
 $SUDO apt-get install -y -qq --no-install-recommends \
   ca-certificates python3 make g++ gcc libc6-dev iproute2 etcd-server etcd-client \
