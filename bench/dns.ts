@@ -22,7 +22,7 @@ import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Service } from '../api/core/service-types.js';
-import { decodeResponse } from '../control-plane/dns/message.js';
+import { decodeResponse, encodeQuery } from '../control-plane/dns/message.js';
 import { KubeClient } from '../lib/client/client.js';
 import { resources } from '../lib/client/resource.js';
 import { freePort } from '../test/helpers/server.js';
@@ -40,14 +40,6 @@ interface Options {
   queries: number;
   concurrency: number;
   timeout: number;
-}
-
-/** An A question for `name` with id `id` and RD set, as a stub resolver sends it. */
-export function aQuery(id: number, name: string): Buffer {
-  const parts: Buffer[] = [Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0])];
-  for (const label of name.split('.')) parts.push(Buffer.from([label.length]), Buffer.from(label, 'ascii'));
-  parts.push(Buffer.from([0, 0, 1, 0, 1]));
-  return Buffer.concat(parts);
 }
 
 interface LoadResult {
@@ -141,7 +133,7 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
           s.close();
           resolve(m);
         });
-        s.send(aQuery(1, name), dnsPort, '127.0.0.1');
+        s.send(encodeQuery(1, name), dnsPort, '127.0.0.1');
       });
     const propagation: number[] = [];
     progress.start('propagation (50 Services, one at a time)', 50);
@@ -162,7 +154,7 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
     progress.done();
 
     // ---- load
-    const names = ips.map((_, i) => aQuery(0, `svc-${i}.${NS}.svc.cluster.local`));
+    const names = ips.map((_, i) => encodeQuery(0, `svc-${i}.${NS}.svc.cluster.local`));
     const pick = (i: number): number => (i * 7919) % opts.services;
     /** The i-th datagram: a question for a spread-out Service name, with id i (both legs send the same). */
     const question = (i: number): Buffer => {

@@ -9,7 +9,7 @@ import { Resolver } from 'node:dns/promises';
 import { connect, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TcpFrameReader, decodeResponse, encodeResponse, frameTcp, parseQuery } from '../control-plane/dns/message.js';
+import { TcpFrameReader, decodeResponse, encodeQuery, encodeResponse, frameTcp, parseQuery } from '../control-plane/dns/message.js';
 import type { Query } from '../control-plane/dns/message.js';
 import { freePort, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
@@ -74,12 +74,6 @@ async function outcome(p: Promise<unknown>): Promise<string> {
   } catch (err) {
     return (err as { code?: string }).code ?? String(err);
   }
-}
-
-/** A DNS query for `name` (type A, RD), built by hand: what a stub resolver sends. */
-function query(id: number, name: string, type = 1): Buffer {
-  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
-  return Buffer.concat([Buffer.from([id >> 8, id & 0xff, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]), ...labels, Buffer.from([0, 0, type, 0, 1])]);
 }
 
 describe('cluster DNS', () => {
@@ -167,7 +161,7 @@ spec: {type: ExternalName, externalName: db.example.com}
       });
       sock.on('error', reject);
       const framed = (q: Buffer): Buffer => Buffer.concat([Buffer.from([q.length >> 8, q.length & 0xff]), q]);
-      sock.write(Buffer.concat([framed(query(7, 'kubernetes.default.svc.cluster.local')), framed(query(8, 'nope.default.svc.cluster.local'))]));
+      sock.write(Buffer.concat([framed(encodeQuery(7, 'kubernetes.default.svc.cluster.local')), framed(encodeQuery(8, 'nope.default.svc.cluster.local'))]));
     });
     const [a, b] = answers.map((m) => decodeResponse(m));
     expect(a?.id).toBe(7);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ResourceRecord, Response } from './message.js';
-import { CLASS_IN, DnsFormatError, RCODE, TYPE, TcpFrameReader, decodeResponse, encodeResponse, frameTcp, parseQuery } from './message.js';
+import { CLASS_IN, DnsFormatError, RCODE, TYPE, TcpFrameReader, decodeResponse, encodeQuery, encodeResponse, frameTcp, parseQuery } from './message.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -384,5 +384,13 @@ describe('TCP framing', () => {
     const [copy] = new TcpFrameReader().push(single);
     single.fill(0);
     expect(copy).toEqual(m2);
+  });
+});
+
+describe('encodeQuery', () => {
+  it('builds what parseQuery reads back: one question, RD, no EDNS', () => {
+    const q = parseQuery(encodeQuery(0x1234, 'web.default.svc.cluster.local', TYPE.SRV));
+    expect(q).toEqual({ id: 0x1234, opcode: 0, rd: true, qr: false, questions: [{ name: 'web.default.svc.cluster.local', type: TYPE.SRV, class: CLASS_IN }] });
+    expect(encodeQuery(1, 'a.b').toString('hex')).toBe('000101000001000000000000' + '0161016200' + '00010001');
   });
 });

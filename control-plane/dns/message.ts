@@ -578,6 +578,21 @@ export function encodeResponse(r: Response, maxBytes: number = MAX_MESSAGE): Buf
   return full.length <= Math.min(maxBytes, MAX_MESSAGE) ? full : encode(r, true);
 }
 
+/** A query as a stub resolver sends it: one question (class IN), RD set, no EDNS. For clients: tests and benches. */
+export function encodeQuery(id: number, name: string, type: number = TYPE.A): Buffer {
+  const w = new Writer();
+  w.u16(u16(id, 'id'));
+  w.u16(0x0100); // RD
+  w.u16(1);
+  w.u16(0);
+  w.u16(0);
+  w.u16(0);
+  new NameWriter(w).write(name);
+  w.u16(u16(type, `question type of ${name}`));
+  w.u16(CLASS_IN);
+  return w.finish();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // TCP
 

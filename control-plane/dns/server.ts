@@ -67,6 +67,8 @@ const MAX_UDP = 4_096;
 const MAX_FORWARDS = 256;
 const MAX_TCP_CONNECTIONS = 256;
 const MAX_TCP_PENDING = 32;
+/** Response code -> its name, for the metric's label. */
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([name, code]) => [code, name]));
 
 /** The nameserver addresses of a resolv.conf text; pure. */
 export interface Upstream {
@@ -162,7 +164,7 @@ export async function startClusterDns(opts: ClusterDnsOptions): Promise<RunningC
         r = { ...r, rcode: RCODE.SERVFAIL, answers: [], authority: [], additional: [] };
         out = encodeResponse(r, limit);
       }
-      requests.inc({ proto, rcode: Object.entries(RCODE).find(([, v]) => v === r.rcode)?.[0] ?? String(r.rcode) });
+      requests.inc({ proto, rcode: RCODE_NAMES.get(r.rcode) ?? String(r.rcode) });
       return out;
     };
     if (q.opcode !== 0) return send(respond(q, RCODE.NOTIMP));
