@@ -18,6 +18,7 @@ import {
   policyMessages,
 } from './groups.js';
 import { metaMessages } from './meta.js';
+import { rbacMessages } from './rbac.js';
 import type { MessageTable } from './types.js';
 
 export const allMessages: MessageTable = {
@@ -35,6 +36,7 @@ export const allMessages: MessageTable = {
   ...certificatesMessages,
   ...authorizationMessages,
   ...authenticationMessages,
+  ...rbacMessages,
 };
 
 /** `apiVersion/kind` -> top-level message. */
@@ -63,6 +65,10 @@ export const topMessages: Readonly<Record<string, string>> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
+  'rbac.authorization.k8s.io/v1/Role': 'rbac.v1.Role',
+  'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac.v1.ClusterRole',
+  'rbac.authorization.k8s.io/v1/RoleBinding': 'rbac.v1.RoleBinding',
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': 'rbac.v1.ClusterRoleBinding',
 };
 
 /**

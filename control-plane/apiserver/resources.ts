@@ -20,6 +20,7 @@ import { controllerRevisionKind } from '../../api/apps/controllerrevision.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
 import { csrKind, stampCsrRequester } from '../../api/certificates/csr.js';
+import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind } from '../../api/rbac/rbac.js';
 import { eventsV1EventKind } from '../../api/events/event.js';
 import { coreToEventsV1, eventsV1ToCore } from '../../api/events/conversion.js';
 import type { CoreEvent, EventsV1Event } from '../../api/events/conversion.js';
@@ -57,6 +58,10 @@ export function servedResources(): ResourceIndex {
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
     entry(kind(csrKind), ['status', 'approval'], { stampRequester: stampCsrRequester }),
+    entry(kind(roleKind)),
+    entry(kind(clusterRoleKind)),
+    entry(kind(roleBindingKind)),
+    entry(kind(clusterRoleBindingKind)),
     // events.k8s.io/v1 Events are the core Events seen through another schema (one storage, as upstream)
     entry(kind(eventsV1EventKind), [], {
       storagePrefix: storagePrefixFor({ group: '', plural: 'events' }),

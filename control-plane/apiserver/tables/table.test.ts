@@ -214,7 +214,7 @@ const cases: Array<[string, Case]> = [
   ],
   [
     'anything else',
-    { plural: 'clusterroles', object: { metadata: meta('admin') }, columns: 'NAME AGE', cells: ['admin', AGE] },
+    { plural: 'widgets', object: { metadata: meta('w') }, columns: 'NAME AGE', cells: ['w', AGE] },
   ],
 ];
 

@@ -26,6 +26,7 @@ import type { TableCell, TableColumnDefinition } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { podPrinter } from './pods.js';
 import { csrPrinter } from './certificates.js';
+import { clusterRoleBindingPrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
 import type { Printer, TableRowCondition } from './printer.js';
 import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './workloads.js';
 
@@ -80,6 +81,10 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['serviceaccounts', serviceAccountPrinter],
   ['leases', leasePrinter],
   ['certificatesigningrequests', csrPrinter],
+  ['roles', rolePrinter],
+  ['clusterroles', rolePrinter],
+  ['rolebindings', roleBindingPrinter],
+  ['clusterrolebindings', clusterRoleBindingPrinter],
 ]);
 
 /** The printer of a resource, NAME/AGE for resources without one. */
