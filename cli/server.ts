@@ -6,6 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import type { ControllersConfig } from '../control-plane/controller-manager/controllers.js';
 import type { EtcdStoreOptions } from '../control-plane/storage/etcd-store.js';
 import { createLogger } from '../lib/log.js';
+import { DEFAULT_AUTHORIZATION_MODES, parseAuthorizationModes } from '../control-plane/apiserver/authz/index.js';
+import type { AuthorizationMode } from '../control-plane/apiserver/authz/index.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
 interface ServerFlags {
@@ -27,6 +29,7 @@ interface ServerFlags {
   dnsPort: number;
   clusterDomain: string;
   dnsUpstreams?: string[];
+  authorizationMode: AuthorizationMode[];
   etcdServers?: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
@@ -53,6 +56,7 @@ export function serverCommand(): Command {
     .option('--compaction-keep <revisions>', 'revisions of history kept for watches and lists at older versions', positiveIntFlag('--compaction-keep'), 10_000)
     .option('--dns-port <port>', 'port of the cluster DNS server on the advertise address, published as Service kube-system/kube-dns (0: no cluster DNS)', dnsPortFlag, 53)
     .option('--cluster-domain <domain>', 'the cluster DNS zone', 'cluster.local')
+    .option('--authorization-mode <modes>', 'who may do what: comma-separated, in order, of Node, RBAC, AlwaysAllow, AlwaysDeny', authorizationModeFlag, [...DEFAULT_AUTHORIZATION_MODES])
     .option('--dns-upstreams <ip[:port],...>', 'where the cluster DNS forwards names outside the zone (default: the nameservers of /etc/resolv.conf)', dnsUpstreamsFlag)
     .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
     .option('--etcd-cafile <file>', 'CA that signed the etcd members\' certificates (https:// endpoints)')
@@ -78,6 +82,7 @@ export function serverCommand(): Command {
         bookmarkIntervalMs: flags.bookmarkInterval,
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
+        authorizationModes: flags.authorizationMode,
         ...(etcd !== undefined ? { etcd } : {}),
         ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain, ...(flags.dnsUpstreams !== undefined ? { upstreams: flags.dnsUpstreams } : {}) } } : {}),
         log,
@@ -105,6 +110,15 @@ export function serverCommand(): Command {
 export function dnsPortFlag(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new InvalidArgumentError(`--dns-port must be a port number (0 turns cluster DNS off), got ${JSON.stringify(v)}.`);
   return Number(v);
+}
+
+/** `--authorization-mode`: known modes, each once. */
+export function authorizationModeFlag(v: string): AuthorizationMode[] {
+  try {
+    return parseAuthorizationModes(v);
+  } catch (err) {
+    throw new InvalidArgumentError(`--authorization-mode: ${(err as Error).message}.`);
+  }
 }
 
 /** `--dns-upstreams`: comma-separated IPv4 addresses, each with an optional :port. */

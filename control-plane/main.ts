@@ -43,6 +43,12 @@ import { startCompactor } from './storage/compactor.js';
 import { SqliteStore } from './storage/sqlite-store.js';
 import type { EtcdStoreOptions } from './storage/etcd-store.js';
 import { startClusterDns } from './dns/server.js';
+import type { AdmissionPlugin } from './apiserver/admission.js';
+import { NodeRestriction, RbacEscalationCheck } from './apiserver/authz/admission.js';
+import { DEFAULT_AUTHORIZATION_MODES, startAuthorization } from './apiserver/authz/index.js';
+import type { AuthorizationMode, AuthorizerChain } from './apiserver/authz/index.js';
+import { reconcileDefaultPolicy } from './apiserver/authz/policy.js';
+import { ClusterRoleAggregationController } from './controllers/clusterrole-aggregation.js';
 import type { RunningClusterDns } from './dns/server.js';
 import type { Store } from './storage/store.js';
 
@@ -75,6 +81,8 @@ export interface ControlPlaneOptions {
   readonly dns?: { readonly port: number; readonly zone?: string; readonly upstreams?: readonly string[] };
   /** The workload controllers (behind the `kube-controller-manager` lease); false: none in this process. */
   readonly controllers?: false | ControllersConfig;
+  /** `--authorization-mode` (default Node,RBAC). */
+  readonly authorizationModes?: readonly AuthorizationMode[];
 }
 
 export interface RunningControlPlane {
@@ -128,9 +136,26 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const namespaces = index.find('', 'v1', 'namespaces');
     const secrets = index.find('', 'v1', 'secrets');
     if (!namespaces || !secrets) throw new Error('core resources missing from the resource table');
-    const admission = new AdmissionChain([new NamespaceLifecycle(() => namespaces), new DefaultTolerationSeconds(), services]);
+    // ---- authorization: the chain of --authorization-mode, and the admission checks that need the writer ----
+    const modes = opts.authorizationModes ?? DEFAULT_AUTHORIZATION_MODES;
+    let authorizer: AuthorizerChain | undefined;
+    const plugins: AdmissionPlugin[] = [
+      new NamespaceLifecycle(() => namespaces),
+      new DefaultTolerationSeconds(),
+      services,
+    ];
+    if (modes.includes('Node')) plugins.push(new NodeRestriction());
+    if (modes.includes('RBAC')) plugins.push(new RbacEscalationCheck(() => authorizer, () => authorizer?.rbac));
+    const admission = new AdmissionChain(plugins);
     const registry = new Registry(store, admission, clock);
     await bootstrapCluster(registry, index, services, { advertiseAddress, securePort: opts.port, caPem: pki.caCertPem }, log);
+    // the default roles, and admin/edit/view aggregated before the first request is judged
+    const aggregation = new ClusterRoleAggregationController(registry, index, clock, log.child({ component: 'clusterrole-aggregation' }));
+    if (modes.includes('RBAC')) await reconcileDefaultPolicy(registry, index, log.child({ component: 'rbac-bootstrap' }));
+    await aggregation.syncAll();
+    background.push(aggregation.run(abort.signal));
+    authorizer = await startAuthorization(modes, { store, clock, log: log.child({ component: 'authorizer' }) }, abort.signal);
+    log.info({ modes: modes.join(',') }, 'authorization');
 
     const lookupSecret = async (ns: string, name: string): Promise<SecretLike | undefined> => {
       try {
@@ -159,6 +184,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       advertiseAddress,
       tls: { certPem: pki.servingCertPem, keyPem: pki.servingKeyPem, caPem: pki.caCertPem },
       authenticator,
+      authorizer,
       log: log.child({ component: 'apiserver' }),
       deps,
     });

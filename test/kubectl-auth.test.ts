@@ -1,7 +1,8 @@
 /**
  * `kubectl auth whoami`, `kubectl auth can-i` and `kubectl auth can-i --list` with the real kubectl
  * against a real `knode server`, as the admin (client certificate, system:masters) and as a bootstrap
- * token (system:bootstrappers, refused pods/exec, attach and portforward, which the reviews must say).
+ * token (system:bootstrappers: under the default RBAC policy it may read kube-public/cluster-info and
+ * ask about itself, nothing else).
  * Plus the reviews' bad input over raw HTTPS: both kinds of attributes, none, no namespace, a GET.
  */
 import { execFile } from 'node:child_process';
@@ -89,21 +90,27 @@ describe('kubectl auth as a bootstrap token', () => {
     expect(r.stdout).toContain('system:bootstrappers');
   });
 
-  it('can-i says no to exec, attach and port-forward with the reason, yes to the rest', async () => {
+  it('can-i follows the default RBAC policy: no streams, no pods, yes to cluster-info', async () => {
     for (const sub of ['exec', 'attach', 'portforward']) {
       const r = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', 'create', 'pods', `--subresource=${sub}`]);
-      expect(r.code, sub).toBe(1);
-      expect(r.stdout.trim(), sub).toBe('no - bootstrap tokens and nodes may not open streams into pods');
+      expect([r.code, r.stdout.trim()], sub).toEqual([1, 'no']);
     }
     const get = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', 'get', 'pods']);
-    expect([get.code, get.stdout.trim()]).toEqual([0, 'yes']);
+    expect([get.code, get.stdout.trim()]).toEqual([1, 'no']);
+    const info = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', 'get', 'configmaps/cluster-info', '-n', 'kube-public']);
+    expect([info.code, info.stdout.trim()]).toEqual([0, 'yes']);
+    const denied = await kubectlAs(tokenKubeconfig, ['get', 'pods']);
+    expect(denied.stderr).toContain('pods is forbidden: User "system:bootstrap:k8auth" cannot list resource "pods" in API group "" in the namespace "default"');
   });
 
-  it('--list says the rules are incomplete instead of listing what it may not do', async () => {
-    const r = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', '--list']);
+  it('--list shows the rules bound to it in that namespace, and nothing more', async () => {
+    const r = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', '--list', '-n', 'kube-public']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('the list may be incomplete: this user may do everything except create pods/exec, pods/attach and pods/portforward');
+    expect(r.stdout).toMatch(/^configmaps\s+\[\]\s+\[cluster-info\]\s+\[get\]$/m);
+    expect(r.stdout).toMatch(/^selfsubjectaccessreviews\.authorization\.k8s\.io\s+\[\]\s+\[\]\s+\[create\]$/m);
     expect(r.stdout).not.toContain('*.*');
+    const elsewhere = await kubectlAs(tokenKubeconfig, ['auth', 'can-i', '--list', '-n', 'default']);
+    expect(elsewhere.stdout).not.toContain('cluster-info');
   });
 });
 

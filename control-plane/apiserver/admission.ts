@@ -6,13 +6,15 @@
  */
 import type { KubeObject } from '../../api/meta.js';
 import type { Registry } from './registry.js';
-import type { ResourceEntry } from './resource-table.js';
+import type { RequestUser, ResourceEntry } from './resource-table.js';
 
 export interface AdmissionContext {
   readonly entry: ResourceEntry;
   readonly registry: Registry;
   readonly dryRun: boolean;
   readonly subresource?: string;
+  /** Who writes, when a request does (unset for the control plane's own writes). */
+  readonly user?: RequestUser;
 }
 
 export interface AdmitResult {

@@ -203,9 +203,14 @@ async function create(ctx: RequestCtx): Promise<void> {
   const created = await ctx.deps.registry.create(ctx.entry, ctx.info.namespace, obj, {
     dryRun: dryRunOf(ctx.query),
     ...managerOption(ctx),
-    ...(ctx.user !== undefined ? { user: ctx.user } : {}),
+    ...userOption(ctx),
   });
   respondObject(ctx, 201, created, warnings);
+}
+
+/** The requester as write options carry it (admission judges by it). */
+export function userOption(ctx: Pick<RequestCtx, 'user'>): { user?: RequestUser } {
+  return ctx.user !== undefined ? { user: ctx.user } : {};
 }
 
 export function expectedOf(entry: ResourceEntry): { apiVersion: string; kind: string; schema: ResourceEntry['def']['schema'] } {
@@ -225,6 +230,7 @@ async function update(ctx: RequestCtx): Promise<void> {
     ...managerOption(ctx),
     ...(ctx.info.subresource === 'status' ? { subresource: 'status' as const } : {}),
     ...(rv ? { expectedResourceVersion: rv } : {}),
+    ...userOption(ctx),
   });
   respondObject(ctx, 200, updated, warnings);
 }
@@ -281,7 +287,7 @@ export function deleteOptionsOf(q: Record<string, string>, body: Buffer): Delete
 
 async function remove(ctx: RequestCtx): Promise<void> {
   const opts = deleteOptionsOf(ctx.query, await readBody(ctx.req));
-  const result = await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, ctx.info.name ?? '', opts);
+  const result = await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, ctx.info.name ?? '', { ...opts, ...userOption(ctx) });
   respondObject(ctx, 200, result.object);
 }
 
@@ -295,7 +301,7 @@ async function deleteCollection(ctx: RequestCtx): Promise<void> {
   const deleted: KubeObject[] = [];
   for (const item of listed.items) {
     try {
-      const r = await ctx.deps.registry.delete(ctx.entry, item.metadata.namespace, item.metadata.name ?? '', opts);
+      const r = await ctx.deps.registry.delete(ctx.entry, item.metadata.namespace, item.metadata.name ?? '', { ...opts, ...userOption(ctx) });
       deleted.push(r.object);
     } catch (err) {
       // deleted by someone else meanwhile: that is what was asked

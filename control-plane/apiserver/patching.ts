@@ -13,7 +13,7 @@ import { rfc3339 } from '../../lib/clock.js';
 import { ApiError, badRequest, conflict, unsupportedMediaType } from './errors.js';
 import { checkDepth, mediaType, parseBody } from './decode.js';
 import type { RequestCtx } from './handlers.js';
-import { expectedOf } from './handlers.js';
+import { expectedOf, userOption } from './handlers.js';
 import { checkInput, fieldValidationOf } from './input.js';
 import { applyPatch } from './patch/apply.js';
 import { conflictCauses } from './patch/conflicts.js';
@@ -147,7 +147,7 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
           warnings = d.warnings;
           return d.obj;
         },
-        { dryRun, ...(subresource ? { subresource } : {}) },
+        { dryRun, ...(subresource ? { subresource } : {}), ...userOption(ctx) },
       );
       return { object, created: false, warnings };
     } catch (err) {
@@ -158,7 +158,7 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
       throw badRequest(`the name of the object (${d.obj.metadata.name}) does not match the name on the URL (${name})`);
     }
     // No fieldManager: the Apply entry is already in place, and an Update entry must not join it.
-    const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun });
+    const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun, ...userOption(ctx) });
     return { object, created: true, warnings: d.warnings };
   }
 
@@ -180,7 +180,7 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
       }
       return d.obj;
     },
-    { dryRun, ...(fieldManager !== '' ? { fieldManager } : {}), ...(subresource ? { subresource } : {}) },
+    { dryRun, ...(fieldManager !== '' ? { fieldManager } : {}), ...(subresource ? { subresource } : {}), ...userOption(ctx) },
   );
   return { object, created: false, warnings };
 }

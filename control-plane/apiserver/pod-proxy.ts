@@ -33,7 +33,6 @@ import type { RequestCtx } from './handlers.js';
 import { kubeletClientFrom, kubeletEndpoint, KUBELET_CONNECT_TIMEOUT_MS, withNodeServingCA } from './node-proxy.js';
 import { checkPodStreamable, kubeletPortForwardUrl } from './node-stream.js';
 import { dialPodPort } from './port-forward-client.js';
-import { proxyRefusal } from './subresources.js';
 
 export interface ProxyTarget {
   readonly scheme: 'http' | 'https';
@@ -148,13 +147,6 @@ export function proxiedPath(rawUrl: string, namespaced: boolean): { prefix: stri
   return { prefix: parts.slice(0, at + 1).join('/'), path: `/${rest}${query}` };
 }
 
-/** Nodes and bootstrap tokens may not use the proxies (see proxyRefusal). */
-function refuseRestricted(ctx: RequestCtx, resource: 'pods' | 'services' | 'nodes', name: string): void {
-  const verb = ({ GET: 'get', HEAD: 'get', POST: 'create', PUT: 'update', PATCH: 'patch', DELETE: 'delete' } as Record<string, string>)[ctx.req.method ?? 'GET'] ?? 'get';
-  const refusal = proxyRefusal(ctx.user, resource, verb, ctx.info.namespace, name);
-  if (refusal !== undefined) throw forbidden(refusal);
-}
-
 interface Lookup {
   get<T>(resource: string, namespace: string | undefined, name: string): Promise<T>;
 }
@@ -173,7 +165,6 @@ function lookupOf(ctx: RequestCtx): Lookup {
 export async function servePodProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target) throw badRequest(`invalid pod request ${JSON.stringify(ctx.info.name ?? '')}`);
-  refuseRestricted(ctx, 'pods', target.name);
   const pod = await lookupOf(ctx).get<Pod>('pods', ctx.info.namespace, target.name);
   await proxyTo(ctx, pod, podProxyPort(pod, target), target.scheme);
 }
@@ -182,7 +173,6 @@ export async function servePodProxy(ctx: RequestCtx): Promise<void> {
 export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target) throw badRequest(`invalid service request ${JSON.stringify(ctx.info.name ?? '')}`);
-  refuseRestricted(ctx, 'services', target.name);
   const lookup = lookupOf(ctx);
   const svc = await lookup.get<Service>('services', ctx.info.namespace, target.name);
   const endpoints = await lookup.get<Endpoints>('endpoints', ctx.info.namespace, target.name).catch((err: unknown) => {
@@ -200,7 +190,6 @@ export async function serveServiceProxy(ctx: RequestCtx): Promise<void> {
 export async function serveNodeProxy(ctx: RequestCtx): Promise<void> {
   const target = splitSchemeNamePort(ctx.info.name ?? '');
   if (!target || !/^[0-9]*$/.test(target.port)) throw badRequest(`invalid node request ${JSON.stringify(ctx.info.name ?? '')}`);
-  refuseRestricted(ctx, 'nodes', target.name);
   if (ctx.req.headers.upgrade !== undefined) throw badRequest('upgrading a connection through nodes/proxy is not supported by this server');
   const node = await lookupOf(ctx).get<Node>('nodes', undefined, target.name);
   const tls = kubeletClientFrom(ctx.deps);

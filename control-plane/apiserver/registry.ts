@@ -44,7 +44,10 @@ export interface WriteOptions {
    * point at a loopback apiserver, which user validation forbids). Never set from a request.
    */
   readonly trusted?: boolean;
-  /** The authenticated requester (from the HTTP handler); kinds with `stampRequester` record it on create. */
+  /**
+   * The authenticated requester (from the HTTP handler): kinds with `stampRequester` record it on
+   * create; admission plugins (NodeRestriction, RBAC escalation checks) judge by it.
+   */
   readonly user?: RequestUser;
 }
 
@@ -67,6 +70,9 @@ export type UpdateSubresource = 'status' | 'binding' | 'finalize';
 export type Mutator = (current: KubeObject) => KubeObject | Promise<KubeObject>;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The requester, for admission plugins that judge by who writes. */
+const userOf = (opts: WriteOptions): { user?: RequestUser } => (opts.user !== undefined ? { user: opts.user } : {});
 
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const MAX_UPDATE_RETRIES = 20;
@@ -111,7 +117,7 @@ export class Registry {
     for (let attempt = 0; ; attempt++) {
       const created = this.recordManager(e, undefined, this.prepareCreate(e, namespace, input), opts);
       const prepared = e.stampRequester ? e.stampRequester(created, opts.user) : created;
-      const admitted = await this.admission.admitCreate({ entry: e, registry: this, dryRun: opts.dryRun === true }, prepared);
+      const admitted = await this.admission.admitCreate({ entry: e, registry: this, dryRun: opts.dryRun === true, ...userOf(opts) }, prepared);
       const obj = opts.trusted ? admitted.obj : this.validatedCreate(e, admitted.obj);
       if (opts.dryRun) return { ...obj, metadata: { ...obj.metadata } };
       const key = objectKey(e, obj.metadata.namespace, obj.metadata.name ?? '');
@@ -190,7 +196,7 @@ export class Registry {
       const desired = await mutate(current);
       const prepared = this.recordManager(e, current, this.prepareUpdate(e, desired, current, opts.subresource), opts, opts.subresource);
       const admitted: AdmitResult = await this.admission.admitUpdate(
-        { entry: e, registry: this, dryRun: opts.dryRun === true, ...(opts.subresource ? { subresource: opts.subresource } : {}) },
+        { entry: e, registry: this, dryRun: opts.dryRun === true, ...(opts.subresource ? { subresource: opts.subresource } : {}), ...userOf(opts) },
         prepared,
         current,
       );
@@ -319,7 +325,7 @@ export class Registry {
       if (pre?.resourceVersion !== undefined && pre.resourceVersion !== String(kv.modRevision)) {
         throw conflict(gr, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${kv.modRevision}`);
       }
-      await this.admission.admitDelete({ entry: e, registry: this, dryRun: opts.dryRun === true }, current);
+      await this.admission.admitDelete({ entry: e, registry: this, dryRun: opts.dryRun === true, ...userOf(opts) }, current);
       const plan = planDeletion(e, current, opts, this.clock.now());
       if (opts.dryRun) return { object: plan.kind === 'mark' ? plan.object : current, deleted: plan.kind === 'remove' };
       try {

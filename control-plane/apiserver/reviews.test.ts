@@ -1,48 +1,118 @@
 import { describe, expect, it } from 'vitest';
 import { validateSelfSubjectAccessReview, validateSelfSubjectRulesReview } from '../../api/authorization/reviews.js';
-import type { SelfSubjectAccessReview } from '../../api/authorization/reviews.js';
+import type { ResourceAttributes, SelfSubjectAccessReview } from '../../api/authorization/reviews.js';
 import { accessDecision, reviewKindOf, rulesFor } from './reviews.js';
+import { nodeUser, plainUser, pod, roleBinding, testChain, user } from './authz/testing.js';
 
 const admin = { name: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
-const node = { name: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] };
-const token = { name: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:authenticated'] };
+const node = nodeUser('w1');
+const token = { name: 'system:bootstrap:abcdef', groups: ['system:bootstrappers', 'system:bootstrappers:kubeadm:default-node-token', 'system:authenticated'] };
+const jane = plainUser('jane');
 
-describe('the server policy as the reviews report it', () => {
+describe('the reviews, answered by the Node,RBAC chain with the default policy', () => {
+  const { chain } = testChain({
+    objects: [roleBinding('team', 'jane-edit', { kind: 'ClusterRole', name: 'edit' }, [user('jane')])],
+    pods: [pod('team', 'web', { nodeName: 'w1', volumes: [{ secret: { secretName: 'db' } }] })],
+  });
+  const ask = (u: typeof jane, r: ResourceAttributes): ReturnType<typeof accessDecision> => accessDecision(chain, u, { resourceAttributes: r });
+  const discovery = 'RBAC: allowed by ClusterRoleBinding "system:discovery" of ClusterRole "system:discovery" to Group "system:authenticated"';
+
   it.each([
-    ['admin, pods/exec', admin, { verb: 'create', resource: 'pods', subresource: 'exec' }, true],
-    ['node, pods/exec', node, { verb: 'create', resource: 'pods', subresource: 'exec' }, false],
-    ['node, pods/attach', node, { verb: 'create', resource: 'pods', subresource: 'attach' }, false],
-    ['token, pods/portforward', token, { verb: 'create', resource: 'pods', subresource: 'portforward' }, false],
-    ['node, pods/log', node, { verb: 'get', resource: 'pods', subresource: 'log' }, true],
-    ['node, pods', node, { verb: 'list', resource: 'pods' }, true],
-    ['node, an exec subresource of another group', node, { verb: 'create', group: 'example.com', resource: 'pods', subresource: 'exec' }, true],
-    ['node, a non-resource URL', node, undefined, true],
-    ['node, nodes/proxy', node, { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'w1' }, false],
-    ['token, nodes/proxy', token, { verb: 'create', resource: 'nodes', subresource: 'proxy' }, false],
-    ['admin, nodes/proxy', admin, { verb: 'get', resource: 'nodes', subresource: 'proxy' }, true],
-    ['node, nodes/status', node, { verb: 'patch', resource: 'nodes', subresource: 'status' }, true],
-    ['token, pods/proxy', token, { verb: 'get', resource: 'pods', subresource: 'proxy' }, false],
-    ['node, services/proxy', node, { verb: 'get', resource: 'services', subresource: 'proxy' }, false],
-    ['node, everything', node, { verb: '*', resource: '*' }, false],
-    ['node, every subresource of pods', node, { verb: 'create', resource: 'pods', subresource: '*' }, false],
-    ['admin, everything', admin, { verb: '*', resource: '*' }, true],
-  ])('%s', (_name, user, attrs, allowed) => {
-    const d = accessDecision(user, attrs);
-    expect(d.allowed).toBe(allowed);
-    expect(d.reason).toMatch(allowed ? /no RBAC yet/ : (attrs as { subresource?: string } | undefined)?.subresource === 'proxy' ? /may not use pods\/proxy, services\/proxy or nodes\/proxy/ : /may not open streams/);
+    ['admin, pods/exec', admin, { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'team', name: 'web' }, { allowed: true }],
+    ['admin, nodes/proxy', admin, { verb: 'get', resource: 'nodes', subresource: 'proxy' }, { allowed: true }],
+    ['admin, everything', admin, { verb: '*', group: '*', resource: '*' }, { allowed: true }],
+    ['node, pods/exec', node, { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'team', name: 'web' }, { allowed: false }],
+    ['node, pods/attach', node, { verb: 'create', resource: 'pods', subresource: 'attach', namespace: 'team', name: 'web' }, { allowed: false }],
+    ['node, pods/log', node, { verb: 'get', resource: 'pods', subresource: 'log', namespace: 'team', name: 'web' }, { allowed: false }],
+    ['node, pods', node, { verb: 'list', resource: 'pods' }, { allowed: true }],
+    ['node, nodes/status', node, { verb: 'patch', resource: 'nodes', subresource: 'status', name: 'w1' }, { allowed: true }],
+    ['node, nodes/proxy', node, { verb: 'get', resource: 'nodes', subresource: 'proxy', name: 'w1' }, { allowed: false }],
+    ['node, services/proxy', node, { verb: 'get', resource: 'services', subresource: 'proxy' }, { allowed: false }],
+    ['node, everything', node, { verb: '*', resource: '*' }, { allowed: false }],
+    ['node, its own lease', node, { verb: 'update', group: 'coordination.k8s.io', resource: 'leases', namespace: 'kube-node-lease', name: 'w1' }, { allowed: true }],
+    ['node, a secret of a pod bound to it', node, { verb: 'get', resource: 'secrets', namespace: 'team', name: 'db' }, { allowed: true }],
+    [
+      'node, a secret no pod of its refers to',
+      node,
+      { verb: 'get', resource: 'secrets', namespace: 'team', name: 'other' },
+      { allowed: false, reason: "no relationship found between node 'w1' and this object" },
+    ],
+    ['node, all secrets', node, { verb: 'list', resource: 'secrets', namespace: 'team' }, { allowed: false, reason: "node 'w1' can only get individual secrets" }],
+    ['token, a CSR', token, { verb: 'create', group: 'certificates.k8s.io', resource: 'certificatesigningrequests' }, {
+      allowed: true,
+      reason: 'RBAC: allowed by ClusterRoleBinding "kubeadm:kubelet-bootstrap" of ClusterRole "system:node-bootstrapper" to Group "system:bootstrappers:kubeadm:default-node-token"',
+    }],
+    ['token, pods/portforward', token, { verb: 'create', resource: 'pods', subresource: 'portforward', namespace: 'team', name: 'web' }, { allowed: false }],
+    ['jane, pods/exec where she edits', jane, { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'team', name: 'web' }, {
+      allowed: true,
+      reason: 'RBAC: allowed by RoleBinding "jane-edit/team" of ClusterRole "edit" to User "jane"',
+    }],
+    ['jane, pods/exec elsewhere', jane, { verb: 'create', resource: 'pods', subresource: 'exec', namespace: 'prod', name: 'web' }, { allowed: false }],
+    ['jane, roles where she edits', jane, { verb: 'create', group: 'rbac.authorization.k8s.io', resource: 'roles', namespace: 'team' }, { allowed: false }],
+    ['jane, the self reviews', jane, { verb: 'create', group: 'authorization.k8s.io', resource: 'selfsubjectrulesreviews' }, {
+      allowed: true,
+      reason: 'RBAC: allowed by ClusterRoleBinding "system:basic-user" of ClusterRole "system:basic-user" to Group "system:authenticated"',
+    }],
+  ])('%s', (_name, u, attrs, status) => {
+    expect(ask(u, attrs)).toEqual(status);
   });
 
-  it('rules: everything for users without exceptions; incomplete and empty for nodes and tokens', () => {
-    expect(rulesFor(admin)).toEqual({
+  it('non-resource paths', () => {
+    expect(accessDecision(chain, node, { nonResourceAttributes: { path: '/healthz', verb: 'get' } })).toEqual({ allowed: true, reason: discovery });
+    expect(accessDecision(chain, jane, { nonResourceAttributes: { path: '/apis/apps/v1', verb: 'get' } })).toEqual({ allowed: true, reason: discovery });
+    expect(accessDecision(chain, jane, { nonResourceAttributes: { path: '/metrics', verb: 'get' } })).toEqual({ allowed: false });
+    expect(accessDecision(chain, jane, { nonResourceAttributes: { path: '/healthz', verb: 'post' } })).toEqual({ allowed: false });
+    expect(accessDecision(chain, admin, { nonResourceAttributes: { path: '/metrics', verb: 'get' } })).toEqual({ allowed: true });
+  });
+
+  it('a deny says denied', () => {
+    const deny = testChain({ modes: ['AlwaysDeny'] }).chain;
+    expect(accessDecision(deny, jane, { resourceAttributes: { verb: 'get', resource: 'pods' } })).toEqual({ allowed: false, denied: true, reason: 'Everything is forbidden.' });
+    expect(accessDecision(deny, admin, { resourceAttributes: { verb: 'get', resource: 'pods' } })).toEqual({ allowed: true });
+  });
+
+  it('rules: everything for system:masters', () => {
+    expect(rulesFor(chain, admin, 'default')).toEqual({
       resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
       nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
       incomplete: false,
     });
-    for (const u of [node, token]) {
-      const r = rulesFor(u);
-      expect([r.incomplete, r.resourceRules, r.nonResourceRules]).toEqual([true, [], []]);
-      expect(r.evaluationError).toContain('pods/exec');
-    }
+  });
+
+  it('rules: what RBAC binds, cluster-wide and in the namespace', () => {
+    const basicUser = [
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+    ];
+    const elsewhere = rulesFor(chain, jane, 'prod');
+    expect(elsewhere.incomplete).toBe(false);
+    expect(elsewhere.evaluationError).toBeUndefined();
+    expect(elsewhere.resourceRules).toEqual(basicUser);
+    expect(elsewhere.nonResourceRules).toContainEqual({ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] });
+    expect(elsewhere.nonResourceRules.every((r) => Object.keys(r).sort().join() === 'nonResourceURLs,verbs')).toBe(true);
+
+    const team = rulesFor(chain, jane, 'team');
+    expect(team.resourceRules.slice(0, 2)).toEqual(basicUser);
+    expect(team.resourceRules).toContainEqual({ verbs: ['create'], apiGroups: [''], resources: ['pods/eviction'] });
+    expect(team.resourceRules.some((r) => r.resources?.includes('secrets') === true && r.verbs.includes('get'))).toBe(true);
+    expect(team.resourceRules.some((r) => r.apiGroups?.includes('rbac.authorization.k8s.io') === true)).toBe(false);
+    expect(team.nonResourceRules).toEqual(elsewhere.nonResourceRules);
+  });
+
+  it('rules: resourceNames are reported only when a rule has them', () => {
+    const publicInfo = rulesFor(chain, token, 'kube-public');
+    expect(publicInfo.resourceRules).toContainEqual({ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info'] });
+    expect(publicInfo.resourceRules).toContainEqual({ verbs: ['create', 'get', 'list', 'watch'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'] });
+    expect(rulesFor(chain, token, 'default').resourceRules.some((r) => r.resourceNames !== undefined)).toBe(false);
+  });
+
+  it('rules: incomplete for a node (the Node authorizer grants by object relationships)', () => {
+    const r = rulesFor(chain, node, 'team');
+    expect(r.incomplete).toBe(true);
+    expect(r.evaluationError).toBe('the Node authorizer grants access by relationships between objects, which rules cannot list');
+    // what RBAC binds to every authenticated user is still listed
+    expect(r.resourceRules).toContainEqual({ verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] });
+    expect(r.resourceRules.some((x) => x.resources?.includes('secrets') === true)).toBe(false);
   });
 });
 

@@ -4,18 +4,15 @@
  *   /apis/authorization.k8s.io/v1/selfsubjectaccessreviews   may you do VERB on RESOURCE
  *   /apis/authorization.k8s.io/v1/selfsubjectrulesreviews    what you may do in a namespace
  *
- * The answers describe this server's policy as it is, so `kubectl auth can-i` never contradicts what
- * a request would get: there is no RBAC yet (debt), every authenticated user may do everything except
- * that bootstrap tokens and nodes may not open pods/exec, attach or portforward (`streamRefusal`) nor
- * use pods/proxy, services/proxy or nodes/proxy (`proxyRefusal`).
- * Rules cannot express that exception, so a rules review for those users says it is incomplete and
- * lists nothing rather than over-promise.
+ * The answers come from the same authorizer chain that judges requests (authz/), so `kubectl auth
+ * can-i` never contradicts what a request would get. A rules review lists the RBAC rules bound to the
+ * caller; for a node it says it is incomplete (the Node authorizer's grants follow object
+ * relationships, not rules).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KindDefinition } from '../../api/kind.js';
 import type { KubeObject } from '../../api/meta.js';
 import type {
-  ResourceAttributes,
   SelfSubjectAccessReview,
   SelfSubjectRulesReview,
   SelfSubjectReview,
@@ -27,12 +24,10 @@ import { readBody, writeJson } from './http-util.js';
 import { decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser } from './resource-table.js';
-import { isNodeOrBootstrapper } from './subresources.js';
+import type { Attributes, Authorizer, RuleResolver } from './authz/types.js';
 
 /** The review kinds, for discovery and OpenAPI (they have no storage and no other verb). */
 export const REVIEW_KINDS: readonly KindDefinition[] = [selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, selfSubjectReviewKind] as readonly KindDefinition[];
-
-const STREAMS = new Set(['exec', 'attach', 'portforward']);
 
 /** The review kind a request path names, if any. */
 export function reviewKindOf(info: ResourceRequest): KindDefinition | undefined {
@@ -40,47 +35,53 @@ export function reviewKindOf(info: ResourceRequest): KindDefinition | undefined 
   return REVIEW_KINDS.find((k) => k.group === info.group && k.version === info.version && k.plural === info.resource);
 }
 
-const STREAM_REASON = 'bootstrap tokens and nodes may not open streams into pods';
-const PROXY_REASON = 'bootstrap tokens and nodes may not use pods/proxy, services/proxy or nodes/proxy';
-
-/** Why a node or bootstrap token is refused `attrs`; `*` stands for every resource or subresource. */
-function restrictedRefusal(attrs: ResourceAttributes): string | undefined {
-  if (!['', '*'].includes(attrs.group ?? '')) return undefined;
-  const resource = attrs.resource ?? '';
-  const sub = attrs.subresource ?? '';
-  if (resource === '*') return `${STREAM_REASON}, nor use the proxies`;
-  if (resource === 'pods' && (STREAMS.has(sub) || sub === '*')) return STREAM_REASON;
-  if ((resource === 'pods' || resource === 'services' || resource === 'nodes') && (sub === 'proxy' || sub === '*')) return PROXY_REASON;
-  return undefined;
-}
-
-/** This server's decision for `user` on `attrs` (see the header). */
-export function accessDecision(user: RequestUser, attrs: ResourceAttributes | undefined): SubjectAccessReviewStatus {
-  const refusal = attrs !== undefined && isNodeOrBootstrapper(user) ? restrictedRefusal(attrs) : undefined;
-  if (refusal !== undefined) return { allowed: false, reason: refusal };
-  return { allowed: true, reason: 'every authenticated user is allowed (this server has no RBAC yet)' };
-}
-
-/** The rules a rules review reports for `user`. */
-export function rulesFor(user: RequestUser): NonNullable<SelfSubjectRulesReview['status']> {
-  const restricted = isNodeOrBootstrapper(user);
-  if (restricted) {
-    return {
-      resourceRules: [],
-      nonResourceRules: [],
-      incomplete: true,
-      evaluationError: 'this user may do everything except create pods/exec, pods/attach and pods/portforward and use pods/proxy, services/proxy and nodes/proxy, which rules cannot express',
-    };
-  }
+/** This server's decision for `user` on what a SelfSubjectAccessReview asks. */
+export function accessDecision(authorizer: Authorizer, user: RequestUser, spec: SelfSubjectAccessReview['spec']): SubjectAccessReviewStatus {
+  const r = spec.resourceAttributes;
+  const n = spec.nonResourceAttributes;
+  const attrs: Attributes =
+    r !== undefined || n === undefined
+      ? {
+          user,
+          verb: r?.verb ?? '',
+          resourceRequest: true,
+          apiGroup: r?.group ?? '',
+          ...(r?.version !== undefined ? { apiVersion: r.version } : {}),
+          resource: r?.resource ?? '',
+          subresource: r?.subresource ?? '',
+          namespace: r?.namespace ?? '',
+          name: r?.name ?? '',
+          path: '',
+        }
+      : { user, verb: n.verb ?? '', resourceRequest: false, apiGroup: '', resource: '', subresource: '', namespace: '', name: '', path: n.path ?? '' };
+  const d = authorizer.authorize(attrs);
   return {
-    resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
-    nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
-    incomplete: false,
+    allowed: d.verdict === 'allow',
+    ...(d.verdict === 'deny' ? { denied: true } : {}),
+    ...(d.reason !== '' ? { reason: d.reason } : {}),
+  };
+}
+
+/** The rules a rules review reports for `user` in `namespace`. */
+export function rulesFor(resolver: RuleResolver, user: RequestUser, namespace: string): NonNullable<SelfSubjectRulesReview['status']> {
+  const l = resolver.rulesFor(user, namespace);
+  return {
+    resourceRules: l.resourceRules.map((r) => ({ verbs: [...r.verbs], ...(r.apiGroups !== undefined ? { apiGroups: [...r.apiGroups] } : {}), ...(r.resources !== undefined ? { resources: [...r.resources] } : {}), ...(r.resourceNames !== undefined && r.resourceNames.length > 0 ? { resourceNames: [...r.resourceNames] } : {}) })),
+    nonResourceRules: l.nonResourceRules.map((r) => ({ verbs: [...r.verbs], nonResourceURLs: [...(r.nonResourceURLs ?? [])] })),
+    incomplete: l.incomplete,
+    ...(l.evaluationError !== undefined ? { evaluationError: l.evaluationError } : {}),
   };
 }
 
 /** Handles a POST to one of the review resources; `kind` is what `reviewKindOf` found. */
-export async function handleReview(req: IncomingMessage, res: ServerResponse, kind: KindDefinition, user: RequestUser, query: Record<string, string>): Promise<void> {
+export async function handleReview(
+  req: IncomingMessage,
+  res: ServerResponse,
+  kind: KindDefinition,
+  user: RequestUser,
+  query: Record<string, string>,
+  authorizer: Authorizer & RuleResolver,
+): Promise<void> {
   if (req.method !== 'POST') throw methodNotAllowed(req.method ?? '', req.url ?? '');
   const body = await readBody(req);
   const apiVersion = `${kind.group}/${kind.version}`;
@@ -92,10 +93,10 @@ export async function handleReview(req: IncomingMessage, res: ServerResponse, ki
     switch (kind.kind) {
       case 'SelfSubjectAccessReview': {
         const spec = (obj as SelfSubjectAccessReview).spec;
-        return { ...base, spec, status: accessDecision(user, spec.resourceAttributes) } as SelfSubjectAccessReview;
+        return { ...base, spec, status: accessDecision(authorizer, user, spec) } as SelfSubjectAccessReview;
       }
       case 'SelfSubjectRulesReview':
-        return { ...base, spec: (obj as SelfSubjectRulesReview).spec, status: rulesFor(user) } as SelfSubjectRulesReview;
+        return { ...base, spec: (obj as SelfSubjectRulesReview).spec, status: rulesFor(authorizer, user, (obj as SelfSubjectRulesReview).spec.namespace ?? '') } as SelfSubjectRulesReview;
       default:
         return { ...base, status: { userInfo: { username: user.name, groups: [...user.groups], ...(user.uid !== undefined ? { uid: user.uid } : {}) } } } as SelfSubjectReview;
     }

@@ -23,7 +23,12 @@ import {
   buildVersionInfo,
 } from './discovery.js';
 import type { ServedResource } from './discovery.js';
-import { ApiError, internalError, notFound, unauthorized } from './errors.js';
+import { ApiError, forbidden, internalError, notFound, unauthorized } from './errors.js';
+import { requestAttributes } from './authz/attributes.js';
+import { alwaysAllowChain } from './authz/index.js';
+import type { AuthorizerChain } from './authz/index.js';
+import { impersonatedUser } from './authz/impersonation.js';
+import { forbiddenMessage } from './authz/types.js';
 import { handleResource } from './handlers.js';
 import type { ResourceHandlerDeps } from './handlers.js';
 import { queryOf, writeJson, writeStatus } from './http-util.js';
@@ -46,6 +51,8 @@ export interface ApiServerOptions {
   readonly authenticator: Authenticator;
   readonly deps: ResourceHandlerDeps;
   readonly log: Logger;
+  /** Who may do what (authz/index.ts); absent: everybody authenticated may do everything (AlwaysAllow). */
+  readonly authorizer?: AuthorizerChain;
 }
 
 /** Paths anonymous clients may read, as upstream's default RBAC allows for system:unauthenticated. */
@@ -59,6 +66,8 @@ export class ApiServer {
   private readonly requests: Counter<'verb' | 'resource' | 'code'>;
   private readonly latency: Histogram<'verb' | 'resource'>;
   private readonly served: readonly ServedResource[];
+  private readonly authorizations: Counter<'decision'>;
+  private readonly authorizer: AuthorizerChain;
   private ready = false;
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -76,6 +85,13 @@ export class ApiServer {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
       registers: [this.metrics],
     });
+    this.authorizations = new Counter({
+      name: 'apiserver_authorization_decisions_total',
+      help: 'Authorization decisions, allowed or denied.',
+      labelNames: ['decision'],
+      registers: [this.metrics],
+    });
+    this.authorizer = opts.authorizer ?? alwaysAllowChain();
     this.served = [...opts.deps.index.entries.map((e) => ({ def: e.def, subresources: e.subresources })), ...REVIEW_KINDS.map((def) => ({ def, subresources: [] }))];
   }
 
@@ -129,10 +145,15 @@ export class ApiServer {
     const resource = info.kind === 'resource' ? `${info.resource}${info.subresource ? `/${info.subresource}` : ''}` : '';
     const verb = verbOf(req.method ?? 'GET', info.kind === 'resource' ? info.name : undefined, url);
     try {
-      const user = await this.authenticate(req, url.pathname);
-      if (!user) throw unauthorized();
+      const authenticated = await this.authenticate(req, url.pathname);
+      if (!authenticated) throw unauthorized();
+      const user = impersonatedUser(req.headers, authenticated, this.authorizer);
+      const attrs = requestAttributes(user, req.method ?? 'GET', info, url);
+      const decision = this.authorizer.authorize(attrs);
+      this.authorizations.inc({ decision: decision.verdict === 'allow' ? 'allowed' : 'denied' });
+      if (decision.verdict !== 'allow') throw forbidden(forbiddenMessage(attrs, decision.reason));
       const review = info.kind === 'resource' ? reviewKindOf(info) : undefined;
-      if (review !== undefined) await handleReview(req, res, review, user, queryOf(url));
+      if (review !== undefined) await handleReview(req, res, review, user, queryOf(url), this.authorizer);
       else if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url, user);
       else this.serveNonResource(req, res, url, info);
     } catch (err) {

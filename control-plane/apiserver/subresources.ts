@@ -13,7 +13,7 @@ import { ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, n
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
-import { deleteOptionsOf, respondObject } from './handlers.js';
+import { deleteOptionsOf, respondObject, userOption } from './handlers.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
@@ -96,7 +96,7 @@ async function scale(ctx: RequestCtx): Promise<void> {
       throw conflict({ group: ctx.entry.def.group, resource: ctx.entry.def.plural }, name, 'the object has been modified; please apply your changes to the latest version and try again');
     }
     return { ...current, spec: { ...((current['spec'] ?? {}) as object), replicas } };
-  });
+  }, userOption(ctx));
   writeJson(ctx.res, 200, toScale(updated), warningHeader(warnings));
 }
 
@@ -160,7 +160,7 @@ async function finalize(ctx: RequestCtx): Promise<void> {
   const updated = await ctx.deps.registry.update(ctx.entry, undefined, ctx.info.name ?? '', (ns) => ({
     ...ns,
     spec: { ...((ns['spec'] ?? {}) as object), finalizers },
-  }), { subresource: 'finalize' });
+  }), { subresource: 'finalize', ...userOption(ctx) });
   respondObject(ctx, 200, updated);
 }
 
@@ -197,43 +197,16 @@ async function evict(ctx: RequestCtx): Promise<void> {
   // a dry run of the eviction is a dry run of its delete (upstream's propagateDryRun)
   const q = ctx.query['dryRun'] !== undefined ? { dryRun: ctx.query['dryRun'] } : {};
   const opts = deleteOptionsOf(q, Buffer.from(JSON.stringify(ev['deleteOptions'] ?? {})));
-  await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, name, opts);
+  await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, name, { ...opts, ...userOption(ctx) });
   writeJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 // ---- node proxies ----------------------------------------------------------------------------------
 
-/**
- * There is no authorizer yet (debt), but a command in somebody's pod is not for everyone who holds a
- * credential: a bootstrap token (it exists to join a node) and a node's own identity (upstream's Node
- * authorizer never grants pods/exec, attach or portforward) are refused, worded like upstream's 403.
- */
-export function streamRefusal(user: RequestUser | undefined, sub: string, namespace: string, name: string): string | undefined {
-  if (!isNodeOrBootstrapper(user)) return undefined;
-  return `pods "${name}" is forbidden: User "${user?.name ?? ''}" cannot create resource "pods/${sub}" in API group "" in the namespace "${namespace}"`;
-}
-
-/**
- * The same users may not use pods/proxy, services/proxy or nodes/proxy either (upstream's Node
- * authorizer and default roles never grant them).
- */
-export function proxyRefusal(user: RequestUser | undefined, resource: 'pods' | 'services' | 'nodes', verb: string, namespace: string | undefined, name: string): string | undefined {
-  if (!isNodeOrBootstrapper(user)) return undefined;
-  const where = namespace !== undefined ? `in the namespace "${namespace}"` : 'at the cluster scope';
-  return `${resource} "${name}" is forbidden: User "${user?.name ?? ''}" cannot ${verb} resource "${resource}/proxy" in API group "" ${where}`;
-}
-
-export function isNodeOrBootstrapper(user: RequestUser | undefined): boolean {
-  const groups = user?.groups ?? [];
-  return groups.includes('system:bootstrappers') || groups.includes('system:nodes');
-}
-
 async function nodeProxy(ctx: RequestCtx): Promise<void> {
   if (ctx.info.subresource === 'log') return servePodLog(ctx);
   const sub = ctx.info.subresource;
   if (sub === 'exec' || sub === 'attach' || sub === 'portforward') {
-    const refusal = streamRefusal(ctx.user, sub, ctx.info.namespace ?? '', ctx.info.name ?? '');
-    if (refusal !== undefined) throw forbidden(refusal);
     return servePodStream(ctx, sub);
   }
   throw notFound({ group: ctx.info.group, resource: `${ctx.info.resource}/${sub ?? ''}` }, ctx.info.name ?? '');
