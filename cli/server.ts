@@ -8,6 +8,7 @@ import type { EtcdStoreOptions } from '../control-plane/storage/etcd-store.js';
 import { createLogger } from '../lib/log.js';
 import { DEFAULT_AUTHORIZATION_MODES, parseAuthorizationModes } from '../control-plane/apiserver/authz/index.js';
 import type { AuthorizationMode } from '../control-plane/apiserver/authz/index.js';
+import { DEFAULT_ISSUER } from '../control-plane/apiserver/auth/service-account.js';
 import { cidrFlag, durationFlag, ipFlag, portFlag, portRangeFlag, positiveIntFlag } from './flags.js';
 
 interface ServerFlags {
@@ -30,6 +31,7 @@ interface ServerFlags {
   clusterDomain: string;
   dnsUpstreams?: string[];
   authorizationMode: AuthorizationMode[];
+  serviceAccountIssuer: string;
   etcdServers?: string[];
   etcdCafile?: string;
   etcdCertfile?: string;
@@ -57,6 +59,7 @@ export function serverCommand(): Command {
     .option('--dns-port <port>', 'port of the cluster DNS server on the advertise address, published as Service kube-system/kube-dns (0: no cluster DNS)', dnsPortFlag, 53)
     .option('--cluster-domain <domain>', 'the cluster DNS zone', 'cluster.local')
     .option('--authorization-mode <modes>', 'who may do what: comma-separated, in order, of Node, RBAC, AlwaysAllow, AlwaysDeny', authorizationModeFlag, [...DEFAULT_AUTHORIZATION_MODES])
+    .option('--service-account-issuer <url>', 'the iss claim of service account tokens (also their API audience)', issuerFlag, DEFAULT_ISSUER)
     .option('--dns-upstreams <ip[:port],...>', 'where the cluster DNS forwards names outside the zone (default: the nameservers of /etc/resolv.conf)', dnsUpstreamsFlag)
     .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
     .option('--etcd-cafile <file>', 'CA that signed the etcd members\' certificates (https:// endpoints)')
@@ -83,6 +86,7 @@ export function serverCommand(): Command {
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
         authorizationModes: flags.authorizationMode,
+        serviceAccountIssuer: flags.serviceAccountIssuer,
         ...(etcd !== undefined ? { etcd } : {}),
         ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain, ...(flags.dnsUpstreams !== undefined ? { upstreams: flags.dnsUpstreams } : {}) } } : {}),
         log,
@@ -119,6 +123,16 @@ export function authorizationModeFlag(v: string): AuthorizationMode[] {
   } catch (err) {
     throw new InvalidArgumentError(`--authorization-mode: ${(err as Error).message}.`);
   }
+}
+
+/** `--service-account-issuer`: a URL (upstream requires one when the value has a colon; knode always). */
+export function issuerFlag(v: string): string {
+  try {
+    new URL(v);
+  } catch {
+    throw new InvalidArgumentError(`--service-account-issuer must be a URL such as https://kubernetes.default.svc.cluster.local, got ${JSON.stringify(v)}.`);
+  }
+  return v;
 }
 
 /** `--dns-upstreams`: comma-separated IPv4 addresses, each with an optional :port. */

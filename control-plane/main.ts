@@ -49,6 +49,9 @@ import { DEFAULT_AUTHORIZATION_MODES, startAuthorization } from './apiserver/aut
 import type { AuthorizationMode, AuthorizerChain } from './apiserver/authz/index.js';
 import { reconcileDefaultPolicy } from './apiserver/authz/policy.js';
 import { ClusterRoleAggregationController } from './controllers/clusterrole-aggregation.js';
+import { ServiceAccountAdmission } from './apiserver/plugins/service-account.js';
+import { RootCAPublisher } from './controllers/root-ca-publisher.js';
+import { DEFAULT_ISSUER, loadOrCreateServiceAccountKey, ServiceAccountTokenAuthenticator, TokenIssuer } from './apiserver/auth/service-account.js';
 import type { RunningClusterDns } from './dns/server.js';
 import type { Store } from './storage/store.js';
 
@@ -81,6 +84,8 @@ export interface ControlPlaneOptions {
   readonly dns?: { readonly port: number; readonly zone?: string; readonly upstreams?: readonly string[] };
   /** The workload controllers (behind the `kube-controller-manager` lease); false: none in this process. */
   readonly controllers?: false | ControllersConfig;
+  /** `--service-account-issuer` (default https://kubernetes.default.svc.cluster.local). */
+  readonly serviceAccountIssuer?: string;
   /** `--authorization-mode` (default Node,RBAC). */
   readonly authorizationModes?: readonly AuthorizationMode[];
 }
@@ -141,6 +146,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     let authorizer: AuthorizerChain | undefined;
     const plugins: AdmissionPlugin[] = [
       new NamespaceLifecycle(() => namespaces),
+      new ServiceAccountAdmission(() => index.find('', 'v1', 'serviceaccounts')),
       new DefaultTolerationSeconds(),
       services,
     ];
@@ -154,6 +160,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     if (modes.includes('RBAC')) await reconcileDefaultPolicy(registry, index, log.child({ component: 'rbac-bootstrap' }));
     await aggregation.syncAll();
     background.push(aggregation.run(abort.signal));
+    background.push(new RootCAPublisher(registry, index, clock, log.child({ component: 'root-ca-publisher' }), pki.caCertPem).run(abort.signal));
     authorizer = await startAuthorization(modes, { store, clock, log: log.child({ component: 'authorizer' }) }, abort.signal);
     log.info({ modes: modes.join(',') }, 'authorization');
 
@@ -168,7 +175,23 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     // ---- knode-kubelet: the apiserver's client certificate for kubelets (pods/log proxy, node-proxy.ts) ----
     const kubeletClient = await kubeletClientTls(pki.ca, pki.caCertPem);
     // ---- end knode-kubelet ----
-    const authenticator = new UnionAuthenticator([new ClientCertAuthenticator(), new BootstrapTokenAuthenticator({ lookupSecret, now: () => clock.now() })]);
+    // ---- service account tokens: the signing key, the issuer, and their authenticator ----
+    const tokens = new TokenIssuer(await loadOrCreateServiceAccountKey(join(dataDir, 'pki')), opts.serviceAccountIssuer ?? DEFAULT_ISSUER);
+    const lookupObject = async (plural: 'serviceaccounts' | 'pods' | 'secrets', ns: string, name: string): Promise<KubeObject | undefined> => {
+      const e = index.find('', 'v1', plural);
+      if (e === undefined) return undefined;
+      try {
+        return await registry.get(e, ns, name);
+      } catch (err) {
+        if (err instanceof ApiError && err.httpCode === 404) return undefined;
+        throw err;
+      }
+    };
+    const authenticator = new UnionAuthenticator([
+      new ClientCertAuthenticator(),
+      new ServiceAccountTokenAuthenticator(tokens, { get: lookupObject }, () => clock.now().getTime()),
+      new BootstrapTokenAuthenticator({ lookupSecret, now: () => clock.now() }),
+    ]);
     const deps = {
       registry,
       index,
@@ -177,6 +200,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       buildTable,
       bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
       kubeletClient, // knode-kubelet: read by node-proxy.ts (kubeletClientFrom)
+      tokens,
     };
     server = new ApiServer({
       bindAddress: opts.bindAddress,

@@ -2,7 +2,10 @@
  * The executor: carries out the PodActions computePodActions decided, through the CRI, in the order
  * of upstream's kuberuntime SyncPod:
  *   1. kill the whole pod (sandbox changed, pod done) or the containers the plan names;
- *   2. set up volumes (before any sandbox exists, so a missing ConfigMap never leaves a half pod);
+ *   2. set up volumes (before any sandbox exists, so a missing ConfigMap never leaves a half pod); a
+ *      pass with nothing to start refreshes the volumes of a running pod instead (service account
+ *      tokens rewritten before they expire, volumes.refreshVolumes). A failure is a FailedMount
+ *      Warning event (`MountVolume.SetUp failed for volume "v" : <why>`, upstream's words);
  *   3. create the sandbox (DNS from resolv-conf, port mappings, cgroup parent) and read its IP back,
  *      then refresh the volumes with the IP (the managed /etc/hosts needs it);
  *   4. start the next init container, or the regular containers: restart back-off recorded, image
@@ -143,6 +146,15 @@ export class PodExecutor {
     return { nodeName: this.opts.nodeName, hostIP: this.opts.nodeIP, podIP: ip, podIPs: ip === '' ? [] : [ip] };
   }
 
+  /** A volume setup that failed: a SetupVolumes error (quick retry), a log line and a FailedMount event. */
+  private volumeFailure(pod: Pod, err: unknown, errors: SyncStepError[], log: Logger): void {
+    const reason = err instanceof VolumeSetupError ? err.reason : 'FailedMount';
+    const volume = err instanceof VolumeSetupError ? err.volume : '';
+    errors.push({ step: 'SetupVolumes', reason, message: errText(err) });
+    log.warn({ reason, volume, err: errText(err) }, 'setting up volumes failed');
+    this.opts.events?.(pod, 'Warning', reason, volume !== '' ? `MountVolume.SetUp failed for volume ${JSON.stringify(volume)} : ${errText(err)}` : errText(err));
+  }
+
   sandboxConfig(pod: Pod, attempt: number): PodSandboxConfig {
     return buildSandboxConfig(pod, {
       attempt,
@@ -181,18 +193,27 @@ export class PodExecutor {
     // that skips them, as upstream; the recorder folds repeats into a count
     for (const e of computeWaitingEvents(pod, actions.waiting)) this.opts.events?.(pod, e.type, e.reason, e.message, e.container);
     const wantsStart = actions.createSandbox || actions.initContainerToStart !== undefined || actions.containersToStart.length > 0;
-    if (!wantsStart) return { waiting, errors, started };
-
-    // 2. volumes, before any sandbox
     let sandboxId = actions.createSandbox ? '' : (actions.sandboxId ?? runtimePod?.sandboxes[0]?.id ?? '');
     let podIP = actions.createSandbox ? '' : (runtimePod?.sandboxes.find((s) => s.id === sandboxId)?.ip ?? '');
+    if (!wantsStart) {
+      // a running pod's tokens are rewritten before they expire (upstream remounts on every sync)
+      const refresh = this.opts.volumes.refreshVolumes?.bind(this.opts.volumes);
+      if (refresh !== undefined && (runtimePod?.containers ?? []).some((c) => c.state === 'running')) {
+        try {
+          await refresh(pod, this.facts(pod, podIP));
+        } catch (err) {
+          this.volumeFailure(pod, err, errors, log);
+        }
+      }
+      return { waiting, errors, started };
+    }
+
+    // 2. volumes, before any sandbox
     let volumes: ReadonlyMap<string, string>;
     try {
       volumes = await this.opts.volumes.setUpPod(pod, this.facts(pod, podIP));
     } catch (err) {
-      const reason = err instanceof VolumeSetupError ? err.reason : 'FailedMount';
-      errors.push({ step: 'SetupVolumes', reason, message: errText(err) });
-      log.warn({ reason, err: errText(err) }, 'setting up volumes failed');
+      this.volumeFailure(pod, err, errors, log);
       return { waiting, errors, started };
     }
 
@@ -214,7 +235,7 @@ export class PodExecutor {
       try {
         volumes = await this.opts.volumes.setUpPod(pod, this.facts(pod, podIP));
       } catch (err) {
-        errors.push({ step: 'SetupVolumes', reason: 'FailedMount', message: errText(err) });
+        this.volumeFailure(pod, err, errors, log);
         return { waiting, errors, started, sandboxId, podIP };
       }
     }

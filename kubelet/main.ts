@@ -6,7 +6,9 @@
  *   node          NodeStatusReporter (registration, conditions, status) + LeaseRenewer;
  *   sources       informer on pods with spec.nodeName=<node>, static pod manifests (+ mirror pods);
  *   pods          PodSources -> PodWorkers -> PodSyncer (planner, executor, status, probes), PLEG,
- *                 orphan housekeeping, container GC;
+ *                 orphan housekeeping, container GC; volumes with bound service account tokens
+ *                 (TokenRequest through this node's client, volumes/tokens.ts), rewritten on the
+ *                 pod resync once a token is 80% through its life;
  *   server        HTTPS :10250 (/healthz, /pods, /containerLogs, /metrics) with a self-signed
  *                 serving certificate per node (the apiserver proxies with its client certificate
  *                 and does not verify kubelet serving certificates; see control-plane/main.ts).
@@ -72,6 +74,8 @@ import type { KubeProxyConfig } from '../kube-proxy/main.js';
 import { StatusManager } from './status-manager.js';
 import type { ObjectLookup, RuntimePod } from './types.js';
 import { HostVolumeManager } from './volumes/manager.js';
+import { ServiceAccountTokenManager } from './volumes/tokens.js';
+import type { TokenRequest } from './volumes/tokens.js';
 
 export interface KubeletConfig {
   /** `https://host:port` of the apiserver (with a token; a kubeconfig names its own). */
@@ -253,7 +257,12 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   const podInformer = factory.informerFor<Pod>(resources.pods, { fieldSelector: `spec.nodeName=${cfg.nodeName}` });
   const serviceInformer = factory.informerFor<Service>(resources.services);
   const lookup = apiLookup(client, () => serviceInformer.list());
-  const volumes = new HostVolumeManager({ rootDir: dataDir, lookup, clock, clusterDomain: cfg.clusterDomain, log });
+  const tokens = new ServiceAccountTokenManager({
+    request: (ns, sa, tr) => client.createSubresource<TokenRequest>(resources.serviceAccounts, sa, 'token', tr, { namespace: ns }),
+    clock,
+    log: log.child({ component: 'tokens' }),
+  });
+  const volumes = new HostVolumeManager({ rootDir: dataDir, lookup, tokens, clock, clusterDomain: cfg.clusterDomain, log });
   const env = new PodEnvResolver(lookup);
   const restartBackoff = createRestartBackoff(clock);
   const imageBackoff = createImagePullBackoff(clock);

@@ -18,16 +18,24 @@ import { FakeApi } from './node/fake-api.js';
 import { podStopped, PodSyncer, readPodRuntime, scopedRuntime } from './pod-sync.js';
 import type { ProbeSink } from './pod-sync.js';
 import { StatusManager } from './status-manager.js';
-import type { HostMount, ObjectLookup, ProbeKind, ProbeResult, RuntimePod } from './types.js';
+import { VolumeSetupError } from './errors.js';
+import type { HostMount, ObjectLookup, PodRuntimeFacts, ProbeKind, ProbeResult, RuntimePod } from './types.js';
 
 const IMAGE = 'knode.local/testserver:1.0';
 
 class FakeVolumes implements EnvAwareVolumeManager {
   setUps: string[] = [];
+  refreshes: string[] = [];
   tornDown: string[] = [];
+  failWith: Error | undefined;
   async setUpPod(pod: Pod): Promise<ReadonlyMap<string, string>> {
     this.setUps.push(pod.metadata.uid ?? '');
+    if (this.failWith) throw this.failWith;
     return new Map((pod.spec.volumes ?? []).map((v) => [v.name, `/var/lib/kubelet/pods/${pod.metadata.uid ?? ''}/volumes/${v.name}`]));
+  }
+  async refreshVolumes(pod: Pod, facts: PodRuntimeFacts): Promise<void> {
+    this.refreshes.push(`${pod.metadata.uid ?? ''} ${facts.podIP}`);
+    if (this.failWith) throw this.failWith;
   }
   async tearDownPod(uid: string): Promise<void> {
     this.tornDown.push(uid);
@@ -151,6 +159,30 @@ describe('PodSyncer.syncPod', () => {
     expect(st?.containerStatuses?.[0]?.containerID).toMatch(/^containerd:\/\//);
     expect(volumes.setUps.length).toBeGreaterThan(0);
     expect(probes.updated).toEqual([pod.metadata.uid]);
+  });
+
+  it('refreshes the volumes of a running pod on a pass that starts nothing; a failure is FailedMount and a quick retry', async () => {
+    const { api, syncer, volumes, events } = setup();
+    const pod = makePod(api);
+    await syncer.syncPod(pod, signal);
+    expect(volumes.refreshes).toEqual([]);
+    await syncer.syncPod(pod, signal);
+    const ip = statusOf(api)?.podIP ?? '';
+    expect(volumes.refreshes).toEqual([`${pod.metadata.uid ?? ''} ${ip}`]);
+    events.length = 0;
+    volumes.failWith = new VolumeSetupError('kube-api-access', 'token expired and refresh failed: connection refused');
+    await expect(syncer.syncPod(pod, signal)).rejects.toThrow('SetupVolumes: token expired and refresh failed: connection refused');
+    expect(events).toEqual(['Warning FailedMount MountVolume.SetUp failed for volume "kube-api-access" : token expired and refresh failed: connection refused']);
+    expect(statusOf(api)?.phase).toBe('Running');
+  });
+
+  it('records FailedMount naming the volume when a new pod\'s volumes cannot be set up', async () => {
+    const { api, syncer, volumes, events } = setup();
+    volumes.failWith = new VolumeSetupError('kube-api-access', 'failed to fetch token: serviceaccounts "robot" not found');
+    await expect(syncer.syncPod(makePod(api), signal)).rejects.toThrow('SetupVolumes: failed to fetch token');
+    expect(events).toEqual(['Warning FailedMount MountVolume.SetUp failed for volume "kube-api-access" : failed to fetch token: serviceaccounts "robot" not found']);
+    expect(waitingReason(api)).toBe('ContainerCreating');
+    expect(volumes.refreshes).toEqual([]);
   });
 
   it('records the events kubectl describe shows: image present, Created, Started', async () => {

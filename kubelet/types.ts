@@ -132,6 +132,11 @@ export interface HostMount {
 export interface VolumeManager {
   /** Materializes every volume of the pod; returns the host directory/file of each volume by name. */
   setUpPod(pod: Pod, facts: PodRuntimeFacts): Promise<ReadonlyMap<string, string>>;
+  /**
+   * For a running pod: rewrites the volumes whose content expires (service account tokens) when it
+   * is due; cheap when nothing is. Throws VolumeSetupError like setUpPod.
+   */
+  refreshVolumes?(pod: Pod, facts: PodRuntimeFacts): Promise<void>;
   /** Removes what setUpPod created for this pod UID (idempotent). */
   tearDownPod(uid: string): Promise<void>;
   /** Mounts for one container: its volumeMounts resolved to host paths, plus managed /etc/hosts. */

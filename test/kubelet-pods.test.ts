@@ -4,7 +4,7 @@
  * pods Running and Ready with an IP from their node's /24, env / downward API / ConfigMap and Secret
  * volumes, liveness restarts, readiness without restarts, CrashLoopBackOff with a growing back-off,
  * init containers in order, ImagePullBackOff, CreateContainerConfigError, graceful deletion with
- * preStop, `kubectl logs` (+ --previous), an agent restart that restarts no container, and a node
+ * preStop, `kubectl logs` (+ --previous), a projected service account token, an agent restart that restarts no container, and a node
  * that goes NotReady while its containerd is down and comes back.
  *
  * The independent pod checks run concurrently; the disruptive ones (agent restart, containerd stop)
@@ -295,6 +295,26 @@ describe.concurrent('kubelet: pods', () => {
     );
     const p = await waitPod('nocm', 'CreateContainerConfigError', (x) => container(x)?.state?.waiting?.reason === 'CreateContainerConfigError');
     expect(container(p)?.state?.waiting?.message).toBe('configmap "does-not-exist" not found');
+  });
+
+  it('projects a bound service account token that authenticates as the pod\'s account, and dies with the pod', async ({ expect }) => {
+    await kubectlOk(['create', 'serviceaccount', 'robot']);
+    await kubectlOk(['create', 'rolebinding', 'robot-view', '--clusterrole=view', '--serviceaccount=default:robot']);
+    await apply(pod('sa-token', 'w2', { serviceAccountName: 'robot', containers: [{ name: 'app', image: IMAGE }] }));
+    await waitPod('sa-token', 'Running', (p) => p.status?.phase === 'Running');
+    const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const token = (await kubectlOk(['exec', 'sa-token', '--', 'cat', `${dir}/token`])).trim();
+    expect(await kubectlOk(['exec', 'sa-token', '--', 'cat', `${dir}/namespace`])).toBe('default');
+    expect(await kubectlOk(['exec', 'sa-token', '--', 'cat', `${dir}/ca.crt`])).toBe(await readFile(join(STATE_DIR, 'cp', 'pki', 'ca.crt'), 'utf8'));
+    const server = /server: (\S+)/.exec(await readFile(KUBECONFIG, 'utf8'))?.[1] ?? '';
+    const asPod = (args: readonly string[]): Promise<Run> =>
+      run('kubectl', ['--kubeconfig', '/dev/null', '--server', server, '--certificate-authority', join(STATE_DIR, 'cp', 'pki', 'ca.crt'), '--token', token, ...args]);
+    const who = await asPod(['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    expect([who.code, who.stdout], who.stderr).toEqual([0, 'system:serviceaccount:default:robot']);
+    expect((await asPod(['get', 'pods'])).code).toBe(0);
+    expect((await asPod(['get', 'secrets'])).stderr).toContain('cannot list resource "secrets"');
+    await kubectlOk(['delete', 'pod', 'sa-token', '--wait=true']);
+    expect((await asPod(['auth', 'whoami'])).stderr).toContain('Unauthorized');
   });
 
   it('runs preStop on deletion and waits out the grace period before the pod is gone', async ({ expect }) => {

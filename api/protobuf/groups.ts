@@ -295,8 +295,28 @@ export const authorizationMessages: MessageTable = {
   },
 };
 
-/** authentication.k8s.io/v1: SelfSubjectReview (`kubectl auth whoami`). */
+/** authentication.k8s.io/v1: SelfSubjectReview (`kubectl auth whoami`), TokenRequest (`kubectl create token`). */
 export const authenticationMessages: MessageTable = {
+  'authentication.v1.TokenRequest': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'authentication.v1.TokenRequestSpec'),
+    3: msg('status', 'authentication.v1.TokenRequestStatus'),
+  },
+  'authentication.v1.TokenRequestSpec': {
+    1: strs('audiences'),
+    3: msg('boundObjectRef', 'authentication.v1.BoundObjectReference', PTR),
+    4: int64('expirationSeconds', PTR),
+  },
+  'authentication.v1.BoundObjectReference': {
+    1: str('kind'),
+    2: str('apiVersion'),
+    3: str('name'),
+    4: str('uid'),
+  },
+  'authentication.v1.TokenRequestStatus': {
+    1: str('token'),
+    2: time('expirationTimestamp'),
+  },
   'authentication.v1.SelfSubjectReview': {
     1: msg('metadata', 'meta.v1.ObjectMeta'),
     2: msg('status', 'authentication.v1.SelfSubjectReviewStatus'),

@@ -65,6 +65,7 @@ export const topMessages: Readonly<Record<string, string>> = {
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',
   'authentication.k8s.io/v1/SelfSubjectReview': 'authentication.v1.SelfSubjectReview',
+  'authentication.k8s.io/v1/TokenRequest': 'authentication.v1.TokenRequest',
   'rbac.authorization.k8s.io/v1/Role': 'rbac.v1.Role',
   'rbac.authorization.k8s.io/v1/ClusterRole': 'rbac.v1.ClusterRole',
   'rbac.authorization.k8s.io/v1/RoleBinding': 'rbac.v1.RoleBinding',

@@ -19,6 +19,7 @@ import type { DeleteOptions, Registry } from './registry.js';
 import { listObjects, scanList } from './registry-read.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser, ResourceEntry, ResourceIndex } from './resource-table.js';
+import type { TokenIssuer } from './auth/service-account.js';
 import { apiVersionOfEntry } from './resource-table.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-http.js';
@@ -37,6 +38,8 @@ export interface ResourceHandlerDeps {
   readonly buildTable: TableBuilder;
   /** How often a watch with allowWatchBookmarks sends a BOOKMARK (upstream: about once a minute). */
   readonly bookmarkIntervalMs: number;
+  /** Signs service account tokens (serviceaccounts/token); absent: that subresource answers 404. */
+  readonly tokens?: TokenIssuer;
 }
 
 export interface RequestCtx {

@@ -49,7 +49,7 @@ export function servedResources(): ResourceIndex {
     entry(kind(endpointsKind)),
     entry(kind(configMapKind)),
     entry(kind(secretKind)),
-    entry(kind(serviceAccountKind)),
+    entry(kind(serviceAccountKind), ['token']),
     entry(kind(eventKind)),
     entry(kind(deploymentKind), ['status', 'scale']),
     entry(kind(replicaSetKind), ['status', 'scale']),

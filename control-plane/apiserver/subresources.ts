@@ -14,6 +14,7 @@ import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
 import { deleteOptionsOf, respondObject, userOption } from './handlers.js';
+import { serveTokenRequest } from './token-request.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
 import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
@@ -42,6 +43,8 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
       return servePodProxy(ctx);
     case 'eviction':
       return evict(ctx);
+    case 'token':
+      return serveTokenRequest(ctx, ctx.deps.tokens);
     case 'log':
     case 'exec':
     case 'attach':

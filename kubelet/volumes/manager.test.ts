@@ -7,11 +7,13 @@ import type { ConfigMap } from '../../api/core/configmap.js';
 import type { Container, Pod } from '../../api/core/pod.js';
 import type { Secret } from '../../api/core/secret.js';
 import type { Service } from '../../api/core/service.js';
-import { FakeClock } from '../../lib/clock.js';
+import { FakeClock, rfc3339 } from '../../lib/clock.js';
 import { ContainerConfigError, VolumeSetupError } from '../errors.js';
 import type { ObjectLookup, PodRuntimeFacts } from '../types.js';
 import { HostVolumeManager } from './manager.js';
 import { FakeMounter } from './mounter.js';
+import { ServiceAccountTokenManager } from './tokens.js';
+import type { TokenRequest } from './tokens.js';
 
 class MapLookup implements ObjectLookup {
   readonly configMaps = new Map<string, ConfigMap>();
@@ -202,5 +204,124 @@ describe('HostVolumeManager (tmp dir, fake mounter)', () => {
     await expect(mgr.tearDownPod('../etc')).rejects.toThrow(VolumeSetupError);
     const pod = { ...makePod(root), metadata: { name: 'x', namespace: 'shop', uid: '../../x' } };
     await expect(mgr.setUpPod(pod, facts)).rejects.toThrow(VolumeSetupError);
+  });
+});
+
+describe('HostVolumeManager service account token volumes', () => {
+  let root = '';
+  let lookup: MapLookup;
+  let clock: FakeClock;
+  let requests: TokenRequest[];
+  let failWith: Error | undefined;
+  let tokens: ServiceAccountTokenManager;
+  let mgr: HostVolumeManager;
+
+  const tokenPod = (): Pod => ({
+    metadata: { name: 'web-0', namespace: 'shop', uid: 'uid-1' },
+    spec: {
+      serviceAccountName: 'robot',
+      containers: [app],
+      volumes: [
+        { name: 'cfg', configMap: { name: 'cfg' } },
+        {
+          name: 'kube-api-access',
+          projected: {
+            sources: [
+              { serviceAccountToken: { path: 'token', expirationSeconds: 3607 } },
+              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+              { downwardAPI: { items: [{ path: 'namespace', fieldRef: { fieldPath: 'metadata.namespace' } }] } },
+            ],
+          },
+        },
+      ],
+    },
+  });
+  const apiAccess = (): string => join(root, 'pods', 'uid-1', 'volumes', 'kubernetes.io~projected', 'kube-api-access');
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'knode-tokens-'));
+    clock = new FakeClock(Date.UTC(2026, 0, 1));
+    lookup = new MapLookup();
+    lookup.configMaps.set('shop/cfg', { metadata: { name: 'cfg', namespace: 'shop' }, data: { 'app.yaml': 'v: 1\n' } });
+    lookup.configMaps.set('shop/kube-root-ca.crt', { metadata: { name: 'kube-root-ca.crt', namespace: 'shop' }, data: { 'ca.crt': 'CA' } });
+    requests = [];
+    failWith = undefined;
+    tokens = new ServiceAccountTokenManager({
+      clock,
+      request: async (_ns, _sa, tr) => {
+        requests.push(tr);
+        if (failWith) throw failWith;
+        const exp = clock.now().getTime() + tr.spec.expirationSeconds * 1000;
+        return { ...tr, status: { token: `jwt-${requests.length}`, expirationTimestamp: rfc3339(new Date(exp)) } };
+      },
+    });
+    mgr = new HostVolumeManager({ rootDir: root, lookup, tokens, clock, mounter: new FakeMounter(), randomId: () => 'id' });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('projects the bound token with the projected default mode beside the CA and namespace', async () => {
+    await mgr.setUpPod(tokenPod(), facts);
+    expect(await readFile(join(apiAccess(), 'token'), 'utf8')).toBe('jwt-1');
+    expect((await stat(join(apiAccess(), 'token'))).mode & 0o777).toBe(0o644);
+    expect(await readFile(join(apiAccess(), 'ca.crt'), 'utf8')).toBe('CA');
+    expect(await readFile(join(apiAccess(), 'namespace'), 'utf8')).toBe('shop');
+    expect(requests.map((r) => r.spec)).toEqual([{ audiences: [], expirationSeconds: 3607, boundObjectRef: { kind: 'Pod', apiVersion: 'v1', name: 'web-0', uid: 'uid-1' } }]);
+  });
+
+  it('rewrites the token volume of a running pod only once the token is due (80% of 3607 s)', async () => {
+    await mgr.setUpPod(tokenPod(), facts);
+    const first = await readlink(join(apiAccess(), '..data'));
+    await clock.advance(2885 * 1000);
+    await mgr.refreshVolumes(tokenPod(), facts);
+    expect(await readlink(join(apiAccess(), '..data'))).toBe(first);
+    expect(requests).toHaveLength(1);
+
+    await clock.advance(1000);
+    lookup.configMaps.set('shop/cfg', { metadata: { name: 'cfg', namespace: 'shop' }, data: { 'app.yaml': 'v: 2\n' } });
+    await mgr.refreshVolumes(tokenPod(), facts);
+    expect(requests).toHaveLength(2);
+    expect(await readFile(join(apiAccess(), 'token'), 'utf8')).toBe('jwt-2');
+    expect(await readFile(join(apiAccess(), 'ca.crt'), 'utf8')).toBe('CA');
+    expect(await readlink(join(apiAccess(), '..data'))).not.toBe(first);
+    // only the volumes holding tokens are rewritten
+    expect(await readFile(join(root, 'pods', 'uid-1', 'volumes', 'kubernetes.io~configmap', 'cfg', 'app.yaml'), 'utf8')).toBe('v: 1\n');
+  });
+
+  it('keeps the written token while refreshes fail, then fails naming the volume once it expired', async () => {
+    await mgr.setUpPod(tokenPod(), facts);
+    failWith = new Error('serviceaccounts "robot" is forbidden: node "w1" can only create tokens for pods bound to itself');
+    await clock.advance(3000 * 1000);
+    await mgr.refreshVolumes(tokenPod(), facts);
+    expect(await readFile(join(apiAccess(), 'token'), 'utf8')).toBe('jwt-1');
+    await clock.advance(607 * 1000);
+    const err = await mgr.refreshVolumes(tokenPod(), facts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VolumeSetupError);
+    expect((err as VolumeSetupError).volume).toBe('kube-api-access');
+    expect((err as VolumeSetupError).message).toBe('token expired and refresh failed: ' + failWith.message);
+    failWith = undefined;
+    await mgr.refreshVolumes(tokenPod(), facts);
+    expect(await readFile(join(apiAccess(), 'token'), 'utf8')).toBe('jwt-4');
+  });
+
+  it('fails setup with FailedMount naming the volume when no token can be had', async () => {
+    failWith = new Error('serviceaccounts "robot" not found');
+    const err = await mgr.setUpPod(tokenPod(), facts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VolumeSetupError);
+    expect((err as VolumeSetupError).volume).toBe('kube-api-access');
+    expect((err as VolumeSetupError).reason).toBe('FailedMount');
+    expect((err as VolumeSetupError).message).toBe('failed to fetch token: serviceaccounts "robot" not found');
+    const bare = new HostVolumeManager({ rootDir: root, lookup, clock, mounter: new FakeMounter() });
+    await expect(bare.setUpPod(tokenPod(), facts)).rejects.toThrow(/no API connection to request service account tokens/);
+  });
+
+  it('does nothing for pods without token volumes, and forgets the tokens of a torn down pod', async () => {
+    await mgr.refreshVolumes(makePod(root), facts);
+    expect(requests).toHaveLength(0);
+    await mgr.setUpPod(tokenPod(), facts);
+    expect(tokens.size).toBe(1);
+    await mgr.tearDownPod('uid-1');
+    expect(tokens.size).toBe(0);
   });
 });

@@ -1,21 +1,28 @@
 /**
  * HostVolumeManager: the VolumeManager of knode's kubelet. Thin executor over the pure plans:
- *   setUpPod    fetch the ConfigMaps/Secrets the volumes name -> planPodVolumes (plan.ts) -> apply each
- *               step (mkdir, tmpfs mount, hostPath check, atomic projection) -> write the managed
- *               /etc/hosts -> return volume name -> host path.
- *               Called on every pod sync, so ConfigMap/Secret/label changes reach the volumes (the
- *               atomic writer skips unchanged content). Call it again once the sandbox has its IP:
- *               the hosts file needs the pod IPs.
+ *   setUpPod    fetch the ConfigMaps/Secrets the volumes name and the service account tokens they
+ *               project (tokens.ts) -> planPodVolumes (plan.ts) -> apply each step (mkdir, tmpfs
+ *               mount, hostPath check, atomic projection) -> write the managed /etc/hosts -> return
+ *               volume name -> host path.
+ *               Called on every pod sync that starts something, so ConfigMap/Secret/label changes
+ *               reach the volumes then (the atomic writer skips unchanged content). Call it again
+ *               once the sandbox has its IP: the hosts file needs the pod IPs.
+ *   refreshVolumes  for a running pod, on every other sync (the executor, every 10 s): asks the token
+ *               manager for the pod's tokens (a cache hit until 80% of a token's lifetime) and, only
+ *               when one differs from what was written, re-projects the volumes holding tokens
+ *               (their ConfigMaps/Secrets fetched again), with the same atomic writer.
  *   mountsFor   planContainerMounts (mounts.ts) + the small synchronous effects a container start needs:
  *               creating missing subPath directories without following symlinks out of the volume,
  *               and a fresh termination-log file per start (upstream's <pod>/containers/<name>/<8 hex>).
- *   tearDownPod unmount every mount below the pod directory (read from the mount table, so it also
- *               works after an agent restart), then remove the directory.
+ *   tearDownPod forget the pod's tokens, unmount every mount below the pod directory (read from the
+ *               mount table, so it also works after an agent restart), then remove the directory.
  * Layout in paths.ts. Errors: VolumeSetupError (FailedMount) from setUpPod, ContainerConfigError
  * from mountsFor.
  *
- * Cost model per setUpPod: one lookup per referenced ConfigMap/Secret, one mountinfo read per
- * memory-backed volume, and for API-data volumes a read of the current files (writes only on change).
+ * Cost model per setUpPod: one lookup per referenced ConfigMap/Secret, a token cache lookup (a
+ * TokenRequest when due) per projected token, one mountinfo read per memory-backed volume, and for
+ * API-data volumes a read of the current files (writes only on change). Per refreshVolumes: the token
+ * cache lookups; when a token changed, what setUpPod costs for the volumes holding tokens.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
@@ -36,13 +43,16 @@ import type { Mounter } from './mounter.js';
 import { ExecMounter } from './mounter.js';
 import { planContainerMounts, terminationMessagePath } from './mounts.js';
 import { PodPaths, isSafeSegment } from './paths.js';
-import type { VolumeObjects, VolumeStep } from './plan.js';
-import { planPodVolumes, volumeReferences } from './plan.js';
+import type { FetchedToken, TokenSpec, VolumeObjects, VolumeStep } from './plan.js';
+import { hasTokenProjection, planPodVolumes, tokenKey, volumeReferences } from './plan.js';
+import type { ServiceAccountTokens } from './tokens.js';
 
 export interface HostVolumeManagerOptions {
   /** The kubelet root, e.g. /var/lib/kubelet. */
   readonly rootDir: string;
   readonly lookup: ObjectLookup;
+  /** Bound tokens for serviceAccountToken projections; without it such volumes fail to set up. */
+  readonly tokens?: ServiceAccountTokens;
   readonly clock: Clock;
   /** Runs mount/umount for the default mounter (default: real processes). */
   readonly exec?: Exec;
@@ -70,6 +80,8 @@ export class HostVolumeManager implements VolumeManager {
   private readonly randomId: () => string;
   /** UIDs whose managed hosts file exists, so mountsFor (synchronous) knows to mount it. */
   private readonly hostsFiles = new Set<string>();
+  /** The tokens last written into each pod's volumes (tokenSignature), so refreshVolumes knows when to write. */
+  private readonly writtenTokens = new Map<string, string>();
 
   constructor(private readonly opts: HostVolumeManagerOptions) {
     this.paths = new PodPaths(opts.rootDir);
@@ -86,22 +98,7 @@ export class HostVolumeManager implements VolumeManager {
   async setUpPod(pod: Pod, facts: PodRuntimeFacts): Promise<ReadonlyMap<string, string>> {
     const uid = pod.metadata.uid ?? '';
     if (!isSafeSegment(uid)) throw new VolumeSetupError('', `pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} has no usable UID ${JSON.stringify(uid)}`);
-    const objects = await this.fetchObjects(pod);
-    const steps = planPodVolumes(pod, objects, this.paths, {
-      facts,
-      memoryBackedSecrets: this.opts.memoryBackedSecrets ?? true,
-      ...(this.opts.nodeAllocatable !== undefined ? { nodeAllocatable: this.opts.nodeAllocatable } : {}),
-    });
-    await mkdir(this.paths.volumesDir(uid), { recursive: true, mode: 0o750 });
-    const result = new Map<string, string>();
-    for (const step of steps) {
-      try {
-        result.set(step.volume, await this.apply(step));
-      } catch (err) {
-        if (err instanceof VolumeSetupError) throw err;
-        throw new VolumeSetupError(step.volume, errorMessage(err), { cause: err });
-      }
-    }
+    const result = await this.project(pod, facts, await this.fetchTokens(pod, volumeReferences(pod).tokens));
     const hosts = hostsFileFor(pod, facts, this.clusterDomain);
     if (hosts !== undefined) {
       await writeHostsFile(this.paths.etcHosts(uid), hosts, 0o644);
@@ -110,8 +107,22 @@ export class HostVolumeManager implements VolumeManager {
     return result;
   }
 
+  async refreshVolumes(pod: Pod, facts: PodRuntimeFacts): Promise<void> {
+    const uid = pod.metadata.uid ?? '';
+    const volumes = (pod.spec.volumes ?? []).filter(hasTokenProjection);
+    if (volumes.length === 0 || !isSafeSegment(uid)) return;
+    const only: Pod = { ...pod, spec: { ...pod.spec, volumes } };
+    const tokens = await this.fetchTokens(only, volumeReferences(only).tokens);
+    const signature = tokenSignature(tokens);
+    if (signature !== undefined && signature === this.writtenTokens.get(uid)) return;
+    await this.project(only, facts, tokens);
+    this.opts.log?.info({ pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`, volumes: volumes.map((v) => v.name) }, 'rewrote service account token volumes');
+  }
+
   async tearDownPod(uid: string): Promise<void> {
     if (!isSafeSegment(uid)) throw new VolumeSetupError('', `refusing to tear down pod directory for UID ${JSON.stringify(uid)}`);
+    this.opts.tokens?.forget(uid);
+    this.writtenTokens.delete(uid);
     const podDir = this.paths.podDir(uid);
     for (const mountPoint of await this.mounter.mountPointsUnder(podDir)) await this.mounter.unmount(mountPoint);
     const left = await this.mounter.mountPointsUnder(podDir);
@@ -160,7 +171,48 @@ export class HostVolumeManager implements VolumeManager {
     return { hostPath: file, containerPath, readOnly: false };
   }
 
-  private async fetchObjects(pod: Pod): Promise<VolumeObjects> {
+  /** Plans and applies every volume of `pod` (setUpPod's, or refreshVolumes' token volumes only). */
+  private async project(pod: Pod, facts: PodRuntimeFacts, tokens: ReadonlyMap<string, FetchedToken>): Promise<Map<string, string>> {
+    const uid = pod.metadata.uid ?? '';
+    const objects = await this.fetchObjects(pod, tokens);
+    const steps = planPodVolumes(pod, objects, this.paths, {
+      facts,
+      memoryBackedSecrets: this.opts.memoryBackedSecrets ?? true,
+      ...(this.opts.nodeAllocatable !== undefined ? { nodeAllocatable: this.opts.nodeAllocatable } : {}),
+    });
+    await mkdir(this.paths.volumesDir(uid), { recursive: true, mode: 0o750 });
+    const result = new Map<string, string>();
+    for (const step of steps) {
+      try {
+        result.set(step.volume, await this.apply(step));
+      } catch (err) {
+        this.writtenTokens.delete(uid);
+        if (err instanceof VolumeSetupError) throw err;
+        throw new VolumeSetupError(step.volume, errorMessage(err), { cause: err });
+      }
+    }
+    const signature = tokenSignature(tokens);
+    if (signature !== undefined && tokens.size > 0) this.writtenTokens.set(uid, signature);
+    return result;
+  }
+
+  /** The pod's token for each projection; a failure is kept as the reason, for the plan to name the volume. */
+  private async fetchTokens(pod: Pod, specs: readonly TokenSpec[]): Promise<Map<string, FetchedToken>> {
+    const tokens = this.opts.tokens;
+    const fetched = await Promise.all(
+      specs.map(async (spec): Promise<[string, FetchedToken]> => {
+        if (tokens === undefined) return [tokenKey(spec), { error: 'failed to fetch token: this kubelet has no API connection to request service account tokens' }];
+        try {
+          return [tokenKey(spec), { token: await tokens.get(pod, spec) }];
+        } catch (err) {
+          return [tokenKey(spec), { error: errorMessage(err) }];
+        }
+      }),
+    );
+    return new Map(fetched);
+  }
+
+  private async fetchObjects(pod: Pod, tokens: ReadonlyMap<string, FetchedToken>): Promise<VolumeObjects> {
     const ns = pod.metadata.namespace ?? '';
     const refs = volumeReferences(pod);
     try {
@@ -168,7 +220,7 @@ export class HostVolumeManager implements VolumeManager {
         Promise.all(refs.configMaps.map(async (n) => [n, await this.opts.lookup.getConfigMap(ns, n)] as const)),
         Promise.all(refs.secrets.map(async (n) => [n, await this.opts.lookup.getSecret(ns, n)] as const)),
       ]);
-      return { configMaps: new Map(cms), secrets: new Map(secrets) };
+      return { configMaps: new Map(cms), secrets: new Map(secrets), tokens };
     } catch (err) {
       throw new VolumeSetupError('', `cannot read the objects the volumes of pod ${ns}/${pod.metadata.name ?? ''} refer to: ${errorMessage(err)}`, { cause: err });
     }
@@ -202,6 +254,16 @@ export class HostVolumeManager implements VolumeManager {
     const st = await stat(dir);
     if ((st.mode & EMPTY_DIR_MODE) !== EMPTY_DIR_MODE) await chmod(dir, EMPTY_DIR_MODE);
   }
+}
+
+/** The tokens of a pod's volumes as one string to compare; undefined when one of them is missing. */
+function tokenSignature(tokens: ReadonlyMap<string, FetchedToken>): string | undefined {
+  const parts: string[] = [];
+  for (const [key, t] of tokens) {
+    if ('error' in t) return undefined;
+    parts.push(key, t.token);
+  }
+  return JSON.stringify(parts);
 }
 
 /**

@@ -4,8 +4,8 @@ import type { Pod, Volume } from '../../api/core/pod.js';
 import type { Secret } from '../../api/core/secret.js';
 import { VolumeSetupError } from '../errors.js';
 import { PodPaths } from './paths.js';
-import { SERVICE_ACCOUNT_TOKEN_PLACEHOLDER, planPodVolumes, planVolumeFiles, tmpfsSizeBytes, volumeReferences } from './plan.js';
-import type { VolumeObjects } from './plan.js';
+import { hasTokenProjection, planPodVolumes, planVolumeFiles, tmpfsSizeBytes, tokenKey, volumeReferences } from './plan.js';
+import type { FetchedToken, VolumeObjects } from './plan.js';
 
 const b64 = (s: string): string => Buffer.from(s).toString('base64');
 const text = (u: Uint8Array): string => Buffer.from(u).toString('utf8');
@@ -18,6 +18,11 @@ const objects: VolumeObjects = {
   secrets: new Map<string, Secret | undefined>([
     ['tls', { metadata: { name: 'tls', namespace: 'shop' }, data: { 'tls.crt': b64('CERT'), 'tls.key': b64('KEY') } }],
     ['nope', undefined],
+  ]),
+  tokens: new Map<string, FetchedToken>([
+    [tokenKey({ expirationSeconds: 3600 }), { token: 'jwt-default-3600' }],
+    [tokenKey({ audience: 'vault', expirationSeconds: 7200 }), { token: 'jwt-vault-7200' }],
+    [tokenKey({ audience: 'denied', expirationSeconds: 3600 }), { error: 'failed to fetch token: serviceaccounts "robot" is forbidden: no' }],
   ]),
 };
 
@@ -84,7 +89,20 @@ describe('planVolumeFiles', () => {
           ],
         },
       },
-      ['ns 444 "shop"', 'shared 444 "CERT"', `token 444 ${JSON.stringify(SERVICE_ACCOUNT_TOKEN_PLACEHOLDER)}`],
+      ['ns 444 "shop"', 'shared 444 "CERT"', 'token 444 "jwt-default-3600"'],
+    ],
+    [
+      'projected: each token by its audience and expirationSeconds, the default mode when none is given',
+      {
+        name: 'v',
+        projected: {
+          sources: [
+            { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
+            { serviceAccountToken: { path: 'vault/token', audience: 'vault', expirationSeconds: 7200 } },
+          ],
+        },
+      },
+      ['token 644 "jwt-default-3600"', 'vault/token 644 "jwt-vault-7200"'],
     ],
     ['paths are cleaned', { name: 'v', configMap: { name: 'cfg', items: [{ key: 'LOG_LEVEL', path: 'a//b/./c' }] } }, ['a/b/c 644 "info"']],
   ])('%s', (_name, v, want) => {
@@ -97,6 +115,17 @@ describe('planVolumeFiles', () => {
     ['a missing Secret', { name: 'v', secret: { secretName: 'nope' } }, 'secret "nope" not found'],
     ['a missing Secret key', { name: 'v', secret: { secretName: 'tls', items: [{ key: 'ca.crt', path: 'ca' }] } }, 'references non-existent secret key: ca.crt'],
     ['a missing projected ConfigMap', { name: 'v', projected: { sources: [{ configMap: { name: 'absent' } }] } }, 'configmap "absent" not found'],
+    [
+      'a token the apiserver refused',
+      { name: 'v', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'denied', expirationSeconds: 3600 } }] } },
+      'failed to fetch token: serviceaccounts "robot" is forbidden: no',
+    ],
+    [
+      'a token that was not fetched',
+      { name: 'v', projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'other', expirationSeconds: 3600 } }] } },
+      'no service account token was fetched for audience "other"',
+    ],
+    ['a token path climbing out', { name: 'v', projected: { sources: [{ serviceAccountToken: { path: '../token', expirationSeconds: 3600 } }] } }, "invalid path: must not contain '..': ../token"],
     ['an unsupported downward field', { name: 'v', downwardAPI: { items: [{ path: 'x', fieldRef: { fieldPath: 'spec.restartPolicy' } }] } }, 'unsupported fieldPath: spec.restartPolicy'],
     ['a path climbing out', { name: 'v', configMap: { name: 'cfg', items: [{ key: 'LOG_LEVEL', path: '../escape' }] } }, "invalid path: must not contain '..': ../escape"],
     ['a reserved path', { name: 'v', configMap: { name: 'cfg', items: [{ key: 'LOG_LEVEL', path: '..data' }] } }, "invalid path: must not start with '..': ..data"],
@@ -114,13 +143,22 @@ describe('planVolumeFiles', () => {
 });
 
 describe('volumeReferences', () => {
-  it('lists ConfigMaps and Secrets from plain and projected volumes once', () => {
+  it('lists ConfigMaps, Secrets and tokens from plain and projected volumes once', () => {
     const p = pod([
       { name: 'a', configMap: { name: 'cfg' } },
       { name: 'b', secret: { secretName: 'tls' } },
-      { name: 'c', projected: { sources: [{ configMap: { name: 'cfg' } }, { secret: { name: 'other' } }] } },
+      { name: 'c', projected: { sources: [{ configMap: { name: 'cfg' } }, { secret: { name: 'other' } }, { serviceAccountToken: { path: 't', expirationSeconds: 3607 } }] } },
+      { name: 'd', projected: { sources: [{ serviceAccountToken: { path: 't', expirationSeconds: 3607 } }, { serviceAccountToken: { path: 'u', audience: 'vault' } }] } },
     ]);
-    expect(volumeReferences(p)).toEqual({ configMaps: ['cfg'], secrets: ['tls', 'other'] });
+    expect(volumeReferences(p)).toEqual({ configMaps: ['cfg'], secrets: ['tls', 'other'], tokens: [{ expirationSeconds: 3607 }, { audience: 'vault' }] });
+    expect(p.spec.volumes?.map(hasTokenProjection)).toEqual([false, false, true, true]);
+  });
+
+  it('keys tokens by audience and expirationSeconds only', () => {
+    expect(tokenKey({ audience: 'a', expirationSeconds: 600 })).toBe(tokenKey({ audience: 'a', expirationSeconds: 600 }));
+    expect(tokenKey({ audience: 'a', expirationSeconds: 600 })).not.toBe(tokenKey({ audience: 'a', expirationSeconds: 601 }));
+    expect(tokenKey({ expirationSeconds: 600 })).toBe(tokenKey({ audience: '', expirationSeconds: 600 }));
+    expect(tokenKey({ audience: 'a' })).not.toBe(tokenKey({ audience: 'b' }));
   });
 });
 

@@ -9,15 +9,19 @@
  *   `secret "x" not found`, `references non-existent secret key: k`. Optional sources that are missing
  *   give an empty volume. Secret, downwardAPI and projected volumes live on tmpfs as upstream keeps
  *   them (never on disk); configMap volumes on disk.
- * serviceAccountToken projections get a placeholder file: knode does not issue bound tokens yet.
+ * - serviceAccountToken projections: the pod's bound token (tokens.ts) at the projection's path, with
+ *   the projected volume's mode; a token that could not be had fails the volume with the reason
+ *   (`failed to fetch token: serviceaccounts "x" not found`).
  *
- * Pure: the ConfigMaps and Secrets come in pre-fetched. Errors are VolumeSetupError naming the volume.
+ * Pure: the ConfigMaps, Secrets and tokens come in pre-fetched (tokens keyed by tokenKey: audience and
+ * expirationSeconds). Errors are VolumeSetupError naming the volume.
  * Cost model: one pass over each referenced object's data; content is base64-decoded once.
  */
 import type { ResourceList } from '../../api/core/common.js';
 import type { ConfigMap } from '../../api/core/configmap.js';
 import type { DownwardAPIVolumeFile, HostPathType, KeyToPath, Pod, Volume } from '../../api/core/pod.js';
 import type { Secret } from '../../api/core/secret.js';
+import type { ServiceAccountTokenProjection } from '../../api/core/volume.js';
 import { DEFAULT_VOLUME_MODE } from '../../api/core/volume.js';
 import { tryParseQuantity, quantityValue } from '../../api/quantity.js';
 import { DownwardAPIError, extractFieldPath, extractResourceFieldRef } from '../downward-api.js';
@@ -41,10 +45,25 @@ export interface VolumeFiles {
   readonly files: readonly PlannedFile[];
 }
 
-/** ConfigMaps and Secrets of the pod's namespace by name; `undefined` means looked up and absent. */
+/** A service account token as fetched for the pod, or why there is none. */
+export type FetchedToken = { readonly token: string } | { readonly error: string };
+
+/**
+ * ConfigMaps and Secrets of the pod's namespace by name (`undefined` means looked up and absent), and
+ * the pod's service account tokens by tokenKey.
+ */
 export interface VolumeObjects {
   readonly configMaps: ReadonlyMap<string, ConfigMap | undefined>;
   readonly secrets: ReadonlyMap<string, Secret | undefined>;
+  readonly tokens?: ReadonlyMap<string, FetchedToken>;
+}
+
+/** What a token is requested for: a projection's audience and expirationSeconds. */
+export type TokenSpec = Pick<ServiceAccountTokenProjection, 'audience' | 'expirationSeconds'>;
+
+/** The key of a projection's token in VolumeObjects.tokens: its audience and expirationSeconds. */
+export function tokenKey(t: TokenSpec): string {
+  return JSON.stringify([t.audience ?? '', t.expirationSeconds ?? null]);
 }
 
 export interface VolumePlanOptions {
@@ -53,9 +72,6 @@ export interface VolumePlanOptions {
   /** Limits for resourceFieldRef and the tmpfs size ceiling. */
   readonly nodeAllocatable?: ResourceList;
 }
-
-export const SERVICE_ACCOUNT_TOKEN_PLACEHOLDER =
-  'TODO(knode): service account token issuance is not implemented; this file is a placeholder, not a token.\n';
 
 export type VolumeStep =
   | { readonly kind: 'emptyDir'; readonly volume: string; readonly dir: string; readonly medium: 'disk' | 'memory'; readonly sizeBytes?: number }
@@ -73,19 +89,30 @@ export type VolumeStep =
 const utf8 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'utf8'));
 const base64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'));
 
-/** Names of the ConfigMaps and Secrets the pod's volumes refer to. */
-export function volumeReferences(pod: Pod): { configMaps: string[]; secrets: string[] } {
+/** Names of the ConfigMaps and Secrets the pod's volumes refer to, and the tokens they project (once per tokenKey). */
+export function volumeReferences(pod: Pod): { configMaps: string[]; secrets: string[]; tokens: TokenSpec[] } {
   const cms = new Set<string>();
   const secrets = new Set<string>();
+  const tokens = new Map<string, TokenSpec>();
   for (const v of pod.spec.volumes ?? []) {
     if (v.configMap) cms.add(v.configMap.name ?? '');
     if (v.secret) secrets.add(v.secret.secretName ?? '');
     for (const s of v.projected?.sources ?? []) {
       if (s.configMap) cms.add(s.configMap.name ?? '');
       if (s.secret) secrets.add(s.secret.name ?? '');
+      if (s.serviceAccountToken) {
+        const { audience, expirationSeconds } = s.serviceAccountToken;
+        const spec: TokenSpec = { ...(audience !== undefined ? { audience } : {}), ...(expirationSeconds !== undefined ? { expirationSeconds } : {}) };
+        tokens.set(tokenKey(spec), spec);
+      }
     }
   }
-  return { configMaps: [...cms], secrets: [...secrets] };
+  return { configMaps: [...cms], secrets: [...secrets], tokens: [...tokens.values()] };
+}
+
+/** Whether a volume projects a service account token (its content expires, so it is rewritten while the pod runs). */
+export function hasTokenProjection(v: Volume): boolean {
+  return (v.projected?.sources ?? []).some((s) => s.serviceAccountToken !== undefined);
 }
 
 /** A payload keyed by clean path: a later source wins a path, as in upstream's projected volumes. */
@@ -155,6 +182,13 @@ function getConfigMap(objects: VolumeObjects, volume: string, name: string, opti
   return cm;
 }
 
+function getToken(objects: VolumeObjects, volume: string, t: TokenSpec): string {
+  const got = objects.tokens?.get(tokenKey(t));
+  if (got === undefined) throw new VolumeSetupError(volume, `no service account token was fetched for audience ${JSON.stringify(t.audience ?? '')}`);
+  if ('error' in got) throw new VolumeSetupError(volume, got.error);
+  return got.token;
+}
+
 function getSecret(objects: VolumeObjects, volume: string, name: string, optional: boolean): Secret | undefined {
   const s = objects.secrets.get(name);
   if (s === undefined && !optional) throw new VolumeSetupError(volume, `secret ${JSON.stringify(name)} not found`);
@@ -196,8 +230,7 @@ export function planFilesForVolume(pod: Pod, v: Volume, objects: VolumeObjects, 
       } else if (src.downwardAPI) {
         addDownward(p, v.name, pod, src.downwardAPI.items, mode, opts);
       } else if (src.serviceAccountToken) {
-        // TODO(knode): request a bound token (TokenRequest) for the pod's service account and refresh it.
-        p.add(src.serviceAccountToken.path, mode, utf8(SERVICE_ACCOUNT_TOKEN_PLACEHOLDER));
+        p.add(src.serviceAccountToken.path, mode, utf8(getToken(objects, v.name, src.serviceAccountToken)));
       }
     }
     return { volume: v.name, plugin: 'projected', files: p.list() };

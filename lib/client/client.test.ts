@@ -106,6 +106,20 @@ describe('KubeClient requests', () => {
     expect(req?.headers['content-type']).toBe('application/json');
   });
 
+  it('POSTs a body of its own kind to a named object\'s subresource (TokenRequest)', async () => {
+    server.handle((req, res) => sendJson(res, 201, { ...JSON.parse(req.body), status: { token: 'jwt', expirationTimestamp: '2026-01-01T01:00:00Z' } }));
+    const client = tokenClient();
+    const body = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3607 } };
+    const answer = await client.createSubresource<typeof body, typeof body & { status: { token: string } }>(resources.serviceAccounts, 'default', 'token', body, { namespace: 'ns1' });
+    await expect(client.createSubresource(resources.serviceAccounts, 'default', 'token', body)).rejects.toThrow(/namespace is required/);
+    client.close();
+    expect(answer.status.token).toBe('jwt');
+    expect(server.requests).toHaveLength(1);
+    const req = server.requests[0];
+    expect(`${req?.method} ${req?.path}`).toBe('POST /api/v1/namespaces/ns1/serviceaccounts/default/token');
+    expect(JSON.parse(req?.body ?? '{}')).toEqual(body);
+  });
+
   it('updates and updates status with PUT on the object and its status subresource', async () => {
     server.handle((req, res) => sendJson(res, 200, JSON.parse(req.body)));
     const client = tokenClient();

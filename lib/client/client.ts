@@ -1,6 +1,7 @@
 /**
- * A typed Kubernetes REST client: get, list, watch, create, update (+status and other subresources),
- * patch (merge, strategic, JSON, server-side apply) and delete of any resource named by a ResourceRef.
+ * A typed Kubernetes REST client: get, list, watch, create (+ subresources such as serviceaccounts/token),
+ * update (+status and other subresources), patch (merge, strategic, JSON, server-side apply) and delete
+ * of any resource named by a ResourceRef.
  * Objects are plain JSON typed by the caller (`client.get<Node>(resources.nodes, 'w1')`); no codegen.
  *
  * Every non-2xx answer becomes a ClientApiError holding the server's Status; a watch yields its events,
@@ -189,6 +190,15 @@ export class KubeClient {
     const ns = ref.namespaced ? (opts.namespace ?? obj.metadata.namespace) : undefined;
     if (ref.namespaced && ns === undefined) throw new ClientError('ERR_CLIENT_CONFIG', `creating ${ref.plural} needs a namespace (option or metadata.namespace)`);
     return this.call<T>('POST', resourcePath(ref, ns) + writeQuery(opts), opts, withTypeMeta(ref, obj));
+  }
+
+  /**
+   * POST to a subresource of a named object: a TokenRequest to `serviceaccounts/<name>/token`, an
+   * Eviction to `pods/<name>/eviction`. `body` and the answer are the subresource's own kinds, sent
+   * as given (no apiVersion/kind filled in).
+   */
+  async createSubresource<TBody, TResult = TBody>(ref: ResourceRef, name: string, subresource: string, body: TBody, opts: CreateOptions = {}): Promise<TResult> {
+    return this.call<TResult>('POST', resourcePath(ref, opts.namespace, name, subresource) + writeQuery(opts), opts, body);
   }
 
   /** PUT of the whole object; metadata.resourceVersion, when set, makes it conditional (409 on change). */

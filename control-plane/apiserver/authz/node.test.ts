@@ -16,7 +16,7 @@ describe('nodeNameOf', () => {
 });
 
 describe('podReferences', () => {
-  it('lists every secret and config map a pod refers to, once each', () => {
+  it('lists every secret, config map and the service account a pod refers to, once each', () => {
     const p = pod('ns', 'web', {
       nodeName: 'w1',
       volumes: [
@@ -51,9 +51,11 @@ describe('podReferences', () => {
         'secret:ns/proj-secret',
         'secret:ns/pull',
         'secret:ns/vol-secret',
+        'serviceaccount:ns/default',
       ].sort(),
     );
-    expect(podReferences(pod('ns', 'bare', {}))).toEqual([]);
+    expect(podReferences(pod('ns', 'bare', {}))).toEqual(['serviceaccount:ns/default']);
+    expect(podReferences(pod('ns', 'robot', { serviceAccountName: 'robot' } as never))).toEqual(['serviceaccount:ns/robot']);
   });
 });
 

@@ -6,6 +6,7 @@
  *   that node refers to (volumes, projected sources, env, envFrom, imagePullSecrets). The pod graph
  *   below follows every pod's spec.nodeName and references.
  * - Leases: only its own heartbeat Lease in `kube-node-lease`.
+ * - serviceaccounts/token: create, for the service accounts its pods run as.
  * - Everything else: the fixed rules of upstream's `system:node` role (NodeRules), plus those of
  *   `system:node-proxier`, because knode's kube-proxy runs inside the agent with the node's identity.
  *   Which Node or Pod a kubelet may write is NodeRestriction's business (admission.ts), as upstream.
@@ -60,6 +61,7 @@ interface PodLike {
     readonly initContainers?: readonly ContainerLike[];
     readonly ephemeralContainers?: readonly ContainerLike[];
     readonly imagePullSecrets?: readonly { readonly name?: string }[];
+    readonly serviceAccountName?: string;
   };
 }
 interface Named {
@@ -75,11 +77,11 @@ interface ContainerLike {
   readonly envFrom?: readonly { readonly secretRef?: Named; readonly configMapRef?: Named }[];
 }
 
-/** `secret:<ns>/<name>` and `configmap:<ns>/<name>` for everything `pod` refers to. */
+/** `secret:<ns>/<name>`, `configmap:<ns>/<name>` and `serviceaccount:<ns>/<name>` for everything `pod` refers to. */
 export function podReferences(pod: PodLike): string[] {
   const ns = pod.metadata?.namespace ?? '';
   const refs = new Set<string>();
-  const add = (kind: 'secret' | 'configmap', name: string | undefined): void => {
+  const add = (kind: 'secret' | 'configmap' | 'serviceaccount', name: string | undefined): void => {
     if (name !== undefined && name !== '') refs.add(`${kind}:${ns}/${name}`);
   };
   const spec = pod.spec ?? {};
@@ -102,6 +104,7 @@ export function podReferences(pod: PodLike): string[] {
     }
   }
   for (const s of spec.imagePullSecrets ?? []) add('secret', s.name);
+  add('serviceaccount', spec.serviceAccountName || 'default');
   return [...refs];
 }
 
@@ -175,6 +178,11 @@ export class NodeAuthorizer implements Authorizer {
       const reading = attrs.verb === 'get' || attrs.verb === 'list' || attrs.verb === 'watch';
       if (!reading || attrs.name === '') return noOpinion(`node '${node}' can only get individual ${attrs.resource}`);
       if (this.graph.references(node, `${graphKind}:${attrs.namespace}/${attrs.name}`)) return allow('');
+      return noOpinion(`no relationship found between node '${node}' and this object`);
+    }
+    if (attrs.apiGroup === '' && attrs.resource === 'serviceaccounts' && attrs.subresource === 'token') {
+      // tokens for the service accounts its pods run as (which pod: the token request handler checks)
+      if (attrs.verb === 'create' && this.graph.references(node, `serviceaccount:${attrs.namespace}/${attrs.name}`)) return allow('');
       return noOpinion(`no relationship found between node '${node}' and this object`);
     }
     if (attrs.apiGroup === 'coordination.k8s.io' && attrs.resource === 'leases') {
