@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as tlsConnect } from 'node:tls';
 import { APISERVER_ONLY, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
 import { adminClient, failureStatus, metaOf } from './helpers/api-client.js';
@@ -580,5 +581,23 @@ describe('after all of it', () => {
     const names = ((list.body as { items: unknown[] }).items ?? []).map((o) => metaOf(o).name);
     expect(names).toContain('existing');
     expect(await server.kubectlOk(['get', 'configmaps', '-o', 'name'])).toContain('configmap/existing');
+  });
+});
+
+describe('a request target no URL parser accepts', () => {
+  it('is answered 400 and the server goes on', async () => {
+    const raw = await new Promise<string>((resolve, reject) => {
+      const sock = tlsConnect({ host: '127.0.0.1', port: server.port, rejectUnauthorized: false }, () => {
+        sock.write('GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      });
+      let text = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d: string) => (text += d));
+      sock.on('end', () => resolve(text));
+      sock.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect(raw).toContain('is not a valid path');
+    expect((await api.get('/api/v1/namespaces/default')).status).toBe(200);
   });
 });

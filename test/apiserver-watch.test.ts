@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { APISERVER_ONLY, CLI, startServer } from './helpers/server.js';
 import type { TestServer } from './helpers/server.js';
-import { adminClient, failureStatus, itemsOf, metaOf } from './helpers/api-client.js';
+import { adminClient, failureStatus, itemsOf, metaOf, waitUntil } from './helpers/api-client.js';
 import type { ApiClient, ApiResponse, WatchEventLine, WatchStream } from './helpers/api-client.js';
 
 let server: TestServer;
@@ -35,8 +35,14 @@ const rvOf = (obj: unknown): string => metaOf(obj).resourceVersion ?? '';
 const dataOf = (obj: unknown): unknown => (obj as { data?: unknown }).data;
 const labelsOf = (obj: unknown): unknown => metaOf(obj).labels;
 
+/** The ConfigMap the control plane publishes in every namespace (as upstream's root-ca-cert-publisher). */
+const ROOT_CA = 'kube-root-ca.crt';
+const notRootCA = (o: Record<string, unknown>): boolean => metaOf(o).name !== ROOT_CA;
+
+/** Creates the namespace and waits for its kube-root-ca.crt, so later revisions and lists are the test's own. */
 async function createNamespace(name: string): Promise<void> {
   await ok(api.post('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }), 201);
+  await waitUntil(`${ROOT_CA} in ${name}`, async () => ((await api.get(cmPath(name, ROOT_CA))).status === 200 ? true : undefined));
 }
 
 /** The listed collection's resourceVersion: a watch from here sees only what happens next. */
@@ -115,8 +121,8 @@ describe('watch from a resourceVersion', () => {
     for (const n of ['x', 'y', 'z']) await ok(api.post(cmPath(ns), configMap(n, { n })));
     const w = await api.watch(`${cmPath(ns)}?watch=1`);
     try {
-      const added = await w.waitFor((e) => e.type === 'ADDED', 3);
-      expect(added.map((e) => metaOf(e.object).name).sort()).toEqual(['x', 'y', 'z']);
+      const added = await w.waitFor((e) => e.type === 'ADDED', 4);
+      expect(added.map((e) => metaOf(e.object).name).sort()).toEqual([ROOT_CA, 'x', 'y', 'z']);
     } finally {
       w.close();
     }
@@ -306,7 +312,8 @@ describe('paginated lists', () => {
 
     const first = await ok(api.get(`${cmPath(ns)}?limit=40`), 200);
     const snapshot = (first['metadata'] as { resourceVersion: string }).resourceVersion;
-    expect((first['metadata'] as { remainingItemCount?: number }).remainingItemCount).toBe(210);
+    // 250 and the namespace's kube-root-ca.crt
+    expect((first['metadata'] as { remainingItemCount?: number }).remainingItemCount).toBe(211);
     const seen: Array<Record<string, unknown>> = [...itemsOf(first)];
     let cont = (first['metadata'] as { continue?: string }).continue;
     let page = 0;
@@ -328,16 +335,16 @@ describe('paginated lists', () => {
     }
     expect(page).toBe(6);
     expect(writes).toBeGreaterThan(0);
-    const seenNames = seen.map((o) => metaOf(o).name ?? '');
+    const seenNames = seen.filter(notRootCA).map((o) => metaOf(o).name ?? '');
     expect(new Set(seenNames).size).toBe(seenNames.length);
     expect(seenNames).toEqual(names);
-    for (const o of seen) {
+    for (const o of seen.filter(notRootCA)) {
       expect(rvOf(o)).toBe(createdRv.get(metaOf(o).name ?? ''));
       expect(dataOf(o)).toEqual({ v: '0' });
     }
 
     // a fresh list shows the writes
-    const now = itemsOf(await ok(api.get(cmPath(ns)), 200)).map((o) => metaOf(o).name ?? '');
+    const now = itemsOf(await ok(api.get(cmPath(ns)), 200)).filter(notRootCA).map((o) => metaOf(o).name ?? '');
     expect(now).toContain('late-1');
     expect(now).not.toContain(names[248]);
     expect(now).toContain('cm-201x');
@@ -354,10 +361,10 @@ describe('paginated lists', () => {
 
     const past = await ok(api.get(`${cmPath(ns)}?resourceVersion=${old}&resourceVersionMatch=Exact`), 200);
     expect((past['metadata'] as { resourceVersion: string }).resourceVersion).toBe(old);
-    expect(itemsOf(past).map((o) => [metaOf(o).name, rvOf(o), dataOf(o)])).toEqual([['a', old, { v: '1' }]]);
+    expect(itemsOf(past).filter(notRootCA).map((o) => [metaOf(o).name, rvOf(o), dataOf(o)])).toEqual([['a', old, { v: '1' }]]);
 
     const notOlder = await ok(api.get(`${cmPath(ns)}?resourceVersion=${old}&resourceVersionMatch=NotOlderThan`), 200);
-    expect(itemsOf(notOlder).map((o) => [metaOf(o).name, dataOf(o)])).toEqual([
+    expect(itemsOf(notOlder).filter(notRootCA).map((o) => [metaOf(o).name, dataOf(o)])).toEqual([
       ['a', { v: '2' }],
       ['b', { v: '1' }],
     ]);

@@ -159,6 +159,21 @@ describe('Roles and bindings written with kubectl', () => {
     await waitUntil('view to drop secret-peek', async () => ((await server.kubectl(['auth', 'can-i', 'get', 'secrets', '-n', 'team', '--as', 'carol'])).code === 1 ? true : undefined));
   });
 
+  it('server-side apply that would create needs create, not only patch', async () => {
+    await server.kubectlOk(['create', 'role', 'cm-patcher', '-n', 'other', '--verb=get,patch', '--resource=configmaps']);
+    await server.kubectlOk(['create', 'rolebinding', 'dave-patches', '-n', 'other', '--role=cm-patcher', '--user=dave']);
+    const cm = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: 'other' }, data: { a: 'b' } });
+    await waitUntil('dave to be allowed patch', async () => ((await server.kubectl(['auth', 'can-i', 'patch', 'configmaps', '-n', 'other', '--as', 'dave'])).code === 0 ? true : undefined));
+    const r = await server.kubectl(['apply', '--server-side', '-f', '-', '--as', 'dave'], { input: cm });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('configmaps "applied" is forbidden: User "dave" cannot create resource "configmaps" in API group "" in the namespace "other"');
+    expect((await server.kubectl(['get', 'configmap', 'applied', '-n', 'other'])).code).not.toBe(0);
+    // once it exists, patch is enough
+    await server.kubectlOk(['apply', '--server-side', '-f', '-'], { input: cm });
+    const again = await server.kubectl(['apply', '--server-side', '-f', '-', '--as', 'dave'], { input: cm.replace('"b"', '"c"') });
+    expect(again.code, again.stderr).toBe(0);
+  });
+
   it('bad Roles and bindings are refused naming the field', async () => {
     const bad = await server.kubectl(['create', '-f', '-'], {
       input: JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'x', namespace: 'team' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Pod', name: 'y' }, subjects: [] }),

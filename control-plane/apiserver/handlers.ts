@@ -20,6 +20,7 @@ import { listObjects, scanList } from './registry-read.js';
 import type { ResourceRequest } from './request-info.js';
 import type { RequestUser, ResourceEntry, ResourceIndex } from './resource-table.js';
 import type { TokenIssuer } from './auth/service-account.js';
+import type { Authorizer } from './authz/types.js';
 import { apiVersionOfEntry } from './resource-table.js';
 import { handleSubresource } from './subresources.js';
 import { serveWatch } from './watch-http.js';
@@ -40,6 +41,8 @@ export interface ResourceHandlerDeps {
   readonly bookmarkIntervalMs: number;
   /** Signs service account tokens (serviceaccounts/token); absent: that subresource answers 404. */
   readonly tokens?: TokenIssuer;
+  /** The server's authorizer, for checks beyond the request's own verb (server-side apply creating). */
+  readonly authorizer?: Authorizer;
 }
 
 export interface RequestCtx {

@@ -127,9 +127,14 @@ export function negotiate(accept: string | undefined): ResponseShape {
 }
 
 /** Query parameters as a plain map (last value wins). */
+/**
+ * The query parameters, the FIRST value of a repeated one (as upstream's url.Values.Get). Authorization
+ * (authz/attributes.ts) reads the same values, so `?fieldSelector=a&fieldSelector=` cannot be
+ * authorized as one thing and served as another.
+ */
 export function queryOf(url: URL): Record<string, string> {
   const q: Record<string, string> = {};
-  for (const [k, v] of url.searchParams) q[k] = v;
+  for (const [k, v] of url.searchParams) if (!Object.hasOwn(q, k)) q[k] = v;
   return q;
 }
 

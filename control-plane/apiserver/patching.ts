@@ -10,7 +10,9 @@
 import type { KubeObject } from '../../api/meta.js';
 import type { Schema } from '../../api/schema.js';
 import { rfc3339 } from '../../lib/clock.js';
-import { ApiError, badRequest, conflict, unsupportedMediaType } from './errors.js';
+import { ApiError, badRequest, conflict, forbidden, unsupportedMediaType } from './errors.js';
+import { forbiddenMessage } from './authz/types.js';
+import type { Attributes } from './authz/types.js';
 import { checkDepth, mediaType, parseBody } from './decode.js';
 import type { RequestCtx } from './handlers.js';
 import { expectedOf, userOption } from './handlers.js';
@@ -157,6 +159,7 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
     if (d.obj.metadata.name !== undefined && d.obj.metadata.name !== name) {
       throw badRequest(`the name of the object (${d.obj.metadata.name}) does not match the name on the URL (${name})`);
     }
+    authorizeCreate(ctx, name);
     // No fieldManager: the Apply entry is already in place, and an Update entry must not join it.
     const object = await registry.create(entry, ctx.info.namespace, { ...d.obj, metadata: { ...d.obj.metadata, name } }, { dryRun, ...userOption(ctx) });
     return { object, created: true, warnings: d.warnings };
@@ -183,6 +186,26 @@ export async function applyPatchRequest(ctx: RequestCtx, type: PatchType, body: 
     { dryRun, ...(fieldManager !== '' ? { fieldManager } : {}), ...(subresource ? { subresource } : {}), ...userOption(ctx) },
   );
   return { object, created: false, warnings };
+}
+
+/** An apply that creates needs `create` as well as `patch` (upstream's withAuthorization on create). */
+function authorizeCreate(ctx: RequestCtx, name: string): void {
+  const authorizer = ctx.deps.authorizer;
+  if (authorizer === undefined || ctx.user === undefined) return;
+  const attrs: Attributes = {
+    user: ctx.user,
+    verb: 'create',
+    resourceRequest: true,
+    apiGroup: ctx.info.group,
+    apiVersion: ctx.info.version,
+    resource: ctx.info.resource,
+    subresource: '',
+    namespace: ctx.info.namespace ?? '',
+    name,
+    path: '',
+  };
+  const d = authorizer.authorize(attrs);
+  if (d.verdict !== 'allow') throw forbidden(forbiddenMessage(attrs, d.reason));
 }
 
 function invalidPatchOptions(detail: string): ApiError {

@@ -23,7 +23,7 @@ import {
   buildVersionInfo,
 } from './discovery.js';
 import type { ServedResource } from './discovery.js';
-import { ApiError, forbidden, internalError, notFound, unauthorized } from './errors.js';
+import { ApiError, badRequest, forbidden, internalError, notFound, unauthorized } from './errors.js';
 import { requestAttributes } from './authz/attributes.js';
 import { alwaysAllowChain } from './authz/index.js';
 import type { AuthorizerChain } from './authz/index.js';
@@ -68,6 +68,8 @@ export class ApiServer {
   private readonly served: readonly ServedResource[];
   private readonly authorizations: Counter<'decision'>;
   private readonly authorizer: AuthorizerChain;
+  /** The handlers' dependencies, with this server's authorizer (server-side apply's create asks it). */
+  private readonly deps: ResourceHandlerDeps;
   private ready = false;
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -92,6 +94,7 @@ export class ApiServer {
       registers: [this.metrics],
     });
     this.authorizer = opts.authorizer ?? alwaysAllowChain();
+    this.deps = { ...opts.deps, authorizer: this.authorizer };
     this.served = [...opts.deps.index.entries.map((e) => ({ def: e.def, subresources: e.subresources })), ...REVIEW_KINDS.map((def) => ({ def, subresources: [] }))];
   }
 
@@ -107,12 +110,12 @@ export class ApiServer {
         minVersion: 'TLSv1.2',
       },
       (req, res) => {
-        void this.handle(req, res);
+        this.handle(req, res).catch((err: unknown) => this.lastResort(err, req));
       },
     );
     // exec/attach arrive as upgrade requests: same pipeline, with a response bound to the raw socket
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      void this.handle(req, responseForUpgrade(req, socket, head));
+      this.handle(req, responseForUpgrade(req, socket, head)).catch((err: unknown) => this.lastResort(err, req));
     });
     server.keepAliveTimeout = 65_000;
     this.server = server;
@@ -140,7 +143,15 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'https://apiserver');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'https://apiserver');
+    } catch {
+      // a request target no URL parser accepts (`//[`): 400, never an exception out of this handler
+      this.fail(res, badRequest(`the request target ${JSON.stringify((req.url ?? '').slice(0, 200))} is not a valid path`), req);
+      this.requests.inc({ verb: req.method ?? '', resource: '', code: String(res.statusCode) });
+      return;
+    }
     const info = parseRequestPath(url.pathname);
     const resource = info.kind === 'resource' ? `${info.resource}${info.subresource ? `/${info.subresource}` : ''}` : '';
     const verb = verbOf(req.method ?? 'GET', info.kind === 'resource' ? info.name : undefined, url);
@@ -154,7 +165,7 @@ export class ApiServer {
       if (decision.verdict !== 'allow') throw forbidden(forbiddenMessage(attrs, decision.reason));
       const review = info.kind === 'resource' ? reviewKindOf(info) : undefined;
       if (review !== undefined) await handleReview(req, res, review, user, queryOf(url), this.authorizer);
-      else if (info.kind === 'resource') await handleResource(this.opts.deps, req, res, info, url, user);
+      else if (info.kind === 'resource') await handleResource(this.deps, req, res, info, url, user);
       else this.serveNonResource(req, res, url, info);
     } catch (err) {
       this.fail(res, err, req);
@@ -174,6 +185,12 @@ export class ApiServer {
       return presentsCredentials(ar) ? undefined : { name: 'system:anonymous', groups: ['system:unauthenticated'] };
     }
     return undefined;
+  }
+
+  /** What escaped the handler's own error handling: logged, never an unhandled rejection that ends the process. */
+  private lastResort(err: unknown, req: IncomingMessage): void {
+    this.opts.log.error({ err: err instanceof Error ? err.message : String(err), method: req.method, url: req.url }, 'request handler failed');
+    req.socket.destroy();
   }
 
   private fail(res: ServerResponse, err: unknown, req: IncomingMessage): void {

@@ -6,8 +6,9 @@
  * when a ClusterRole labelled `rbac.authorization.k8s.io/aggregate-to-view: "true"` is created.
  *
  * It runs inside `knode server` (upstream: kube-controller-manager), beside the default policy it
- * completes, so the user-facing roles work even with `--controllers none`. Loop: one store watch on
- * ClusterRoles keeps a name -> role map; any change queues every aggregated role; sync writes the
+ * completes, so the user-facing roles work even with `--controllers none`. Loop: a store mirror of
+ * ClusterRoles (list + watch, relisting after a failed watch) keeps a name -> role map; any change
+ * queues every aggregated role; sync writes the
  * computed rules when they differ. Aggregation chains (admin aggregates edit, which aggregates view)
  * converge because each write is itself a change.
  */
@@ -19,6 +20,7 @@ import type { Logger } from '../../lib/log.js';
 import { WorkQueue } from '../../lib/work-queue.js';
 import { deepEqual } from '../../lib/json.js';
 import { ApiError } from '../apiserver/errors.js';
+import { StoreMirror } from '../apiserver/authz/store-mirror.js';
 import type { Registry } from '../apiserver/registry.js';
 import type { ResourceEntry, ResourceIndex } from '../apiserver/resource-table.js';
 
@@ -45,13 +47,13 @@ export class ClusterRoleAggregationController {
   constructor(
     private readonly registry: Registry,
     index: ResourceIndex,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly log: Logger,
   ) {
     const e = index.find(RBAC_GROUP, 'v1', 'clusterroles');
     if (e === undefined) throw new Error('clusterroles are not served');
     this.entry = e;
-    this.queue = new WorkQueue<string>(clock, 50, 5_000);
+    this.queue = new WorkQueue<string>(this.clock, 50, 5_000);
   }
 
   /** Reads every ClusterRole and aggregates them once (repeating while a write changes a source). */
@@ -68,20 +70,16 @@ export class ClusterRoleAggregationController {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const store = this.registry.store;
-    const page = await store.list(this.entry.storagePrefix);
-    this.roles.clear();
-    for (const kv of page.items) this.remember(kv.value, undefined);
-    for (const name of this.aggregatedNames()) this.queue.add(name);
-    store.watch(this.entry.storagePrefix, { fromRevision: page.revision, signal }, {
-      onEvents: (events) => {
-        for (const ev of events) this.remember(ev.type === 'put' ? ev.kv.value : undefined, ev.type === 'delete' ? ev.prev.value : undefined);
-        for (const name of this.aggregatedNames()) this.queue.add(name);
+    // StoreMirror lists, follows, and lists again after a failed watch (compaction, a lost etcd member)
+    await new StoreMirror<ClusterRole>(this.registry.store, this.entry.storagePrefix, {
+      reset: () => this.roles.clear(),
+      apply: (key, role) => {
+        const name = key.slice(this.entry.storagePrefix.length);
+        if (role === undefined) this.roles.delete(name);
+        else this.roles.set(name, role);
+        for (const n of this.aggregatedNames()) this.queue.add(n);
       },
-      onError: (err) => {
-        if (!signal.aborted) this.log.error({ err: err.message }, 'clusterrole aggregation watch ended');
-      },
-    });
+    }, { clock: this.clock, log: this.log }).start(signal);
     await this.queue.process(signal, async (name) => {
       await this.sync(name);
     }, (name, err) => this.log.warn({ clusterrole: name, err: err instanceof Error ? err.message : String(err) }, 'clusterrole aggregation failed; will retry'));

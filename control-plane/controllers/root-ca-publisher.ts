@@ -5,7 +5,8 @@
  * (plugins/service-account.ts).
  *
  * Runs inside `knode server` (upstream: kube-controller-manager), beside the CA it publishes. Loop:
- * store watches on namespaces and on ConfigMaps -> WorkQueue of namespace names -> sync.
+ * store mirrors (list + watch, relisting after a failed watch) of namespaces and ConfigMaps ->
+ * WorkQueue of namespace names -> sync.
  */
 import type { KubeObject } from '../../api/meta.js';
 import type { Clock } from '../../lib/clock.js';
@@ -14,7 +15,7 @@ import { WorkQueue } from '../../lib/work-queue.js';
 import { ApiError } from '../apiserver/errors.js';
 import type { Registry } from '../apiserver/registry.js';
 import type { ResourceEntry, ResourceIndex } from '../apiserver/resource-table.js';
-import type { WatchEvent } from '../storage/store.js';
+import { StoreMirror } from '../apiserver/authz/store-mirror.js';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
 const DESCRIPTION_KEY = 'kubernetes.io/description';
@@ -34,7 +35,7 @@ export class RootCAPublisher {
   constructor(
     private readonly registry: Registry,
     index: ResourceIndex,
-    clock: Clock,
+    private readonly clock: Clock,
     private readonly log: Logger,
     private readonly caPem: string,
   ) {
@@ -47,27 +48,23 @@ export class RootCAPublisher {
   }
 
   async run(signal: AbortSignal): Promise<void> {
-    const store = this.registry.store;
-    const nsPage = await store.list(this.namespaces.storagePrefix);
-    for (const kv of nsPage.items) this.queue.add((JSON.parse(kv.value) as KubeObject).metadata.name ?? '');
-    const follow = (prefix: string, fromRevision: number, pick: (ev: WatchEvent) => string | undefined): void => {
-      store.watch(prefix, { fromRevision, signal }, {
-        onEvents: (events) => {
-          for (const ev of events) {
-            const ns = pick(ev);
-            if (ns !== undefined) this.queue.add(ns);
-          }
-        },
-        onError: (err) => {
-          if (!signal.aborted) this.log.error({ err: err.message, prefix }, 'root CA publisher watch ended');
-        },
-      });
-    };
-    follow(this.namespaces.storagePrefix, nsPage.revision, (ev) => (ev.type === 'put' ? ((JSON.parse(ev.kv.value) as KubeObject).metadata.name ?? undefined) : undefined));
-    follow(this.configMaps.storagePrefix, nsPage.revision, (ev) => {
-      const obj = JSON.parse(ev.kv.value) as KubeObject;
-      return obj.metadata.name === ROOT_CA_CONFIGMAP ? obj.metadata.namespace : undefined;
-    });
+    // StoreMirror lists, follows, and lists again after a failed watch (compaction, a lost etcd member)
+    const deps = { clock: this.clock, log: this.log };
+    const cmPrefix = this.configMaps.storagePrefix;
+    await new StoreMirror<KubeObject>(this.registry.store, this.namespaces.storagePrefix, {
+      reset: () => undefined,
+      apply: (_key, ns) => {
+        if (ns?.metadata.name !== undefined) this.queue.add(ns.metadata.name);
+      },
+    }, deps).start(signal);
+    await new StoreMirror<KubeObject>(this.registry.store, cmPrefix, {
+      reset: () => undefined,
+      // deletions arrive without a value: the key says /registry/configmaps/<ns>/<name>
+      apply: (key) => {
+        const [ns, name] = key.slice(cmPrefix.length).split('/');
+        if (name === ROOT_CA_CONFIGMAP && ns !== undefined) this.queue.add(ns);
+      },
+    }, deps).start(signal);
     await this.queue.process(signal, (ns) => this.sync(ns), (ns, err) =>
       this.log.warn({ namespace: ns, err: err instanceof Error ? err.message : String(err) }, 'publishing the root CA failed; will retry'),
     );

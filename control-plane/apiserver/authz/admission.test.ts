@@ -80,6 +80,37 @@ describe('NodeRestriction', () => {
     expect((await refusal(plugin.admitDelete(nodes, nodeObj('w2')))).message).toBe(msg);
   });
 
+  it('a mirror pod may not refer to secrets, config maps, claims or tokens', async () => {
+    const withSpec = (extra: Record<string, unknown>): KubeObject => {
+      const p = podObj('m', 'w1', true) as KubeObject & { spec: Record<string, unknown> };
+      return { ...p, spec: { ...p.spec, ...extra } } as KubeObject;
+    };
+    const secretVol = await refusal(plugin.admitCreate(pods, withSpec({ volumes: [{ name: 'v', secret: { secretName: 'db' } }] })));
+    expect([secretVol.httpCode, secretVol.message]).toEqual([403, 'node "w1" can not create pods that reference secrets or configmaps (secret ns/db)']);
+    const env = await refusal(plugin.admitCreate(pods, withSpec({ containers: [{ name: 'c', image: 'i', envFrom: [{ configMapRef: { name: 'cfg' } }] }] })));
+    expect(env.message).toContain('configmap ns/cfg');
+    const pvc = await refusal(plugin.admitCreate(pods, withSpec({ volumes: [{ name: 'v', persistentVolumeClaim: { claimName: 'c' } }] })));
+    expect(pvc.message).toContain('persistent volume claims or service account tokens');
+    const token = await refusal(plugin.admitCreate(pods, withSpec({ volumes: [{ name: 'v', projected: { sources: [{ serviceAccountToken: { path: 't' } }] } }] })));
+    expect(token.message).toContain('service account tokens');
+    // an emptyDir and a service account name are fine (the graph gives mirror pods no account)
+    await expect(plugin.admitCreate(pods, withSpec({ serviceAccountName: 'default', volumes: [{ name: 'v', emptyDir: {} }] }))).resolves.toBeUndefined();
+  });
+
+  it('a node may not change its taints after registration, nor set role or isolation labels', async () => {
+    const node = (labels: Record<string, string>, taints: unknown[] = []): KubeObject => ({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'w1', labels }, spec: { taints } }) as KubeObject;
+    const taint = { key: 'dedicated', value: 'db', effect: 'NoSchedule' };
+    await expect(plugin.admitCreate(nodes, node({ 'kubernetes.io/hostname': 'w1' }, [taint]))).resolves.toBeUndefined();
+    const untaint = await refusal(plugin.admitUpdate(nodes, node({}, []), node({}, [taint])));
+    expect(untaint.message).toBe('node "w1" is not allowed to modify taints');
+    const role = await refusal(plugin.admitUpdate(nodes, node({ 'node-role.kubernetes.io/control-plane': '' }), node({})));
+    expect(role.message).toBe('node "w1" is not allowed to modify labels: node-role.kubernetes.io/control-plane');
+    const iso = await refusal(plugin.admitCreate(nodes, node({ 'node-restriction.kubernetes.io/secure': 'yes' })));
+    expect(iso.message).toBe('node "w1" is not allowed to set the following labels: node-restriction.kubernetes.io/secure');
+    // keeping a label an administrator set, and changing ordinary labels, is fine
+    await expect(plugin.admitUpdate(nodes, node({ 'node-role.kubernetes.io/worker': '', app: 'x' }), node({ 'node-role.kubernetes.io/worker': '' }))).resolves.toBeUndefined();
+  });
+
   it("a node writes only its own heartbeat Lease, in kube-node-lease", async () => {
     const leases = ctx('coordination.k8s.io', 'leases', nodeUser('w1'));
     const lease = (name: string, namespace = 'kube-node-lease'): KubeObject => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace } }) as KubeObject;
@@ -176,6 +207,11 @@ describe('RBAC escalation check', () => {
     await expect(plugin.admitCreate(bindings(lead), bindingObj('other', 'b', { kind: 'ClusterRole', name: 'admin' }))).resolves.toBeUndefined();
     // bind on admin is not bind on cluster-admin
     expect((await refusal(plugin.admitCreate(bindings(lead), bindingObj('team', 'b', { kind: 'ClusterRole', name: 'cluster-admin' })))).httpCode).toBe(403);
+  });
+
+  it('a malformed rule does not crash the check (validation refuses it later with a 422)', async () => {
+    const bad = { ...roleObj('team', 'r', []), rules: [{ apiGroups: [''], resources: ['pods'] }, null, { verbs: null }] } as unknown as KubeObject;
+    await expect(plugin.admitCreate(roles(jane), bad)).resolves.toBeUndefined();
   });
 
   it('setting an aggregationRule needs full authority, even on a role one may update', async () => {

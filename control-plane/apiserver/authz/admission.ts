@@ -2,9 +2,11 @@
  * Two admission plugins that need to know who writes:
  *
  * NodeRestriction (upstream's plugin of that name): a kubelet (`system:node:<name>`) may
- *   - create only mirror pods (annotation kubernetes.io/config.mirror) bound to itself,
+ *   - create only mirror pods (annotation kubernetes.io/config.mirror) bound to itself, referring to
+ *     no Secret, ConfigMap, persistent volume claim or service account token,
  *   - update the status of, delete or evict only pods bound to itself,
- *   - create, update or delete only its own Node.
+ *   - create, update or delete only its own Node, never changing its taints after registration nor
+ *     setting node-restriction.kubernetes.io/ or node-role.kubernetes.io/ labels.
  *
  * RBAC escalation prevention (upstream's rbac registry): writing a Role or ClusterRole needs every
  * permission it grants, or the `escalate` verb on it; writing a binding needs every permission of
@@ -12,11 +14,12 @@
  * control plane itself (no user) and by system:masters are not checked.
  */
 import type { KubeObject } from '../../../api/meta.js';
+import { deepEqual } from '../../../lib/json.js';
 import type { AdmissionContext, AdmissionPlugin, AdmitResult } from '../admission.js';
 import { forbidden } from '../errors.js';
 import type { UserInfo } from '../auth/types.js';
 import { GROUP_MASTERS } from '../auth/types.js';
-import { NODE_LEASE_NAMESPACE, nodeNameOf } from './node.js';
+import { NODE_LEASE_NAMESPACE, nodeNameOf, podReferences } from './node.js';
 import type { AuthorizerChain } from './index.js';
 import type { RbacAuthorizer } from './rbac.js';
 import { RBAC_GROUP } from './rbac.js';
@@ -43,20 +46,35 @@ export class NodeRestriction implements AdmissionPlugin {
         throw forbidden(`pod does not have "${MIRROR_ANNOTATION}" annotation, node "${node}" can only create mirror pods`);
       }
       if (pod.spec?.nodeName !== node) throw forbidden(`node "${node}" can only create pods with spec.nodeName set to itself`);
+      // as upstream: a mirror pod may not reach objects through the Node authorizer's graph
+      const refs = podReferences(obj as Parameters<typeof podReferences>[0]).filter((r) => !r.startsWith('serviceaccount:'));
+      if (refs.length > 0) throw forbidden(`node "${node}" can not create pods that reference secrets or configmaps (${refs.map((r) => r.replace(':', ' ')).join(', ')})`);
+      if ((pod.spec as { volumes?: ReadonlyArray<{ persistentVolumeClaim?: unknown; projected?: { sources?: ReadonlyArray<{ serviceAccountToken?: unknown }> } }> } | undefined)?.volumes?.some((v) => v.persistentVolumeClaim !== undefined || (v.projected?.sources ?? []).some((src) => src.serviceAccountToken !== undefined))) {
+        throw forbidden(`node "${node}" can not create pods that use persistent volume claims or service account tokens`);
+      }
     }
-    if (resource === 'nodes' && obj.metadata.name !== node) throw forbidden(`node "${node}" is not allowed to modify node "${obj.metadata.name ?? ''}"`);
+    if (resource === 'nodes') {
+      if (obj.metadata.name !== node) throw forbidden(`node "${node}" is not allowed to modify node "${obj.metadata.name ?? ''}"`);
+      const bad = restrictedLabels(obj, undefined);
+      if (bad.length > 0) throw forbidden(`node "${node}" is not allowed to set the following labels: ${bad.join(', ')}`);
+    }
     checkLease(ctx, node, obj);
     return undefined;
   }
 
-  async admitUpdate(ctx: AdmissionContext, _obj: KubeObject, old: KubeObject): Promise<AdmitResult | undefined> {
+  async admitUpdate(ctx: AdmissionContext, obj: KubeObject, old: KubeObject): Promise<AdmitResult | undefined> {
     const node = nodeOf(ctx);
     if (node === undefined) return undefined;
     const resource = resourceOf(ctx);
     if (resource === 'pods' && (old as PodShape).spec?.nodeName !== node) {
       throw forbidden(`node "${node}" can only update pod status for pods with spec.nodeName set to itself`);
     }
-    if (resource === 'nodes' && old.metadata.name !== node) throw forbidden(`node "${node}" is not allowed to modify node "${old.metadata.name ?? ''}"`);
+    if (resource === 'nodes') {
+      if (old.metadata.name !== node) throw forbidden(`node "${node}" is not allowed to modify node "${old.metadata.name ?? ''}"`);
+      const bad = restrictedLabels(obj, old);
+      if (bad.length > 0) throw forbidden(`node "${node}" is not allowed to modify labels: ${bad.join(', ')}`);
+      if (!deepEqual((obj as NodeShape).spec?.taints ?? [], (old as NodeShape).spec?.taints ?? [])) throw forbidden(`node "${node}" is not allowed to modify taints`);
+    }
     checkLease(ctx, node, old);
     return undefined;
   }
@@ -68,6 +86,22 @@ export class NodeRestriction implements AdmissionPlugin {
     if (resource === 'pods' && (obj as PodShape).spec?.nodeName !== node) throw forbidden(`node "${node}" can only delete pods with spec.nodeName set to itself`);
     if (resource === 'nodes' && obj.metadata.name !== node) throw forbidden(`node "${node}" is not allowed to modify node "${obj.metadata.name ?? ''}"`);
   }
+}
+
+interface NodeShape {
+  readonly spec?: { readonly taints?: readonly unknown[] };
+}
+
+/** Label prefixes only an administrator may set on a Node (upstream: isolation labels and roles). */
+const RESTRICTED_LABEL_PREFIXES = ['node-restriction.kubernetes.io/', 'node-role.kubernetes.io/'];
+
+/** Restricted labels that `obj` adds or changes compared with `old`. */
+function restrictedLabels(obj: KubeObject, old: KubeObject | undefined): string[] {
+  const before = old?.metadata.labels ?? {};
+  return Object.entries(obj.metadata.labels ?? {})
+    .filter(([k, v]) => RESTRICTED_LABEL_PREFIXES.some((p) => k.startsWith(p)) && before[k] !== v)
+    .map(([k]) => k)
+    .sort();
 }
 
 /** A node's heartbeat Lease is its own (the authorizer checks the name it asked for; a create names it only in the body). */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { queryOf } from '../http-util.js';
 import { parseRequestPath } from '../request-info.js';
 import { nameFromFieldSelector, requestAttributes } from './attributes.js';
 import { plainUser } from './testing.js';
@@ -75,6 +76,16 @@ describe('requestAttributes', () => {
     expect(attrs('POST', '/api/v1/namespaces/ns/secrets?fieldSelector=metadata.name%3Ddb')).toMatchObject({ verb: 'create', name: '' });
     // a named get keeps its own name
     expect(attrs('GET', '/api/v1/namespaces/ns/secrets/a?fieldSelector=metadata.name%3Db').name).toBe('a');
+  });
+
+  it('reads repeated parameters as the handlers do (the first value), so a request is served as it was authorized', () => {
+    const url = new URL('https://h/api/v1/namespaces/kube-system/secrets?fieldSelector=metadata.name%3Dfoo&fieldSelector=&watch=false&watch=true');
+    const a = requestAttributes(jane, 'GET', parseRequestPath(url.pathname), url);
+    expect([a.verb, a.name]).toEqual(['list', 'foo']);
+    expect(queryOf(url)).toMatchObject({ fieldSelector: 'metadata.name=foo', watch: 'false' });
+    // only what the handlers take for a watch is a watch
+    expect(attrs('GET', '/api/v1/namespaces/ns/pods?watch=yes').verb).toBe('list');
+    expect(attrs('GET', '/api/v1/namespaces/ns/pods?watch=1').verb).toBe('watch');
   });
 
   it('nameFromFieldSelector', () => {

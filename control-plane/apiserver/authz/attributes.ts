@@ -12,14 +12,11 @@
  * the namespace it names. Other paths are non-resource requests with the lower-case method as verb.
  */
 import type { UserInfo } from '../auth/types.js';
+import { boolParam, queryOf } from '../http-util.js';
 import type { RequestInfo } from '../request-info.js';
 import type { Attributes } from './types.js';
 
 const STREAMS = new Set(['exec', 'attach', 'portforward']);
-
-function truthy(v: string | null): boolean {
-  return v !== null && v !== '' && v !== 'false' && v !== '0';
-}
 
 /** `metadata.name=X` (or `==`) from a field selector, when it is one of its terms. */
 export function nameFromFieldSelector(selector: string | null): string | undefined {
@@ -37,7 +34,9 @@ export function requestAttributes(user: UserInfo, method: string, info: RequestI
   }
   const sub = info.subresource ?? '';
   let name = info.name ?? '';
-  const watch = info.legacyWatch || truthy(url.searchParams.get('watch'));
+  // the same parsing as the handlers (http-util queryOf: first value; boolParam)
+  const query = queryOf(url);
+  const watch = info.legacyWatch || boolParam(query['watch']);
   let verb: string;
   if (STREAMS.has(sub) && info.resource === 'pods') verb = 'create';
   else if (m === 'GET' || m === 'HEAD') verb = watch ? 'watch' : name !== '' ? 'get' : 'list';
@@ -46,7 +45,7 @@ export function requestAttributes(user: UserInfo, method: string, info: RequestI
   else if (m === 'PATCH') verb = 'patch';
   else if (m === 'DELETE') verb = name !== '' ? 'delete' : 'deletecollection';
   else verb = m.toLowerCase();
-  if (name === '' && (verb === 'list' || verb === 'watch')) name = nameFromFieldSelector(url.searchParams.get('fieldSelector')) ?? '';
+  if (name === '' && (verb === 'list' || verb === 'watch')) name = nameFromFieldSelector(query['fieldSelector'] ?? null) ?? '';
   const namespace = info.resource === 'namespaces' && info.group === '' && info.namespace === undefined ? (info.name ?? '') : (info.namespace ?? '');
   return {
     user,

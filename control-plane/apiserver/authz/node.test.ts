@@ -56,6 +56,8 @@ describe('podReferences', () => {
     );
     expect(podReferences(pod('ns', 'bare', {}))).toEqual(['serviceaccount:ns/default']);
     expect(podReferences(pod('ns', 'robot', { serviceAccountName: 'robot' } as never))).toEqual(['serviceaccount:ns/robot']);
+    const mirror = { metadata: { name: 'static', namespace: 'ns', annotations: { 'kubernetes.io/config.mirror': 'h' } }, spec: { serviceAccountName: 'default' } };
+    expect(podReferences(mirror)).toEqual([]);
   });
 });
 

@@ -53,7 +53,7 @@ export const NODE_RULES: readonly Rule[] = [
 const GRAPH_RESOURCES: Readonly<Record<string, 'secret' | 'configmap'>> = { secrets: 'secret', configmaps: 'configmap' };
 
 interface PodLike {
-  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly metadata?: { readonly name?: string; readonly namespace?: string; readonly annotations?: Readonly<Record<string, string>> };
   readonly spec?: {
     readonly nodeName?: string;
     readonly volumes?: readonly VolumeLike[];
@@ -104,7 +104,8 @@ export function podReferences(pod: PodLike): string[] {
     }
   }
   for (const s of spec.imagePullSecrets ?? []) add('secret', s.name);
-  add('serviceaccount', spec.serviceAccountName || 'default');
+  // a mirror pod (a kubelet's static pod) gets no token: it gives its node no service account
+  if (pod.metadata?.annotations?.['kubernetes.io/config.mirror'] === undefined) add('serviceaccount', spec.serviceAccountName || 'default');
   return [...refs];
 }
 

@@ -135,9 +135,9 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     if (!this.dirty) return;
     this.dirty = false;
     const roleRules = new Map<string, readonly Rule[]>();
-    for (const r of this.roles.items.values()) roleRules.set(nsName(r.metadata?.namespace ?? '', r.metadata?.name ?? ''), r.rules ?? []);
+    for (const r of this.roles.items.values()) roleRules.set(nsName(r.metadata?.namespace ?? '', r.metadata?.name ?? ''), wellFormed(r.rules));
     const clusterRoleRules = new Map<string, readonly Rule[]>();
-    for (const r of this.clusterRoles.items.values()) clusterRoleRules.set(r.metadata?.name ?? '', r.rules ?? []);
+    for (const r of this.clusterRoles.items.values()) clusterRoleRules.set(r.metadata?.name ?? '', wellFormed(r.rules));
     const clusterIndex = new Map<string, Binding[]>();
     for (const b of this.clusterRoleBindings.items.values()) addBinding(clusterIndex, toBinding('ClusterRoleBinding', b));
     const namespaceIndex = new Map<string, Map<string, Binding[]>>();
@@ -154,10 +154,16 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
   }
 }
 
+/** The rules that are objects (stored data is not re-validated; a malformed entry grants nothing). */
+function wellFormed(rules: readonly Rule[] | undefined): readonly Rule[] {
+  return Array.isArray(rules) ? rules.filter((r): r is Rule => typeof r === 'object' && r !== null) : [];
+}
+
 function toBinding(kind: Binding['kind'], b: StoredBinding): Binding {
   const namespace = kind === 'RoleBinding' ? (b.metadata?.namespace ?? '') : '';
   const keys = new Set<string>();
-  for (const s of b.subjects ?? []) {
+  for (const s of Array.isArray(b.subjects) ? b.subjects : []) {
+    if (typeof s !== 'object' || s === null) continue;
     const k = subjectKey(s, namespace);
     if (k !== undefined) keys.add(k);
   }

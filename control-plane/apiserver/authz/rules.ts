@@ -14,8 +14,17 @@ import type { Attributes, Rule } from './types.js';
 
 export const ALL = '*';
 
-function has(list: readonly string[] | undefined, value: string): boolean {
-  return list !== undefined && (list.includes(ALL) || list.includes(value));
+/**
+ * The list, or empty when it is not one: the escalation check runs before validation and stored
+ * objects are not re-validated, so a malformed rule (verbs: null) must match nothing, not throw.
+ */
+function list(l: readonly string[] | undefined): readonly string[] {
+  return Array.isArray(l) ? l : [];
+}
+
+function has(l: readonly string[] | undefined, value: string): boolean {
+  const items = list(l);
+  return items.includes(ALL) || items.includes(value);
 }
 
 export function verbMatches(rule: Rule, verb: string): boolean {
@@ -28,7 +37,7 @@ export function apiGroupMatches(rule: Rule, group: string): boolean {
 
 export function resourceMatches(rule: Rule, resource: string, subresource: string): boolean {
   const wanted = subresource !== '' ? `${resource}/${subresource}` : resource;
-  for (const r of rule.resources ?? []) {
+  for (const r of list(rule.resources)) {
     if (r === ALL || r === wanted) return true;
     if (subresource !== '' && r === `*/${subresource}`) return true;
   }
@@ -36,13 +45,13 @@ export function resourceMatches(rule: Rule, resource: string, subresource: strin
 }
 
 export function resourceNameMatches(rule: Rule, name: string): boolean {
-  const names = rule.resourceNames ?? [];
+  const names = list(rule.resourceNames);
   if (names.length === 0) return true;
   return name !== '' && names.includes(name);
 }
 
 export function nonResourceURLMatches(rule: Rule, path: string): boolean {
-  for (const u of rule.nonResourceURLs ?? []) {
+  for (const u of list(rule.nonResourceURLs)) {
     if (u === ALL || u === path) return true;
     if (u.endsWith(ALL) && path.startsWith(u.slice(0, -1))) return true;
   }
@@ -116,15 +125,15 @@ interface Atom {
 
 function breakdown(rule: Rule): Atom[] {
   const out: Atom[] = [];
-  for (const verb of rule.verbs) {
-    for (const group of rule.apiGroups ?? []) {
-      for (const resource of rule.resources ?? []) {
-        const names = rule.resourceNames ?? [];
+  for (const verb of list(rule.verbs)) {
+    for (const group of list(rule.apiGroups)) {
+      for (const resource of list(rule.resources)) {
+        const names = list(rule.resourceNames);
         if (names.length === 0) out.push({ verb, group, resource });
         else for (const name of names) out.push({ verb, group, resource, name });
       }
     }
-    for (const url of rule.nonResourceURLs ?? []) out.push({ verb, url });
+    for (const url of list(rule.nonResourceURLs)) out.push({ verb, url });
   }
   return out;
 }
@@ -145,9 +154,9 @@ function urlCovers(owner: readonly string[], wanted: string): boolean {
 
 function atomCovered(owner: Rule, atom: Atom): boolean {
   if (!has(owner.verbs, atom.verb)) return false;
-  if (atom.url !== undefined) return urlCovers(owner.nonResourceURLs ?? [], atom.url);
-  if (!has(owner.apiGroups, atom.group ?? '') || !resourceCovers(owner.resources ?? [], atom.resource ?? '')) return false;
-  const names = owner.resourceNames ?? [];
+  if (atom.url !== undefined) return urlCovers(list(owner.nonResourceURLs), atom.url);
+  if (!has(owner.apiGroups, atom.group ?? '') || !resourceCovers(list(owner.resources), atom.resource ?? '')) return false;
+  const names = list(owner.resourceNames);
   return names.length === 0 || (atom.name !== undefined && names.includes(atom.name));
 }
 
@@ -157,7 +166,8 @@ function atomCovered(owner: Rule, atom: Atom): boolean {
  */
 export function uncoveredRules(owner: readonly Rule[], wanted: readonly Rule[]): Rule[] {
   const missing: Rule[] = [];
-  for (const rule of wanted) {
+  for (const rule of Array.isArray(wanted) ? wanted : []) {
+    if (typeof rule !== 'object' || rule === null) continue;
     for (const atom of breakdown(rule)) {
       if (owner.some((o) => atomCovered(o, atom))) continue;
       missing.push(

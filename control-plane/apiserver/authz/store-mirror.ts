@@ -1,5 +1,5 @@
 /**
- * A store prefix mirrored in memory for the authorizers: list once, then follow the store's watch.
+ * A store prefix mirrored in memory (the authorizers' caches, the in-process controllers): list once, then follow the store's watch.
  * Each change reaches the consumer as `apply(key, value | undefined)`; after the watch fails (store
  * closed, history compacted, an etcd member lost for good) the mirror lists again and hands the
  * consumer a fresh start (`reset`, then every key). Values are parsed JSON objects.
@@ -61,6 +61,8 @@ export class StoreMirror<T> {
       }
       await this.deps.clock.sleep(this.deps.retryMs ?? 1_000, signal).catch(() => undefined);
     }
+    // stopped before the first list: nothing to wait for
+    if (first) listed();
   }
 
   private async relist(): Promise<number> {
