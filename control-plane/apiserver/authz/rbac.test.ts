@@ -89,6 +89,18 @@ describe('RbacAuthorizer', () => {
     expect(rbac.rulesFor(jane, 'a').resourceRules).toEqual([]);
   });
 
+  it('an updated binding swaps its subjects; other bindings naming the same group are untouched', () => {
+    const rbac = rbacWith(role('ns', 'reader', podReader), roleBinding('ns', 'a', { kind: 'Role', name: 'reader' }, [group('dev'), user('bob')]), roleBinding('ns', 'b', { kind: 'Role', name: 'reader' }, [group('dev')]));
+    const carol = plainUser('carol');
+    applyRbac(rbac, ...roleBinding('ns', 'a', { kind: 'Role', name: 'reader' }, [user('carol')]));
+    expect(rbac.authorize(getPod(bob, 'ns')).verdict).toBe('no-opinion');
+    expect(rbac.authorize(getPod(carol, 'ns')).verdict).toBe('allow');
+    // jane (group dev) still allowed through b
+    expect(rbac.authorize(getPod(jane, 'ns')).reason).toContain('RoleBinding "b/ns"');
+    applyRbac(rbac, ...roleBinding('ns', 'b', { kind: 'Role', name: 'reader' }, [group('dev')]), true);
+    expect(rbac.authorize(getPod(jane, 'ns')).verdict).toBe('no-opinion');
+  });
+
   it('a changed role takes effect at the next decision', () => {
     const rbac = rbacWith(clusterRole('r', podReader), clusterRoleBinding('b', 'r', [user('jane')]));
     const del = resourceAttrs(jane, 'delete', { resource: 'pods', namespace: 'a', name: 'web' });

@@ -5,8 +5,8 @@
  * "no opinion", and the request is refused because no authorizer allowed it (upstream's behaviour).
  *
  * Roles and bindings come from four StoreMirrors. Bindings are indexed by subject key (rules.ts
- * `subjectKey`), rebuilt lazily after a change, so a decision visits only the bindings that name the
- * user or one of its groups.
+ * `subjectKey`), updated in place at each change, so a decision visits only the bindings that name
+ * the user or one of its groups, and a change costs O(subjects of the changed binding).
  */
 import type { UserInfo } from '../auth/types.js';
 import type { MirrorConsumer } from './store-mirror.js';
@@ -37,22 +37,57 @@ interface Binding {
   readonly keys: readonly string[];
 }
 
-/** A keyed map fed by a StoreMirror; `changed` runs after every change. */
+interface MirrorHooks<T> {
+  reset(): void;
+  change(key: string, old: T | undefined, next: T | undefined): void;
+}
+
+/** A keyed map fed by a StoreMirror; the hooks keep the authorizer's indexes in step, change by change. */
 class MirrorMap<T> implements MirrorConsumer<T> {
   readonly items = new Map<string, T>();
-  constructor(private readonly changed: () => void) {}
+  constructor(private readonly hooks: MirrorHooks<T>) {}
   reset(): void {
     this.items.clear();
-    this.changed();
+    this.hooks.reset();
   }
   apply(key: string, value: T | undefined): void {
+    const old = this.items.get(key);
     if (value === undefined) this.items.delete(key);
     else this.items.set(key, value);
-    this.changed();
+    this.hooks.change(key, old, value);
   }
 }
 
 const nsName = (ns: string, name: string): string => `${ns}/${name}`;
+
+/** Bindings by storage key, and the index from subject key to the bindings that name it. */
+class BindingIndex {
+  private readonly byKey = new Map<string, Binding>();
+  readonly bySubject = new Map<string, Binding[]>();
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  put(key: string, b: Binding | undefined): void {
+    const old = this.byKey.get(key);
+    if (old !== undefined) {
+      this.byKey.delete(key);
+      for (const k of old.keys) {
+        const rest = (this.bySubject.get(k) ?? []).filter((x) => x !== old);
+        if (rest.length > 0) this.bySubject.set(k, rest);
+        else this.bySubject.delete(k);
+      }
+    }
+    if (b === undefined) return;
+    this.byKey.set(key, b);
+    for (const k of b.keys) {
+      const list = this.bySubject.get(k);
+      if (list === undefined) this.bySubject.set(k, [b]);
+      else list.push(b);
+    }
+  }
+}
 
 export class RbacAuthorizer implements Authorizer, RuleResolver {
   readonly roles: MirrorMap<StoredRole>;
@@ -60,35 +95,63 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
   readonly roleBindings: MirrorMap<StoredBinding>;
   readonly clusterRoleBindings: MirrorMap<StoredBinding>;
 
-  private dirty = true;
-  private roleRules = new Map<string, readonly Rule[]>();
-  private clusterRoleRules = new Map<string, readonly Rule[]>();
-  /** subject key -> ClusterRoleBindings naming it. */
-  private clusterIndex = new Map<string, Binding[]>();
-  /** namespace -> subject key -> RoleBindings naming it. */
-  private namespaceIndex = new Map<string, Map<string, Binding[]>>();
+  /** `<ns>/<name>` -> rules of that Role. */
+  private readonly roleRules = new Map<string, readonly Rule[]>();
+  /** name -> rules of that ClusterRole. */
+  private readonly clusterRoleRules = new Map<string, readonly Rule[]>();
+  /** ClusterRoleBindings, by subject key. */
+  private clusterIndex = new BindingIndex();
+  /** namespace -> its RoleBindings, by subject key. */
+  private readonly namespaceIndex = new Map<string, BindingIndex>();
 
+  /**
+   * Each change updates the indexes in place (O(subjects of that binding)); a relist clears them.
+   * A binding's key in its namespace index is its storage key, so a moved object cannot linger.
+   */
   constructor() {
-    const touch = (): void => {
-      this.dirty = true;
-    };
-    this.roles = new MirrorMap(touch);
-    this.clusterRoles = new MirrorMap(touch);
-    this.roleBindings = new MirrorMap(touch);
-    this.clusterRoleBindings = new MirrorMap(touch);
+    const rules = (target: Map<string, readonly Rule[]>, keyOf: (r: StoredRole) => string): MirrorHooks<StoredRole> => ({
+      reset: () => target.clear(),
+      change: (_key, old, next) => {
+        if (old !== undefined) target.delete(keyOf(old));
+        if (next !== undefined) target.set(keyOf(next), wellFormed(next.rules));
+      },
+    });
+    this.roles = new MirrorMap(rules(this.roleRules, (r) => nsName(r.metadata?.namespace ?? '', r.metadata?.name ?? '')));
+    this.clusterRoles = new MirrorMap(rules(this.clusterRoleRules, (r) => r.metadata?.name ?? ''));
+    this.clusterRoleBindings = new MirrorMap<StoredBinding>({
+      reset: () => {
+        this.clusterIndex = new BindingIndex();
+      },
+      change: (key, _old, next) => this.clusterIndex.put(key, next !== undefined ? toBinding('ClusterRoleBinding', next) : undefined),
+    });
+    this.roleBindings = new MirrorMap<StoredBinding>({
+      reset: () => this.namespaceIndex.clear(),
+      change: (key, old, next) => {
+        const oldNs = old?.metadata?.namespace ?? '';
+        if (old !== undefined) {
+          const index = this.namespaceIndex.get(oldNs);
+          index?.put(key, undefined);
+          if (index?.size === 0) this.namespaceIndex.delete(oldNs);
+        }
+        if (next === undefined) return;
+        const binding = toBinding('RoleBinding', next);
+        let index = this.namespaceIndex.get(binding.namespace);
+        if (index === undefined) this.namespaceIndex.set(binding.namespace, (index = new BindingIndex()));
+        index.put(key, binding);
+      },
+    });
   }
 
   authorize(attrs: Attributes): Decision {
-    this.refresh();
     for (const key of userKeys(attrs.user)) {
-      for (const b of this.clusterIndex.get(key) ?? []) {
+      for (const b of this.clusterIndex.bySubject.get(key) ?? []) {
         if (this.rulesOf(b).some((r) => ruleAllows(attrs, r))) return allow(reasonOf(b, key));
       }
     }
     if (attrs.namespace !== '') {
       const index = this.namespaceIndex.get(attrs.namespace);
       for (const key of index !== undefined ? userKeys(attrs.user) : []) {
-        for (const b of index?.get(key) ?? []) {
+        for (const b of index?.bySubject.get(key) ?? []) {
           if (this.rulesOf(b).some((r) => ruleAllows(attrs, r))) return allow(reasonOf(b, key));
         }
       }
@@ -98,7 +161,6 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
 
   /** Every rule bound to `user` cluster-wide, plus those bound in `namespace` ('' for none). */
   rulesFor(user: UserInfo, namespace: string): RuleList {
-    this.refresh();
     const rules: Rule[] = [];
     const seen = new Set<Binding>();
     const keys = userKeys(user);
@@ -109,9 +171,9 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
         rules.push(...this.rulesOf(b));
       }
     };
-    for (const key of keys) visit(this.clusterIndex.get(key));
+    for (const key of keys) visit(this.clusterIndex.bySubject.get(key));
     const index = namespace !== '' ? this.namespaceIndex.get(namespace) : undefined;
-    for (const key of index !== undefined ? keys : []) visit(index?.get(key));
+    for (const key of index !== undefined ? keys : []) visit(index?.bySubject.get(key));
     return {
       resourceRules: rules.filter((r) => (r.nonResourceURLs ?? []).length === 0),
       nonResourceRules: rules.filter((r) => (r.nonResourceURLs ?? []).length > 0),
@@ -121,7 +183,6 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
 
   /** The rules of a role, or undefined when it does not exist (a binding may name a role not yet created). */
   roleRulesOf(kind: string, namespace: string, name: string): readonly Rule[] | undefined {
-    this.refresh();
     return kind === 'Role' ? this.roleRules.get(nsName(namespace, name)) : this.clusterRoleRules.get(name);
   }
 
@@ -129,28 +190,6 @@ export class RbacAuthorizer implements Authorizer, RuleResolver {
     if (b.roleKind === 'ClusterRole') return this.clusterRoleRules.get(b.roleName) ?? [];
     if (b.roleKind === 'Role' && b.kind === 'RoleBinding') return this.roleRules.get(nsName(b.namespace, b.roleName)) ?? [];
     return [];
-  }
-
-  private refresh(): void {
-    if (!this.dirty) return;
-    this.dirty = false;
-    const roleRules = new Map<string, readonly Rule[]>();
-    for (const r of this.roles.items.values()) roleRules.set(nsName(r.metadata?.namespace ?? '', r.metadata?.name ?? ''), wellFormed(r.rules));
-    const clusterRoleRules = new Map<string, readonly Rule[]>();
-    for (const r of this.clusterRoles.items.values()) clusterRoleRules.set(r.metadata?.name ?? '', wellFormed(r.rules));
-    const clusterIndex = new Map<string, Binding[]>();
-    for (const b of this.clusterRoleBindings.items.values()) addBinding(clusterIndex, toBinding('ClusterRoleBinding', b));
-    const namespaceIndex = new Map<string, Map<string, Binding[]>>();
-    for (const b of this.roleBindings.items.values()) {
-      const binding = toBinding('RoleBinding', b);
-      let index = namespaceIndex.get(binding.namespace);
-      if (index === undefined) namespaceIndex.set(binding.namespace, (index = new Map()));
-      addBinding(index, binding);
-    }
-    this.roleRules = roleRules;
-    this.clusterRoleRules = clusterRoleRules;
-    this.clusterIndex = clusterIndex;
-    this.namespaceIndex = namespaceIndex;
   }
 }
 
@@ -168,14 +207,6 @@ function toBinding(kind: Binding['kind'], b: StoredBinding): Binding {
     if (k !== undefined) keys.add(k);
   }
   return { kind, name: b.metadata?.name ?? '', namespace, roleKind: b.roleRef?.kind ?? '', roleName: b.roleRef?.name ?? '', keys: [...keys] };
-}
-
-function addBinding(index: Map<string, Binding[]>, b: Binding): void {
-  for (const k of b.keys) {
-    const list = index.get(k);
-    if (list === undefined) index.set(k, [b]);
-    else list.push(b);
-  }
 }
 
 /** Upstream's allow reason: `RBAC: allowed by ClusterRoleBinding "x" of ClusterRole "y" to Group "z"`. */
