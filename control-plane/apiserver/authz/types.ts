@@ -6,6 +6,7 @@
  * Decisions are synchronous: every authorizer answers from memory (caches fed by the store), so
  * authorization costs no I/O on the request path.
  */
+import type { PolicyRule } from '../../../api/rbac/types.js';
 import type { UserInfo } from '../auth/types.js';
 
 /** What upstream calls authorizer.Attributes: who, which verb, on what. */
@@ -39,14 +40,8 @@ export interface Authorizer {
   authorize(attrs: Attributes): Decision;
 }
 
-/** A rule as RBAC writes it (rbac.authorization.k8s.io/v1 PolicyRule). */
-export interface Rule {
-  readonly verbs: readonly string[];
-  readonly apiGroups?: readonly string[];
-  readonly resources?: readonly string[];
-  readonly resourceNames?: readonly string[];
-  readonly nonResourceURLs?: readonly string[];
-}
+/** A rule as RBAC writes it: rbac.authorization.k8s.io/v1 PolicyRule. */
+export type Rule = PolicyRule;
 
 /** What a user may do in a namespace, as a rules review reports it. */
 export interface RuleList {
