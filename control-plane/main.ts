@@ -229,7 +229,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     // ---- end knode-node-ipam ----
     // ---- node TLS bootstrap: approve and sign kubelet client CSRs with the cluster CA ----
     const csrDeps = { registry, index, clock };
-    background.push(new CsrApprover({ ...csrDeps, log: log.child({ component: 'csr-approver' }) }).run(abort.signal));
+    // upstream's SubjectAccessReview: may the requester create certificatesigningrequests/<nodeclient|selfnodeclient>?
+    const chain = authorizer;
+    const allowed = (name: string, groups: readonly string[], subresource: string): boolean =>
+      chain.allowed({ user: { name, groups }, verb: 'create', resourceRequest: true, apiGroup: 'certificates.k8s.io', resource: 'certificatesigningrequests', subresource, namespace: '', name: '', path: '' });
+    background.push(new CsrApprover({ ...csrDeps, log: log.child({ component: 'csr-approver' }) }, { allowed }).run(abort.signal));
     background.push(new CsrSigner({ ...csrDeps, log: log.child({ component: 'csr-signer' }) }, { ca: pki.ca }).run(abort.signal));
     background.push(
       startCompactor(store, { intervalMs: opts.compaction?.intervalMs ?? 300_000, keepRevisions: opts.compaction?.keepRevisions ?? 10_000, clock, onError: (err) => log.warn({ err: String(err) }, 'compaction failed') }, abort.signal),

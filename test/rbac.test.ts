@@ -6,11 +6,14 @@
  * Users other than the admin are client certificates signed with the cluster CA (as an operator
  * would issue them), each in its own kubeconfig.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientCert, decodeCertKeyPair, encodeCertKeyPair } from '../lib/pki/index.js';
 import { writeKubeconfig } from '../lib/pki/kubeconfig.js';
+import { createCsrPem } from '../lib/pki/lite-csr.js';
+import { bootstrapTokenSecret, DEFAULT_NODE_TOKEN_GROUP } from '../control-plane/apiserver/auth/bootstrap-token.js';
 import { adminClient, createApiClient, loadKubeconfig, waitUntil } from './helpers/api-client.js';
 import type { ApiClient } from './helpers/api-client.js';
 import { APISERVER_ONLY, startServer } from './helpers/server.js';
@@ -232,6 +235,38 @@ describe('a kubelet certificate (Node authorizer and NodeRestriction)', () => {
     const plain = await nodeApi.post('/api/v1/namespaces/team/pods', pod('sneaky', 'w1', 'theirs'));
     expect(plain.status).toBe(403);
     expect(plain.text).toContain('can only create mirror pods');
+  });
+});
+
+describe('kubelet client certificate auto-approval asks RBAC', () => {
+  async function csrAsToken(token: string, group: string, node: string): Promise<string> {
+    const secret = bootstrapTokenSecret(token, { groups: [group] });
+    expect((await admin.post('/api/v1/namespaces/kube-system/secrets', secret)).status).toBe(201);
+    const creds = await loadKubeconfig(server.kubeconfig);
+    const asToken = createApiClient({ server: creds.server, caPem: creds.caPem, token });
+    opened.push(asToken);
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const request = Buffer.from(createCsrPem(privateKey, { commonName: `system:node:${node}`, organizations: ['system:nodes'] })).toString('base64');
+    const body = { apiVersion: 'certificates.k8s.io/v1', kind: 'CertificateSigningRequest', metadata: { name: `csr-${node}` }, spec: { request, signerName: 'kubernetes.io/kube-apiserver-client-kubelet', usages: ['digital signature', 'client auth'] } };
+    const created = await waitUntil('the token to create its CSR', async () => {
+      const r = await asToken.post('/apis/certificates.k8s.io/v1/certificatesigningrequests', body);
+      return r.status === 201 ? r : undefined;
+    });
+    return (created.body as { metadata: { name: string } }).metadata.name;
+  }
+  const conditionsOf = async (name: string): Promise<string> =>
+    server.kubectlOk(['get', 'csr', name, '-o', 'jsonpath={.status.conditions[*].type}']);
+
+  it("approves a joining node whose token is in kubeadm's default group, leaves another token's request Pending", async () => {
+    const ok = await csrAsToken('joinok.0123456789abcdef', DEFAULT_NODE_TOKEN_GROUP, 'n-ok');
+    await waitUntil('the CSR to be approved', async () => ((await conditionsOf(ok)).includes('Approved') ? true : undefined));
+    // a token group that may create CSRs (system:node-bootstrapper) but is not bound for auto-approval
+    await server.kubectlOk(['create', 'clusterrolebinding', 'other-bootstrap', '--clusterrole=system:node-bootstrapper', '--group=system:bootstrappers:other']);
+    const other = await csrAsToken('joinno.0123456789abcdef', 'system:bootstrappers:other', 'n-no');
+    // the approver has looked at it once a later request is approved: make one and wait for it
+    const later = await csrAsToken('joinlt.0123456789abcdef', DEFAULT_NODE_TOKEN_GROUP, 'n-later');
+    await waitUntil('the later CSR to be approved', async () => ((await conditionsOf(later)).includes('Approved') ? true : undefined));
+    expect(await conditionsOf(other)).toBe('');
   });
 });
 

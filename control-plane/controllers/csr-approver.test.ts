@@ -64,6 +64,20 @@ describe('decideApproval', () => {
   it.each(cases)('%s', (_name, make, kind) => {
     expect(decideApproval(make()).kind).toBe(kind);
   });
+  it("asks the authorizer: nodeclient for a joining bootstrap token, selfnodeclient for a renewal", () => {
+    const asked: string[] = [];
+    const only = (granted: string) => (user: string, _groups: readonly string[], sub: string): boolean => {
+      asked.push(`${user} ${sub}`);
+      return sub === granted;
+    };
+    expect(decideApproval(csr('node'), only('nodeclient')).kind).toBe('approve');
+    const refused = decideApproval(csr('node'), only('selfnodeclient'));
+    expect(refused).toEqual({ kind: 'skip', why: 'requester "system:bootstrap:abcdef" may not create certificatesigningrequests/nodeclient' });
+    const renewal = csr('node', { username: 'system:node:w1', groups: ['system:nodes', 'system:authenticated'] });
+    expect(decideApproval(renewal, only('selfnodeclient')).kind).toBe('approve');
+    expect(decideApproval(renewal, only('nodeclient')).kind).toBe('skip');
+    expect(asked).toEqual(['system:bootstrap:abcdef nodeclient', 'system:bootstrap:abcdef nodeclient', 'system:node:w1 selfnodeclient', 'system:node:w1 selfnodeclient']);
+  });
 });
 
 describe('CSR approver and signer over the Registry', () => {

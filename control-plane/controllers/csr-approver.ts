@@ -5,6 +5,10 @@
  * auth (key encipherment allowed), is approved when
  *  - it comes from a bootstrap token (`system:bootstrap:<id>` in `system:bootstrappers`): a node joining;
  *  - or from that node itself (`system:node:<name>` in `system:nodes`): a renewal.
+ * and, as upstream, the requester may `create` certificatesigningrequests/nodeclient (joining) or
+ * /selfnodeclient (renewal) in certificates.k8s.io: kubeadm's default policy grants the first to
+ * bootstrap tokens of group system:bootstrappers:kubeadm:default-node-token and the second to
+ * system:nodes (authz/policy.ts).
  * Everything else is left Pending for a human (`kubectl certificate approve`); nothing is ever denied.
  *
  * `decideApproval` is the pure decision; the controller applies it through the Registry, re-deciding on
@@ -53,8 +57,11 @@ export function nodeClientCertProblem(usages: readonly string[], content: CsrCon
   return undefined;
 }
 
-/** Pure: should this CSR be auto-approved? */
-export function decideApproval(csr: CertificateSigningRequest): ApprovalDecision {
+/** May `user` (in `groups`) create certificatesigningrequests/<subresource>? (the authorizer's answer) */
+export type ApprovalCheck = (user: string, groups: readonly string[], subresource: 'nodeclient' | 'selfnodeclient') => boolean;
+
+/** Pure: should this CSR be auto-approved? Without `allowed`, the requester's permission is not asked. */
+export function decideApproval(csr: CertificateSigningRequest, allowed?: ApprovalCheck): ApprovalDecision {
   if (isApproved(csr) || isDenied(csr)) return { kind: 'skip', why: 'already approved or denied' };
   if (csr.spec.signerName !== SIGNER_KUBE_APISERVER_CLIENT_KUBELET) return { kind: 'skip', why: `signer ${csr.spec.signerName} is not auto-approved` };
   const parsed = parseCsrPem(requestPem(csr));
@@ -63,17 +70,26 @@ export function decideApproval(csr: CertificateSigningRequest): ApprovalDecision
   if (problem !== undefined) return { kind: 'skip', why: problem };
   const user = csr.spec.username ?? '';
   const groups = csr.spec.groups ?? [];
+  const refused = (sub: 'nodeclient' | 'selfnodeclient'): ApprovalDecision | undefined =>
+    allowed !== undefined && !allowed(user, groups, sub) ? { kind: 'skip', why: `requester ${JSON.stringify(user)} may not create certificatesigningrequests/${sub}` } : undefined;
   if (user.startsWith(BOOTSTRAP_USER_PREFIX) && groups.includes(BOOTSTRAPPERS_GROUP)) {
+    const no = refused('nodeclient');
+    if (no !== undefined) return no;
     return { kind: 'approve', reason: 'AutoApproved', message: 'Auto approving kubelet client certificate requested with a bootstrap token.' };
   }
   if (user === parsed.csr.commonName && groups.includes(NODES_GROUP)) {
+    const no = refused('selfnodeclient');
+    if (no !== undefined) return no;
     return { kind: 'approve', reason: 'AutoApproved', message: 'Auto approving renewal of a kubelet client certificate by its own node.' };
   }
   return { kind: 'skip', why: `requester ${JSON.stringify(user)} is neither a bootstrap token nor the node itself` };
 }
 
 export class CsrApprover {
-  constructor(private readonly deps: CsrControllerDeps) {}
+  constructor(
+    private readonly deps: CsrControllerDeps,
+    private readonly opts: { readonly allowed?: ApprovalCheck } = {},
+  ) {}
 
   run(signal: AbortSignal): Promise<void> {
     return runCsrWorker(this.deps, (csr) => this.sync(csr), signal);
@@ -81,7 +97,11 @@ export class CsrApprover {
 
   /** Approves one CSR if the decision says so; exported for tests through the class. */
   async sync(seen: CertificateSigningRequest): Promise<void> {
-    if (decideApproval(seen).kind === 'skip') return;
+    const first = decideApproval(seen, this.opts.allowed);
+    if (first.kind === 'skip') {
+      if (first.why.includes('may not create')) this.deps.log.info({ csr: seen.metadata.name, why: first.why }, 'kubelet client certificate left for a human');
+      return;
+    }
     const name = seen.metadata.name ?? '';
     const entry = csrEntry(this.deps.index);
     const outcome: { decision?: ApprovalDecision } = {};
@@ -91,7 +111,7 @@ export class CsrApprover {
       name,
       (current) => {
         const csr = current as CertificateSigningRequest;
-        const decision = decideApproval(csr);
+        const decision = decideApproval(csr, this.opts.allowed);
         outcome.decision = decision;
         if (decision.kind === 'skip') return current;
         const condition = csrCondition(CONDITION_APPROVED, decision.reason, decision.message, rfc3339(this.deps.clock.now()));

@@ -12,6 +12,8 @@
  *   system:basic-user    the self reviews (`kubectl auth whoami`, `kubectl auth can-i`)
  *   system:monitoring    /metrics and the health paths, for group system:monitoring
  *   system:node-bootstrapper  node CSRs, for bootstrap tokens' default group
+ *   ...:nodeclient / ...:selfnodeclient  auto-approval of kubelet client certificates (the CSR
+ *                        approver asks), for that group and for system:nodes (kubeadm's bindings)
  *   system:node, system:node-proxier  the node's and kube-proxy's rules (not bound: the Node
  *                        authorizer grants them to nodes; bind them to your own kube-proxy identity)
  *   kube-public Role kubeadm:bootstrap-signer-clusterinfo  read cluster-info, for bootstrap tokens
@@ -130,6 +132,14 @@ export const DEFAULT_CLUSTER_ROLES: readonly RoleSpec[] = [
   },
   { name: 'system:monitoring', rules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/metrics'] }] },
   { name: 'system:node-bootstrapper', rules: [{ verbs: ['create', 'get', 'list', 'watch'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests'] }] },
+  {
+    name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+    rules: [{ verbs: ['create'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/nodeclient'] }],
+  },
+  {
+    name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient',
+    rules: [{ verbs: ['create'], apiGroups: ['certificates.k8s.io'], resources: ['certificatesigningrequests/selfnodeclient'] }],
+  },
   { name: 'system:node', rules: NODE_RULES },
   {
     name: 'system:node-proxier',
@@ -149,6 +159,17 @@ export const DEFAULT_CLUSTER_ROLE_BINDINGS: readonly BindingSpec[] = [
   { name: 'system:basic-user', role: { kind: 'ClusterRole', name: 'system:basic-user' }, subjects: [group('system:authenticated')] },
   { name: 'system:monitoring', role: { kind: 'ClusterRole', name: 'system:monitoring' }, subjects: [group('system:monitoring')] },
   { name: 'kubeadm:kubelet-bootstrap', role: { kind: 'ClusterRole', name: 'system:node-bootstrapper' }, subjects: [group(DEFAULT_NODE_TOKEN_GROUP)] },
+  // the CSR approver asks these before approving a kubelet client certificate (kubeadm's bindings)
+  {
+    name: 'kubeadm:node-autoapprove-bootstrap',
+    role: { kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:nodeclient' },
+    subjects: [group(DEFAULT_NODE_TOKEN_GROUP)],
+  },
+  {
+    name: 'kubeadm:node-autoapprove-certificate-rotation',
+    role: { kind: 'ClusterRole', name: 'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient' },
+    subjects: [group('system:nodes')],
+  },
 ];
 
 export const CLUSTER_INFO_ROLE = 'kubeadm:bootstrap-signer-clusterinfo';
