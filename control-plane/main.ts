@@ -209,6 +209,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       tls: { certPem: pki.servingCertPem, keyPem: pki.servingKeyPem, caPem: pki.caCertPem },
       authenticator,
       authorizer,
+      apiAudience: tokens.apiAudience,
       log: log.child({ component: 'apiserver' }),
       deps,
     });

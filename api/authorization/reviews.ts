@@ -120,17 +120,17 @@ export const selfSubjectRulesReviewSchema: ObjectSchema = obj({
   }),
 });
 
+const userInfoSchema: ObjectSchema = obj({
+  username: str('The name that uniquely identifies this user among all active users.'),
+  uid: str('A unique value that identifies this user across time.'),
+  groups: strings('The names of groups this user is a part of.'),
+  extra: mapOf(strings('Values.'), 'Any additional information provided by the authenticator.'),
+});
+
 export const selfSubjectReviewSchema: ObjectSchema = obj({
   ...typeMetaFields,
   metadata: objectMetaSchema,
-  status: obj({
-    userInfo: obj({
-      username: str('The name that uniquely identifies this user among all active users.'),
-      uid: str('A unique value that identifies this user across time.'),
-      groups: strings('The names of groups this user is a part of.'),
-      extra: mapOf(strings('Values.'), 'Any additional information provided by the authenticator.'),
-    }),
-  }),
+  status: obj({ userInfo: userInfoSchema }),
 });
 
 /** Upstream's ValidateSelfSubjectAccessReviewSpec: exactly one kind of attributes. */
@@ -150,12 +150,84 @@ export function validateSelfSubjectRulesReview(r: SelfSubjectRulesReview): Field
   return (r.spec?.namespace ?? '') === '' ? [required(FieldPath.root('spec').child('namespace'), 'the namespace to evaluate rules for')] : [];
 }
 
-/** Shared by the three: create-only, cluster-scoped, nothing defaulted, no updates. */
+// ---- reviews about somebody else: SubjectAccessReview, LocalSubjectAccessReview, TokenReview ----
+
+/** The subject a (Local)SubjectAccessReview asks about (upstream's SubjectAccessReviewSpec). */
+export interface SubjectAccessReviewSpec {
+  readonly resourceAttributes?: ResourceAttributes;
+  readonly nonResourceAttributes?: NonResourceAttributes;
+  readonly user?: string;
+  readonly groups?: readonly string[];
+  readonly uid?: string;
+  readonly extra?: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface SubjectAccessReview extends KubeObject {
+  readonly metadata: ObjectMeta;
+  readonly spec: SubjectAccessReviewSpec;
+  readonly status?: SubjectAccessReviewStatus;
+}
+
+export const subjectAccessReviewSchema: ObjectSchema = obj({
+  ...typeMetaFields,
+  metadata: objectMetaSchema,
+  spec: obj({
+    resourceAttributes: resourceAttributesSchema,
+    nonResourceAttributes: nonResourceAttributesSchema,
+    user: str('The user you are testing for.'),
+    groups: strings('The groups you are testing for.'),
+    uid: str('Information about the requesting user.'),
+    extra: mapOf(strings('Values.'), 'What the authenticator would have added.'),
+  }),
+  status: accessStatusSchema,
+});
+
+/** Upstream's ValidateSubjectAccessReviewSpec: one kind of attributes, and a user or a group. */
+export function validateSubjectAccessReview(r: SubjectAccessReview): FieldError[] {
+  const errs = validateSelfSubjectAccessReview(r as unknown as SelfSubjectAccessReview);
+  if ((r.spec?.user ?? '') === '' && (r.spec?.groups ?? []).length === 0) {
+    errs.push(invalid(FieldPath.root('spec').child('user'), r.spec?.user ?? '', 'at least one of user or group must be specified'));
+  }
+  return errs;
+}
+
+/** LocalSubjectAccessReview: resource attributes only, in the review's own namespace. */
+export function validateLocalSubjectAccessReview(r: SubjectAccessReview): FieldError[] {
+  const errs = validateSubjectAccessReview(r);
+  const spec = FieldPath.root('spec');
+  if (r.spec?.nonResourceAttributes !== undefined) errs.push(invalid(spec.child('nonResourceAttributes'), r.spec.nonResourceAttributes, 'disallowed on this kind of request'));
+  const ns = r.spec?.resourceAttributes?.namespace ?? '';
+  if (r.spec?.resourceAttributes !== undefined && ns !== (r.metadata.namespace ?? '')) {
+    errs.push(invalid(spec.child('resourceAttributes').child('namespace'), ns, 'must match metadata.namespace'));
+  }
+  return errs;
+}
+
+export interface TokenReview extends KubeObject {
+  readonly metadata: ObjectMeta;
+  readonly spec: { readonly token?: string; readonly audiences?: readonly string[] };
+  readonly status?: { readonly authenticated?: boolean; readonly user?: UserInfo; readonly audiences?: readonly string[]; readonly error?: string };
+}
+
+export const tokenReviewSchema: ObjectSchema = obj({
+  ...typeMetaFields,
+  metadata: objectMetaSchema,
+  spec: obj({ token: str('The opaque bearer token.'), audiences: strings('Audiences the resource server identifies as.') }),
+  status: obj({
+    authenticated: bool('True if the token is valid.'),
+    user: userInfoSchema,
+    audiences: strings('Audiences the token is valid for.'),
+    error: str('Why the token could not be checked.'),
+  }),
+});
+
+/** Shared by the reviews: create-only, nothing defaulted, no updates; cluster-scoped unless `namespaced`. */
 function reviewKind<T extends KubeObject>(
   group: string,
   kind: string,
   schema: ObjectSchema,
   validate: (obj: T) => FieldError[],
+  namespaced = false,
 ): KindDefinition<T> {
   return {
     group,
@@ -163,7 +235,7 @@ function reviewKind<T extends KubeObject>(
     kind,
     plural: `${kind.toLowerCase()}s`,
     singular: kind.toLowerCase(),
-    namespaced: false,
+    namespaced,
     shortNames: [],
     categories: [],
     schema,
@@ -177,3 +249,6 @@ function reviewKind<T extends KubeObject>(
 export const selfSubjectAccessReviewKind = reviewKind<SelfSubjectAccessReview>('authorization.k8s.io', 'SelfSubjectAccessReview', selfSubjectAccessReviewSchema, validateSelfSubjectAccessReview);
 export const selfSubjectRulesReviewKind = reviewKind<SelfSubjectRulesReview>('authorization.k8s.io', 'SelfSubjectRulesReview', selfSubjectRulesReviewSchema, validateSelfSubjectRulesReview);
 export const selfSubjectReviewKind = reviewKind<SelfSubjectReview>('authentication.k8s.io', 'SelfSubjectReview', selfSubjectReviewSchema, () => []);
+export const subjectAccessReviewKind = reviewKind<SubjectAccessReview>('authorization.k8s.io', 'SubjectAccessReview', subjectAccessReviewSchema, validateSubjectAccessReview);
+export const localSubjectAccessReviewKind = reviewKind<SubjectAccessReview>('authorization.k8s.io', 'LocalSubjectAccessReview', subjectAccessReviewSchema, validateLocalSubjectAccessReview, true);
+export const tokenReviewKind = reviewKind<TokenReview>('authentication.k8s.io', 'TokenReview', tokenReviewSchema, () => []);

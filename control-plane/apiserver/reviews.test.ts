@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { validateSelfSubjectAccessReview, validateSelfSubjectRulesReview } from '../../api/authorization/reviews.js';
-import type { ResourceAttributes, SelfSubjectAccessReview } from '../../api/authorization/reviews.js';
+import { validateLocalSubjectAccessReview, validateSelfSubjectAccessReview, validateSelfSubjectRulesReview, validateSubjectAccessReview } from '../../api/authorization/reviews.js';
+import type { ResourceAttributes, SelfSubjectAccessReview, SubjectAccessReview } from '../../api/authorization/reviews.js';
 import { accessDecision, reviewKindOf, rulesFor } from './reviews.js';
 import { nodeUser, plainUser, pod, roleBinding, testChain, user } from './authz/testing.js';
 
@@ -137,6 +137,42 @@ describe('validation and routing', () => {
     expect(reviewKindOf({ ...req, name: 'x' })).toBeUndefined();
     expect(reviewKindOf({ ...req, namespace: 'default' })).toBeUndefined();
     expect(reviewKindOf({ ...req, version: 'v1beta1' })).toBeUndefined();
-    expect(reviewKindOf({ ...req, resource: 'subjectaccessreviews' })).toBeUndefined();
+    expect(reviewKindOf({ ...req, resource: 'subjectaccessreviews' })?.kind).toBe('SubjectAccessReview');
+    expect(reviewKindOf({ ...req, resource: 'widgetreviews' })).toBeUndefined();
+  });
+});
+
+describe('reviews about somebody else', () => {
+  const sar = (kind: string, spec: SubjectAccessReview['spec'], namespace?: string): SubjectAccessReview => ({
+    apiVersion: 'authorization.k8s.io/v1',
+    kind,
+    metadata: namespace !== undefined ? { namespace } : {},
+    spec,
+  });
+  const res = { verb: 'get', resource: 'pods', namespace: 'team' };
+
+  it('a SubjectAccessReview needs a user or a group, and one kind of attributes', () => {
+    expect(validateSubjectAccessReview(sar('SubjectAccessReview', { resourceAttributes: res, user: 'jane' }))).toEqual([]);
+    expect(validateSubjectAccessReview(sar('SubjectAccessReview', { resourceAttributes: res, groups: ['dev'] }))).toEqual([]);
+    expect(validateSubjectAccessReview(sar('SubjectAccessReview', { resourceAttributes: res })).map((e) => `${e.field}: ${e.detail ?? ''}`)).toEqual([
+      'spec.user: at least one of user or group must be specified',
+    ]);
+  });
+
+  it('a LocalSubjectAccessReview is about its own namespace and resources only', () => {
+    expect(validateLocalSubjectAccessReview(sar('LocalSubjectAccessReview', { resourceAttributes: res, user: 'jane' }, 'team'))).toEqual([]);
+    expect(validateLocalSubjectAccessReview(sar('LocalSubjectAccessReview', { resourceAttributes: res, user: 'jane' }, 'other')).map((e) => e.field)).toEqual(['spec.resourceAttributes.namespace']);
+    expect(validateLocalSubjectAccessReview(sar('LocalSubjectAccessReview', { nonResourceAttributes: { path: '/x', verb: 'get' }, user: 'jane' }, 'team')).map((e) => e.field)).toEqual([
+      'spec.nonResourceAttributes',
+    ]);
+  });
+
+  it('routing: the local review only under a namespace, the others only without', () => {
+    const at = (resource: string, namespace?: string) =>
+      reviewKindOf({ kind: 'resource', group: 'authorization.k8s.io', version: 'v1', resource, legacyWatch: false, ...(namespace !== undefined ? { namespace } : {}) })?.kind;
+    expect(at('localsubjectaccessreviews', 'team')).toBe('LocalSubjectAccessReview');
+    expect(at('localsubjectaccessreviews')).toBeUndefined();
+    expect(at('subjectaccessreviews')).toBe('SubjectAccessReview');
+    expect(at('subjectaccessreviews', 'team')).toBeUndefined();
   });
 });

@@ -29,6 +29,7 @@ import { alwaysAllowChain } from './authz/index.js';
 import type { AuthorizerChain } from './authz/index.js';
 import { impersonatedUser } from './authz/impersonation.js';
 import { forbiddenMessage } from './authz/types.js';
+import { DEFAULT_ISSUER } from './auth/service-account.js';
 import { handleResource } from './handlers.js';
 import type { ResourceHandlerDeps } from './handlers.js';
 import { queryOf, writeJson, writeStatus } from './http-util.js';
@@ -51,6 +52,8 @@ export interface ApiServerOptions {
   readonly authenticator: Authenticator;
   readonly deps: ResourceHandlerDeps;
   readonly log: Logger;
+  /** The audience bearer tokens are checked for (TokenReview); default the default issuer. */
+  readonly apiAudience?: string;
   /** Who may do what (authz/index.ts); absent: everybody authenticated may do everything (AlwaysAllow). */
   readonly authorizer?: AuthorizerChain;
 }
@@ -164,7 +167,16 @@ export class ApiServer {
       this.authorizations.inc({ decision: decision.verdict === 'allow' ? 'allowed' : 'denied' });
       if (decision.verdict !== 'allow') throw forbidden(forbiddenMessage(attrs, decision.reason));
       const review = info.kind === 'resource' ? reviewKindOf(info) : undefined;
-      if (review !== undefined) await handleReview(req, res, review, user, queryOf(url), this.authorizer);
+      if (review !== undefined) {
+        await handleReview(req, res, review, user, queryOf(url), this.authorizer, {
+          ...(info.kind === 'resource' && info.namespace !== undefined ? { namespace: info.namespace } : {}),
+          apiAudience: this.opts.apiAudience ?? DEFAULT_ISSUER,
+          authenticateToken: async (token) => {
+            const who = await this.opts.authenticator.authenticate({ headers: { authorization: `Bearer ${token}` } });
+            return who !== undefined ? withAuthenticatedGroup(who) : undefined;
+          },
+        });
+      }
       else if (info.kind === 'resource') await handleResource(this.deps, req, res, info, url, user);
       else this.serveNonResource(req, res, url, info);
     } catch (err) {
