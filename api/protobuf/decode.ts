@@ -157,7 +157,8 @@ class Decoder {
     const map = (out[json] ??= {}) as JsonObject;
     // keys come from the client: define them as own properties (a `__proto__` label stays a label, as with JSON.parse)
     Object.defineProperty(map, key, {
-      value: value ?? (values === 'Quantity' ? '0' : values === 'StringList' ? [] : ''),
+      // Go's zero Time marshals as JSON null
+      value: value ?? (values === 'Quantity' ? '0' : values === 'StringList' ? [] : values === 'Time' ? null : ''),
       enumerable: true,
       writable: true,
       configurable: true,
@@ -170,7 +171,8 @@ class Decoder {
       case 'bytes':
         return this.scalar(values, entry, at);
       case 'Quantity':
-        return this.value('Quantity', entry.sub(at), at);
+      case 'Time':
+        return this.value(values, entry.sub(at), at);
       case 'StringList': {
         const items: string[] = [];
         const list = entry.sub(at);

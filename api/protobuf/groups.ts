@@ -2,7 +2,7 @@
  * Messages of the non-core groups this server serves: apps/v1 (Deployment, ReplicaSet, DaemonSet,
  * ControllerRevision),
  * discovery.k8s.io/v1 (EndpointSlice), coordination.k8s.io/v1 (Lease), events.k8s.io/v1 (Event),
- * autoscaling/v1 (Scale), policy/v1 (Eviction), certificates.k8s.io/v1 (CertificateSigningRequest) and
+ * autoscaling/v1 (Scale), policy/v1 (Eviction, PodDisruptionBudget), certificates.k8s.io/v1 (CertificateSigningRequest) and
  * the self reviews of authorization.k8s.io/v1 and authentication.k8s.io/v1. Numbers from each group's
  * generated.proto; pointer flags from its types.go.
  */
@@ -223,6 +223,28 @@ export const policyMessages: MessageTable = {
   'policy.v1.Eviction': {
     1: msg('metadata', 'meta.v1.ObjectMeta'),
     2: msg('deleteOptions', 'meta.v1.DeleteOptions', PTR),
+  },
+  // numbers checked against kubectl create pdb's request bodies (api/protobuf/pdb.test.ts)
+  'policy.v1.PodDisruptionBudget': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'policy.v1.PodDisruptionBudgetSpec'),
+    3: msg('status', 'policy.v1.PodDisruptionBudgetStatus'),
+  },
+  'policy.v1.PodDisruptionBudgetSpec': {
+    1: intOrString('minAvailable', PTR),
+    2: msg('selector', 'meta.v1.LabelSelector', PTR),
+    3: intOrString('maxUnavailable', PTR),
+    4: str('unhealthyPodEvictionPolicy', PTR),
+  },
+  'policy.v1.PodDisruptionBudgetStatus': {
+    1: int64('observedGeneration'),
+    2: map('disruptedPods', 'Time'),
+    // non-pointer, no omitempty upstream: always in the JSON, 0 included
+    3: int32('disruptionsAllowed', PTR),
+    4: int32('currentHealthy', PTR),
+    5: int32('desiredHealthy', PTR),
+    6: int32('expectedPods', PTR),
+    7: msgs('conditions', 'meta.v1.Condition'),
   },
 };
 

@@ -61,6 +61,7 @@ export const topMessages: Readonly<Record<string, string>> = {
   'autoscaling/v1/Scale': 'autoscaling.v1.Scale',
   'policy/v1/Eviction': 'policy.v1.Eviction',
   'policy/v1beta1/Eviction': 'policy.v1.Eviction',
+  'policy/v1/PodDisruptionBudget': 'policy.v1.PodDisruptionBudget',
   'certificates.k8s.io/v1/CertificateSigningRequest': 'certificates.v1.CertificateSigningRequest',
   'authorization.k8s.io/v1/SelfSubjectAccessReview': 'authorization.v1.SelfSubjectAccessReview',
   'authorization.k8s.io/v1/SelfSubjectRulesReview': 'authorization.v1.SelfSubjectRulesReview',

@@ -81,9 +81,11 @@ export function encodeByTable(table: MessageTable, name: string, json: Readonly<
             ? pb.sub(2, pb.str(1, String(mv)))
             : field.type.values === 'bytes'
               ? pb.bytes(2, Buffer.from(String(mv), 'base64'))
-              : field.type.values === 'StringList'
-                ? pb.sub(2, ...(mv as string[]).map((item) => pb.str(1, item)))
-                : pb.str(2, String(mv));
+              : field.type.values === 'Time'
+                ? pb.time(2, Math.floor(Date.parse(String(mv)) / 1000))
+                : field.type.values === 'StringList'
+                  ? pb.sub(2, ...(mv as string[]).map((item) => pb.str(1, item)))
+                  : pb.str(2, String(mv));
         parts.push(lengthDelimited(n, concat([pb.str(1, k), value])));
       }
     } else {

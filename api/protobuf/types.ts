@@ -24,10 +24,11 @@ export type ScalarType = 'string' | 'bytes' | 'bool' | 'int32' | 'int64';
 export type ValueType = 'Time' | 'MicroTime' | 'Quantity' | 'IntOrString' | 'FieldsV1' | 'Duration';
 
 /**
- * Values of the maps Kubernetes uses: map<string, string>, map<string, bytes>, map<string, Quantity>, and
- * map<string, ExtraValue> where ExtraValue is {repeated string items = 1} printed as a JSON list.
+ * Values of the maps Kubernetes uses: map<string, string>, map<string, bytes>, map<string, Quantity>,
+ * map<string, Time> (PodDisruptionBudget disruptedPods), and map<string, ExtraValue> where ExtraValue is
+ * {repeated string items = 1} printed as a JSON list.
  */
-export type MapValueType = 'string' | 'bytes' | 'Quantity' | 'StringList';
+export type MapValueType = 'string' | 'bytes' | 'Quantity' | 'Time' | 'StringList';
 
 export type FieldType =
   | { readonly kind: 'scalar'; readonly scalar: ScalarType }

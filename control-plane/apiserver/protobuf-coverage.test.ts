@@ -93,6 +93,7 @@ function walkField(s: Schema, f: FieldSpec, path: string, found: Found, seen: Se
         (v.type === 'string' && t.values === 'string') ||
         (v.type === 'bytes' && t.values === 'bytes') ||
         (v.type === 'quantity' && t.values === 'Quantity') ||
+        (v.type === 'date-time' && t.values === 'Time') ||
         (v.type === 'array' && t.values === 'StringList');
       if (!fits) found.mismatched.push(`${path}{} (schema ${v.type}, table ${t.values})`);
       return;

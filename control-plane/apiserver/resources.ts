@@ -19,6 +19,7 @@ import { daemonSetKind } from '../../api/apps/daemonset.js';
 import { controllerRevisionKind } from '../../api/apps/controllerrevision.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
+import { podDisruptionBudgetKind } from '../../api/policy/pdb.js';
 import { csrKind, stampCsrRequester } from '../../api/certificates/csr.js';
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind } from '../../api/rbac/rbac.js';
 import { eventsV1EventKind } from '../../api/events/event.js';
@@ -57,6 +58,7 @@ export function servedResources(): ResourceIndex {
     entry(kind(controllerRevisionKind)),
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
+    entry(kind(podDisruptionBudgetKind), ['status']),
     entry(kind(csrKind), ['status', 'approval'], { stampRequester: stampCsrRequester }),
     entry(kind(roleKind)),
     entry(kind(clusterRoleKind)),

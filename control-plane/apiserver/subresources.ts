@@ -9,7 +9,13 @@ import type { KubeObject } from '../../api/meta.js';
 import { scaleOf, scaleSchema, validateScale } from '../../api/autoscaling/scale.js';
 import type { Scalable, Scale } from '../../api/autoscaling/scale.js';
 import { rfc3339 } from '../../lib/clock.js';
-import { ApiError, badRequest, conflict, forbidden, invalid, methodNotAllowed, notFound } from './errors.js';
+import { ApiError, badRequest, conflict, forbidden, internalError, invalid, methodNotAllowed, notFound } from './errors.js';
+import type { Pod } from '../../api/core/pod.js';
+import { budgetPods, podView } from '../controllers/disruption.js';
+import type { Budget } from '../controllers/disruption.js';
+import { evictionVerdict } from '../controllers/disruption-plan.js';
+import { listObjects } from './registry-read.js';
+import { everything } from './filter.js';
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
@@ -171,8 +177,11 @@ async function finalize(ctx: RequestCtx): Promise<void> {
 
 /**
  * POST pods/{name}/eviction with a policy/v1 (or v1beta1) Eviction: a delete of the pod with the
- * Eviction's deleteOptions, answered 201 with a success Status as upstream. This server has no
- * PodDisruptionBudgets, so no eviction is ever refused for one (upstream would answer 429).
+ * Eviction's deleteOptions, answered 201 with a success Status as upstream, unless the pod's
+ * PodDisruptionBudget has no disruption left: then 429 TooManyRequests, `Cannot evict pod as it
+ * would violate the pod's disruption budget.` with the budget's reason as a cause (kubectl drain
+ * retries). An allowed eviction spends one disruption in the budget's status first (a write guarded
+ * by its resourceVersion, retried on a race), as upstream.
  */
 async function evict(ctx: RequestCtx): Promise<void> {
   if (ctx.req.method !== 'POST') throw methodNotAllowed(ctx.req.method ?? '', ctx.req.url ?? '');
@@ -200,8 +209,52 @@ async function evict(ctx: RequestCtx): Promise<void> {
   // a dry run of the eviction is a dry run of its delete (upstream's propagateDryRun)
   const q = ctx.query['dryRun'] !== undefined ? { dryRun: ctx.query['dryRun'] } : {};
   const opts = deleteOptionsOf(q, Buffer.from(JSON.stringify(ev['deleteOptions'] ?? {})));
+  await checkDisruptionBudget(ctx, name, opts.dryRun === true);
   await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, name, { ...opts, ...userOption(ctx) });
   writeJson(ctx.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+}
+
+const EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget.";
+
+async function checkDisruptionBudget(ctx: RequestCtx, name: string, dryRun: boolean): Promise<void> {
+  const pdbs = ctx.deps.index.find('policy', 'v1', 'poddisruptionbudgets');
+  if (pdbs === undefined) return;
+  const { registry } = ctx.deps;
+  const ns = ctx.info.namespace ?? '';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const pod = (await registry.get(ctx.entry, ns, name)) as unknown as Pod;
+    // already going: deleting again changes nothing a budget counts (upstream lets it through)
+    if (pod.metadata.deletionTimestamp !== undefined) return;
+    const budgets = budgetsOf(pod, (await listObjects(registry, pdbs, { namespace: ns, filter: everything })).items as Budget[]);
+    if (budgets.length === 0) return;
+    if (budgets.length > 1) throw internalError('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    const budget = budgets[0] as Budget;
+    const verdict = evictionVerdict(budget.metadata.name ?? '', budget.metadata.generation ?? 0, budget.spec ?? {}, budget.status, podView(pod), ctx.deps.clock.now());
+    if (verdict.kind === 'refuse') {
+      throw new ApiError(429, 'TooManyRequests', EVICTION_REFUSED, { causes: [{ reason: 'DisruptionBudget', message: verdict.cause }] });
+    }
+    if (verdict.status === undefined || dryRun) return;
+    const spent = verdict.status;
+    const seen = budget.metadata.resourceVersion;
+    try {
+      await registry.update(pdbs, ns, budget.metadata.name ?? '', (cur) => {
+        if (cur.metadata.resourceVersion !== seen) throw new BudgetMoved();
+        return { ...cur, status: spent } as KubeObject;
+      }, { subresource: 'status' });
+      return;
+    } catch (err) {
+      if (!(err instanceof BudgetMoved)) throw err;
+    }
+  }
+  throw new ApiError(429, 'TooManyRequests', EVICTION_REFUSED, { causes: [{ reason: 'DisruptionBudget', message: 'the disruption budget kept changing; try again' }] });
+}
+
+/** The budget changed between reading it and spending a disruption: judge again. */
+class BudgetMoved extends Error {}
+
+/** The budgets whose selector matches the pod. */
+function budgetsOf(pod: Pod, budgets: readonly Budget[]): Budget[] {
+  return budgets.filter((b) => budgetPods(b, [pod]).length > 0);
 }
 
 // ---- node proxies ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { NodeLifecycleController } from '../controllers/node-lifecycle.js';
 import { EndpointSliceController } from '../controllers/endpointslice.js';
 import { PodGCController } from '../controllers/podgc.js';
 import { ServiceAccountController } from '../controllers/serviceaccount.js';
+import { DisruptionController } from '../controllers/disruption.js';
 import type { Controller, ControllerContext } from './controller.js';
 
 export interface ControllersConfig {
@@ -34,6 +35,7 @@ export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
   ['podgc', (ctx, cfg) => new PodGCController(ctx, cfg.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: cfg.terminatedPodGCThreshold } : {})],
   ['nodelifecycle', (ctx, cfg) => new NodeLifecycleController(ctx, cfg.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs } : {})],
   ['daemonset', (ctx) => new DaemonSetController(ctx)],
+  ['disruption', (ctx) => new DisruptionController(ctx)],
 ];
 
 export function buildControllers(ctx: ControllerContext, cfg: ControllersConfig = {}): Controller[] {

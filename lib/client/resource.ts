@@ -36,6 +36,7 @@ export const resources = {
   events: ref('', 'v1', 'events', true, 'Event'),
   endpointSlices: ref('discovery.k8s.io', 'v1', 'endpointslices', true, 'EndpointSlice'),
   leases: ref('coordination.k8s.io', 'v1', 'leases', true, 'Lease'),
+  podDisruptionBudgets: ref('policy', 'v1', 'poddisruptionbudgets', true, 'PodDisruptionBudget'),
   certificateSigningRequests: ref('certificates.k8s.io', 'v1', 'certificatesigningrequests', false, 'CertificateSigningRequest'),
   deployments: ref('apps', 'v1', 'deployments', true, 'Deployment'),
   replicaSets: ref('apps', 'v1', 'replicasets', true, 'ReplicaSet'),

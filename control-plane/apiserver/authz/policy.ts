@@ -65,6 +65,7 @@ const VIEW_RULES: readonly Rule[] = [
   { verbs: READ, apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
   { verbs: READ, apiGroups: ['events.k8s.io'], resources: ['events'] },
   { verbs: READ, apiGroups: ['coordination.k8s.io'], resources: ['leases'] },
+  { verbs: READ, apiGroups: ['policy'], resources: ['poddisruptionbudgets', 'poddisruptionbudgets/status'] },
 ];
 
 /** What `edit` adds to `view`. */
@@ -85,6 +86,7 @@ const EDIT_RULES: readonly Rule[] = [
   },
   { verbs: WRITE, apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'] },
   { verbs: WRITE, apiGroups: ['coordination.k8s.io'], resources: ['leases'] },
+  { verbs: WRITE, apiGroups: ['policy'], resources: ['poddisruptionbudgets'] },
 ];
 
 /** What `admin` adds to `edit`. */

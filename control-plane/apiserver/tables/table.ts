@@ -25,6 +25,7 @@ import {
 import type { TableCell, TableColumnDefinition } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { podPrinter } from './pods.js';
+import { podDisruptionBudgetPrinter } from './policy.js';
 import { csrPrinter } from './certificates.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
 import type { Printer, TableRowCondition } from './printer.js';
@@ -85,6 +86,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['clusterroles', rolePrinter],
   ['rolebindings', roleBindingPrinter],
   ['clusterrolebindings', clusterRoleBindingPrinter],
+  ['poddisruptionbudgets', podDisruptionBudgetPrinter],
 ]);
 
 /** The printer of a resource, NAME/AGE for resources without one. */
