@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { budgetStatus, desiredHealthy, evictionVerdict, expectedPods, liveDisruptions, scaledValue } from './disruption-plan.js';
+import { budgetStatus, desiredHealthy, evictionVerdict, expectedPods, liveDisruptions } from './disruption-plan.js';
 import type { BudgetStatus, PodView } from './disruption-plan.js';
 
 const pod = (name: string, ready = true, extra: Partial<PodView> = {}): PodView => ({ name, ready, deleting: false, phase: 'Running', ...extra });
@@ -7,15 +7,6 @@ const NOW = new Date('2026-12-06T12:00:00Z');
 const none = (): undefined => undefined;
 
 describe('budget arithmetic', () => {
-  it('scaledValue: integers, percentages rounded up or down, garbage', () => {
-    expect(scaledValue(2, 10, true)).toBe(2);
-    expect(scaledValue('50%', 5, true)).toBe(3);
-    expect(scaledValue('50%', 5, false)).toBe(2);
-    expect(scaledValue('3', 5, true)).toBe(3);
-    expect(scaledValue('x%', 5, true)).toBeUndefined();
-    expect(scaledValue(-1, 5, true)).toBeUndefined();
-  });
-
   it('expectedPods: the matching pods for an integer minAvailable, the controllers\u2019 replicas otherwise', () => {
     const pods = [pod('a', true, { controller: 'ReplicaSet/web' }), pod('b', true, { controller: 'ReplicaSet/web' }), pod('c')];
     expect(expectedPods({ minAvailable: 1 }, pods, () => 5)).toBe(3);

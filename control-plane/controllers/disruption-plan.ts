@@ -10,6 +10,9 @@
  *                   (status.disruptedPods, for 2 minutes, until the pod is seen going)
  *   disruptionsAllowed = max(0, currentHealthy - desiredHealthy)
  */
+import { scaledIntOrPercent } from '../../api/policy/pdb.js';
+import type { PodDisruptionBudgetCondition, PodDisruptionBudgetSpec, PodDisruptionBudgetStatus } from '../../api/policy/pdb.js';
+
 export interface PodView {
   readonly name: string;
   readonly ready: boolean;
@@ -20,42 +23,13 @@ export interface PodView {
   readonly controller?: string;
 }
 
-export interface BudgetSpec {
-  readonly minAvailable?: number | string;
-  readonly maxUnavailable?: number | string;
-  readonly unhealthyPodEvictionPolicy?: string;
-}
-
-export interface BudgetStatus {
-  readonly observedGeneration?: number;
-  readonly disruptedPods?: Readonly<Record<string, string>>;
-  readonly disruptionsAllowed: number;
-  readonly currentHealthy: number;
-  readonly desiredHealthy: number;
-  readonly expectedPods: number;
-  readonly conditions?: readonly BudgetCondition[];
-}
-
-export interface BudgetCondition {
-  readonly type: string;
-  readonly status: 'True' | 'False';
-  readonly reason: string;
-  readonly message: string;
-  readonly observedGeneration?: number;
-  readonly lastTransitionTime: string;
-}
+/** The parts of a budget's spec the arithmetic reads. */
+export type BudgetSpec = Pick<PodDisruptionBudgetSpec, 'minAvailable' | 'maxUnavailable' | 'unhealthyPodEvictionPolicy'>;
+export type BudgetStatus = PodDisruptionBudgetStatus;
+type BudgetCondition = PodDisruptionBudgetCondition;
 
 /** How long an eviction is remembered in status.disruptedPods if its pod is not seen going (upstream). */
 export const DISRUPTED_POD_TIMEOUT_MS = 2 * 60_000;
-
-/** An int or a percentage of `total` (`"50%"`), rounded up or down; undefined for garbage. */
-export function scaledValue(v: number | string, total: number, roundUp: boolean): number | undefined {
-  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
-  const m = /^(\d+)%$/.exec(v);
-  if (m === null) return /^\d+$/.test(v) ? Number(v) : undefined;
-  const scaled = (Number(m[1]) * total) / 100;
-  return roundUp ? Math.ceil(scaled) : Math.floor(scaled);
-}
 
 /** expectedPods: see the file comment; `replicasOf` answers a controller's desired replicas. */
 export function expectedPods(spec: BudgetSpec, pods: readonly PodView[], replicasOf: (controller: string) => number | undefined): number {
@@ -75,8 +49,8 @@ export function expectedPods(spec: BudgetSpec, pods: readonly PodView[], replica
 }
 
 export function desiredHealthy(spec: BudgetSpec, expected: number): number {
-  if (spec.minAvailable !== undefined) return scaledValue(spec.minAvailable, expected, true) ?? expected;
-  if (spec.maxUnavailable !== undefined) return Math.max(0, expected - (scaledValue(spec.maxUnavailable, expected, true) ?? 0));
+  if (spec.minAvailable !== undefined) return scaledIntOrPercent(spec.minAvailable, expected, true) ?? expected;
+  if (spec.maxUnavailable !== undefined) return Math.max(0, expected - (scaledIntOrPercent(spec.maxUnavailable, expected, true) ?? 0));
   return expected;
 }
 
@@ -114,7 +88,7 @@ export function budgetStatus(
     reason: ok ? 'SufficientPods' : 'InsufficientPods',
     message: ok ? '' : `The disruption budget needs ${desired} healthy pods and has ${healthy} currently`,
     observedGeneration: generation,
-    lastTransitionTime: old !== undefined && old.status === (ok ? 'True' : 'False') ? old.lastTransitionTime : now.toISOString().replace(/\.\d+Z$/, 'Z'),
+    lastTransitionTime: (old !== undefined && old.status === (ok ? 'True' : 'False') ? old.lastTransitionTime : undefined) ?? now.toISOString().replace(/\.\d+Z$/, 'Z'),
   };
   return {
     observedGeneration: generation,
