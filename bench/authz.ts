@@ -20,17 +20,18 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { RbacAuthorizer } from '../control-plane/apiserver/authz/rbac.js';
 import { defaultPolicyObjects } from '../control-plane/apiserver/authz/policy.js';
 import type { Attributes } from '../control-plane/apiserver/authz/types.js';
 import { createClientCert, decodeCertKeyPair, encodeCertKeyPair } from '../lib/pki/index.js';
-import { Cleanup } from './lib/cleanup.js';
+import type { Cleanup } from './lib/cleanup.js';
 import { KubeHttp, loadCreds, warmConnections } from './lib/kube-http.js';
 import type { KubeCreds } from './lib/kube-http.js';
 import { startKnodeServer } from './lib/knode-server.js';
 import type { KnodeServer } from './lib/knode-server.js';
-import { Progress } from './lib/progress.js';
+import type { Progress } from './lib/progress.js';
+import { intFlag, runReport } from './lib/run-report.js';
 import { fmtMs, fmtRate, fmtRatio, median, summarize } from './lib/stats.js';
 import type { LatencySummary } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
@@ -256,12 +257,6 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
   return lines.join('\n');
 }
 
-function intFlag(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}.`);
-    return Number(v);
-  };
-}
 
 async function main(): Promise<void> {
   const opts = new Command('bench-authz')
@@ -274,23 +269,7 @@ async function main(): Promise<void> {
     .option('--cpu-prof <dir>', 'run both servers under --cpu-prof, profiles in <dir>/NodeRBAC and <dir>/AlwaysAllow')
     .parse(process.argv)
     .opts<Options>();
-  const cleanup = new Cleanup();
-  cleanup.installSignalHandlers();
-  const progress = new Progress();
-  const deadline = setTimeout(() => {
-    progress.note(`the run exceeded --timeout ${opts.timeout} s; cleaning up`);
-    cleanup.runAllSync();
-    process.exit(124);
-  }, opts.timeout * 1000);
-  deadline.unref();
-  try {
-    process.stdout.write(await run(opts, cleanup, progress));
-  } catch (err) {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
+  await runReport(opts.timeout, (cleanup, progress) => run(opts, cleanup, progress));
 }
 
 await main();

@@ -20,15 +20,17 @@
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import type { Service } from '../api/core/service-types.js';
 import { decodeResponse, encodeQuery } from '../control-plane/dns/message.js';
 import { KubeClient } from '../lib/client/client.js';
 import { resources } from '../lib/client/resource.js';
 import { freePort } from '../test/helpers/server.js';
-import { Cleanup, stopChild } from './lib/cleanup.js';
+import { stopChild } from './lib/cleanup.js';
+import type { Cleanup } from './lib/cleanup.js';
 import { startKnodeServer } from './lib/knode-server.js';
-import { Progress } from './lib/progress.js';
+import type { Progress } from './lib/progress.js';
+import { intFlag, runReport } from './lib/run-report.js';
 import { fmtMs, fmtRate, fmtRatio, summarize } from './lib/stats.js';
 import type { LatencySummary } from './lib/stats.js';
 import { renderTable } from './lib/table.js';
@@ -212,12 +214,6 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
   }
 }
 
-function intFlag(name: string, min: number, max: number): (v: string) => number {
-  return (v) => {
-    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}.`);
-    return Number(v);
-  };
-}
 
 async function main(): Promise<void> {
   const opts = new Command('bench-dns')
@@ -227,23 +223,7 @@ async function main(): Promise<void> {
     .option('--timeout <s>', 'abort the whole run after this many seconds', intFlag('--timeout', 10, 86_400), 600)
     .parse(process.argv)
     .opts<Options>();
-  const cleanup = new Cleanup();
-  cleanup.installSignalHandlers();
-  const progress = new Progress();
-  const deadline = setTimeout(() => {
-    progress.note(`the run exceeded --timeout ${opts.timeout} s; cleaning up`);
-    cleanup.runAllSync();
-    process.exit(124);
-  }, opts.timeout * 1000);
-  deadline.unref();
-  try {
-    process.stdout.write(await run(opts, cleanup, progress));
-  } catch (err) {
-    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    process.exitCode = 1;
-  } finally {
-    await cleanup.runAll();
-  }
+  await runReport(opts.timeout, (cleanup, progress) => run(opts, cleanup, progress));
 }
 
 await main();
