@@ -2,6 +2,7 @@
  * All message tables in one place, and which message carries which apiVersion+kind. A new served kind
  * needs its messages in a table file and one line in `topMessages`.
  */
+import { batchMessages } from './batch.js';
 import { containerMessages } from './core-container.js';
 import { coreObjectMessages } from './core-objects.js';
 import { podMessages } from './core-pod.js';
@@ -28,6 +29,7 @@ export const allMessages: MessageTable = {
   ...volumeMessages,
   ...coreObjectMessages,
   ...appsMessages,
+  ...batchMessages,
   ...discoveryMessages,
   ...coordinationMessages,
   ...eventsMessages,
@@ -55,6 +57,8 @@ export const topMessages: Readonly<Record<string, string>> = {
   'apps/v1/ReplicaSet': 'apps.v1.ReplicaSet',
   'apps/v1/DaemonSet': 'apps.v1.DaemonSet',
   'apps/v1/ControllerRevision': 'apps.v1.ControllerRevision',
+  'batch/v1/Job': 'batch.v1.Job',
+  'batch/v1/CronJob': 'batch.v1.CronJob',
   'discovery.k8s.io/v1/EndpointSlice': 'discovery.v1.EndpointSlice',
   'coordination.k8s.io/v1/Lease': 'coordination.v1.Lease',
   'events.k8s.io/v1/Event': 'events.v1.Event',

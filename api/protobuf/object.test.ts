@@ -361,7 +361,7 @@ describe('decodeObject: malformed bodies', () => {
   });
 
   it('refuses a kind it has no table for', () => {
-    expect(failure(() => decodeObject(pb.envelope('batch/v1', 'Job', configMap))).detail).toBe('no protobuf decoding for Job in batch/v1');
+    expect(failure(() => decodeObject(pb.envelope('apps/v1', 'StatefulSet', configMap))).detail).toBe('no protobuf decoding for StatefulSet in apps/v1');
   });
 
   it('refuses kinds named after object prototype properties', () => {

@@ -20,6 +20,8 @@ import { controllerRevisionKind } from '../../api/apps/controllerrevision.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
 import { podDisruptionBudgetKind } from '../../api/policy/pdb.js';
+import { jobKind } from '../../api/batch/job.js';
+import { cronJobKind } from '../../api/batch/cronjob.js';
 import { csrKind, stampCsrRequester } from '../../api/certificates/csr.js';
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind } from '../../api/rbac/rbac.js';
 import { eventsV1EventKind } from '../../api/events/event.js';
@@ -56,6 +58,10 @@ export function servedResources(): ResourceIndex {
     entry(kind(replicaSetKind), ['status', 'scale']),
     entry(kind(daemonSetKind), ['status']),
     entry(kind(controllerRevisionKind)),
+    // batch/v1 Jobs orphan their pods when a delete names no propagation policy (upstream, for back
+    // compatibility; kubectl sends Background)
+    entry(kind(jobKind), ['status'], { defaultPropagation: 'Orphan' }),
+    entry(kind(cronJobKind), ['status']),
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
     entry(kind(podDisruptionBudgetKind), ['status']),

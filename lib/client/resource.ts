@@ -42,6 +42,8 @@ export const resources = {
   replicaSets: ref('apps', 'v1', 'replicasets', true, 'ReplicaSet'),
   daemonSets: ref('apps', 'v1', 'daemonsets', true, 'DaemonSet'),
   controllerRevisions: ref('apps', 'v1', 'controllerrevisions', true, 'ControllerRevision'),
+  jobs: ref('batch', 'v1', 'jobs', true, 'Job'),
+  cronJobs: ref('batch', 'v1', 'cronjobs', true, 'CronJob'),
 } as const satisfies Readonly<Record<string, ResourceRef>>;
 
 /** `v1` or `apps/v1`. */

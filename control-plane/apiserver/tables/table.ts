@@ -26,6 +26,7 @@ import type { TableCell, TableColumnDefinition } from './format.js';
 import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from './networking.js';
 import { podPrinter } from './pods.js';
 import { podDisruptionBudgetPrinter } from './policy.js';
+import { cronJobPrinter, jobPrinter } from './batch.js';
 import { csrPrinter } from './certificates.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
 import type { Printer, TableRowCondition } from './printer.js';
@@ -75,6 +76,8 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['replicasets', replicaSetPrinter],
   ['daemonsets', daemonSetPrinter],
   ['controllerrevisions', controllerRevisionPrinter],
+  ['jobs', jobPrinter],
+  ['cronjobs', cronJobPrinter],
   ['events', eventPrinter],
   ['namespaces', namespacePrinter],
   ['configmaps', configMapPrinter],
