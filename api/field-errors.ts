@@ -76,6 +76,8 @@ export function formatFieldError(e: FieldError): string {
     case 'FieldValueRequired':
       return `${e.field}: Required value${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueInvalid':
+      // no value: upstream's field.OmitValueType (`status.conditions: Invalid value: cannot ...`)
+      if (e.value === undefined) return `${e.field}: Invalid value${e.detail ? `: ${e.detail}` : ''}`;
       return `${e.field}: Invalid value: ${v}${e.detail ? `: ${e.detail}` : ''}`;
     case 'FieldValueNotSupported':
       return `${e.field}: Unsupported value: ${v}${e.detail ? `: ${e.detail}` : ''}`;

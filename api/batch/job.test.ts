@@ -210,7 +210,7 @@ describe('validateJob', () => {
       'spec.podFailurePolicy.rules[0].onExitCodes.values[2]: Duplicate value: 3',
       'spec.podFailurePolicy.rules[0].onExitCodes.values: Invalid value: [3,0,3]: must be ordered',
       'spec.podFailurePolicy.rules[1].onPodConditions[0].status: Unsupported value: "Maybe": supported values: "False", "True", "Unknown"',
-      'spec.podFailurePolicy.rules[2]: Invalid value: : specifying one of OnExitCodes and OnPodConditions is required',
+      'spec.podFailurePolicy.rules[2]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required',
     ]);
   });
 
@@ -306,7 +306,7 @@ describe('status updates', () => {
     const done: Job = { ...running, status: { startTime: '2026-01-01T10:00:00Z', completionTime: '2026-01-01T10:01:00Z', conditions: [cond('Complete')] } };
     expect(status({ ...done.status, conditions: [] }, done)).toEqual([
       'status.completionTime: Invalid value: "2026-01-01T10:01:00Z": cannot set completionTime when there is no Complete=True condition',
-      'status.conditions: Invalid value: : cannot disable the terminal Complete=True condition',
+      'status.conditions: Invalid value: cannot disable the terminal Complete=True condition',
     ]);
     expect(status({ ...running.status, active: 0, completionTime: '2026-01-01T09:00:00Z', conditions: [cond('Complete')] })).toEqual([
       'status.completionTime: Invalid value: "2026-01-01T09:00:00Z": must be equal to or after `startTime`',

@@ -22,8 +22,7 @@
  * succeeded, but for elastic Indexed Jobs) never decrease, terminal conditions stay, finished Jobs have a
  * startTime and no active, terminating or uncounted pods, completionTime only with Complete and never
  * before startTime or changed, index lists well-formed.
- * Deviations: a rule that upstream reports without a value (field.OmitValueType) prints `Invalid value: :`;
- * upstream's TooMany errors are Invalid ones with the same `must have at most N items` detail; spec errors
+ * Deviations: upstream's TooMany errors are Invalid ones with the same `must have at most N items` detail; spec errors
  * are reported once on update (upstream repeats them).
  */
 import type { KindDefinition } from '../kind.js';
