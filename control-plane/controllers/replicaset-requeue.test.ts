@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '../../lib/clock.js';
-import { DelayedRequeue } from './replicaset-requeue.js';
+import { DelayedRequeue, MAX_TIMER_MS } from './replicaset-requeue.js';
 
 describe('DelayedRequeue', () => {
   it('keeps one timer per key unless an earlier one is asked for', async () => {
@@ -29,5 +29,15 @@ describe('DelayedRequeue', () => {
     await clock.advance(2000);
     expect(added).toEqual([]);
     expect(r.size).toBe(0);
+  });
+  it('caps a delay beyond what a Node timer honours (a yearly schedule must not fire at once)', async () => {
+    const clock = new FakeClock();
+    const added: string[] = [];
+    const r = new DelayedRequeue(clock, (k) => added.push(k));
+    r.after('a', 365 * 24 * 3600_000, undefined);
+    await clock.advance(1000);
+    expect(added).toEqual([]);
+    await clock.advance(MAX_TIMER_MS);
+    expect(added).toEqual(['a']);
   });
 });

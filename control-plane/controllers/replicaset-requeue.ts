@@ -10,6 +10,9 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../../lib/clock.js';
 
+/** The longest delay a Node timer honours. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class DelayedRequeue {
   private readonly due = new Map<string, number>();
   /** One listener on the caller's signal; our timers listen on this child (many, legitimately). */
@@ -22,6 +25,8 @@ export class DelayedRequeue {
 
   /** Adds `key` to the queue after `delayMs`, unless it is already due at or before then. */
   after(key: string, delayMs: number, signal: AbortSignal | undefined): void {
+    // Node's timers fire at once beyond 2^31-1 ms (~24.8 days): wake up then and let the sync ask again
+    delayMs = Math.min(delayMs, MAX_TIMER_MS);
     const at = this.clock.now().getTime() + delayMs;
     const pending = this.due.get(key);
     if (pending !== undefined && pending <= at) return;
