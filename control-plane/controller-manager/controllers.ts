@@ -12,6 +12,9 @@ import { EndpointSliceController } from '../controllers/endpointslice.js';
 import { PodGCController } from '../controllers/podgc.js';
 import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import { DisruptionController } from '../controllers/disruption.js';
+import { JobController } from '../controllers/job.js';
+import { CronJobController } from '../controllers/cronjob.js';
+import { TTLAfterFinishedController } from '../controllers/ttl-after-finished.js';
 import type { Controller, ControllerContext } from './controller.js';
 
 export interface ControllersConfig {
@@ -36,6 +39,9 @@ export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
   ['nodelifecycle', (ctx, cfg) => new NodeLifecycleController(ctx, cfg.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs } : {})],
   ['daemonset', (ctx) => new DaemonSetController(ctx)],
   ['disruption', (ctx) => new DisruptionController(ctx)],
+  ['job', (ctx) => new JobController(ctx)],
+  ['ttl-after-finished', (ctx) => new TTLAfterFinishedController(ctx)],
+  ['cronjob', (ctx) => new CronJobController(ctx)],
 ];
 
 export function buildControllers(ctx: ControllerContext, cfg: ControllersConfig = {}): Controller[] {
