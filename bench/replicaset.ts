@@ -20,23 +20,18 @@
  * Report on stdout, progress on stderr. The server and its data dir are removed on success, failure,
  * Ctrl-C and the deadline.
  */
-import { rmSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Command, InvalidArgumentError } from 'commander';
-import { Registry } from 'prom-client';
 import type { ReplicaSet } from '../api/apps/replicaset.js';
 import type { Pod } from '../api/core/pod.js';
-import { realClock } from '../lib/clock.js';
 import { KubeClient } from '../lib/client/client.js';
 import { resources } from '../lib/client/resource.js';
-import { silentLogger } from '../lib/log.js';
-import { runControllerManager } from '../control-plane/controller-manager/manager.js';
 import { ReplicaSetController } from '../control-plane/controllers/replicaset.js';
 import { slowStartBatch } from '../control-plane/controllers/replicaset-expectations.js';
 import { BURST_REPLICAS, podFromTemplate } from '../control-plane/controllers/replicaset-plan.js';
-import { startServer } from '../test/helpers/server.js';
 import { Cleanup } from './lib/cleanup.js';
+import { startControllerBench, syncCounts } from './lib/controller-bench.js';
 import { CpuMeter } from './lib/cpu-accounting.js';
 import type { CpuShare } from './lib/cpu-accounting.js';
 import { Progress } from './lib/progress.js';
@@ -233,37 +228,10 @@ function report(opts: Options, phases: readonly PhaseResult[], syncs: string): s
   ].join('\n');
 }
 
-async function syncCounts(registry: Registry): Promise<string> {
-  const metric = await registry.getSingleMetric('knode_controller_syncs_total')?.get();
-  const parts = (metric?.values ?? []).map((v) => `${String(v.labels['result'])} ${v.value}`);
-  return parts.length > 0 ? parts.join(', ') : 'none recorded';
-}
-
 async function run(opts: Options, cleanup: Cleanup, progress: Progress, signal: AbortSignal): Promise<string> {
-  progress.note('starting knode server --controllers none');
-  const server = await startServer(['--controllers', 'none']);
-  const pid = server.proc.pid ?? 0;
-  cleanup.add({
-    what: `stop knode server (pid ${pid}) and remove ${server.dataDir}`,
-    async: () => server.stop(),
-    sync: () => {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-      rmSync(server.dataDir, { recursive: true, force: true });
-    },
-  });
-  const ctlClient = await KubeClient.fromKubeconfigFile(server.kubeconfig);
-  const client = await KubeClient.fromKubeconfigFile(server.kubeconfig);
-  const registry = new Registry();
-  const stopControllers = new AbortController();
-  const manager = runControllerManager(
-    { client: ctlClient, clock: realClock, log: silentLogger(), registry, component: 'kube-controller-manager', controllers: (ctx) => [new ReplicaSetController(ctx)] },
-    stopControllers.signal,
-  );
-  const meter = new CpuMeter(pid);
+  const bench = await startControllerBench(cleanup, progress, (ctx) => [new ReplicaSetController(ctx)]);
+  const { client } = bench;
+  const meter = new CpuMeter(bench.serverPid);
   const phases: PhaseResult[] = [];
   try {
     progress.note(`warm-up: a ReplicaSet of ${WARMUP} and ${WARMUP} direct pods (untimed)`);
@@ -291,12 +259,9 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress, signal: 
       }
     }
   } finally {
-    stopControllers.abort();
-    await manager.done;
-    ctlClient.close();
-    client.close();
+    await bench.stop();
   }
-  return report(opts, phases, await syncCounts(registry));
+  return report(opts, phases, await syncCounts(bench.registry));
 }
 
 async function main(): Promise<number> {
