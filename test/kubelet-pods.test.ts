@@ -280,6 +280,44 @@ describe.concurrent('kubelet: pods', () => {
     expect(logs.trim()).toBe('one\ntwo');
   });
 
+  it('updates a running pod\'s ConfigMap and Secret volumes within about a minute of an edit (env vars keep their start value)', async ({ expect }) => {
+    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'live-cfg' }, data: { mode: 'blue' } });
+    await apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'live-sec' }, stringData: { pass: 'one' } });
+    await apply(
+      pod('livecfg', 'w1', {
+        containers: [
+          {
+            name: 'app',
+            image: IMAGE,
+            command: ['sleep', '3600'],
+            env: [{ name: 'MODE', valueFrom: { configMapKeyRef: { name: 'live-cfg', key: 'mode' } } }],
+            volumeMounts: [
+              { name: 'cfg', mountPath: '/etc/cfg' },
+              { name: 'sec', mountPath: '/etc/sec' },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'cfg', configMap: { name: 'live-cfg' } },
+          { name: 'sec', secret: { secretName: 'live-sec' } },
+        ],
+      }),
+    );
+    await waitPod('livecfg', 'Running', (x) => x.status?.phase === 'Running');
+    const read = async (): Promise<string> => (await kubectlOk(['exec', 'livecfg', '--', 'sh', '-c', 'cat /etc/cfg/mode; echo; cat /etc/sec/pass; echo; echo $MODE'])).trim();
+    expect(await read()).toBe('blue\none\nblue');
+    await kubectlOk(['patch', 'configmap', 'live-cfg', '--type=merge', '-p', '{"data":{"mode":"green"}}']);
+    await kubectlOk(['patch', 'secret', 'live-sec', '--type=merge', '-p', JSON.stringify({ stringData: { pass: 'two' } })]);
+    // the kubelet projects API data again once a minute (upstream's sync period), then on its next 10 s sync
+    const seen = await waitFor('the edited ConfigMap and Secret in the running container', async () => {
+      const v = await read();
+      return v.startsWith('green\ntwo') ? v : undefined;
+    }, { timeoutMs: 100_000, intervalMs: 1000 });
+    expect(seen).toBe('green\ntwo\nblue');
+    const again = await kubectlOk(['get', 'pod', 'livecfg', '-o', 'jsonpath={.status.containerStatuses[0].restartCount}']);
+    expect(again).toBe('0');
+  }, 150_000);
+
   it('shows ImagePullBackOff for an image nobody can pull', async ({ expect }) => {
     await apply(pod('noimage', 'w2', { containers: [{ name: 'app', image: 'knode.local/absent:1.0', imagePullPolicy: 'IfNotPresent' }] }));
     const p = await waitPod('noimage', 'ImagePullBackOff', (x) => container(x)?.state?.waiting?.reason === 'ImagePullBackOff');

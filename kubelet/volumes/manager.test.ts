@@ -255,7 +255,8 @@ describe('HostVolumeManager service account token volumes', () => {
         return { ...tr, status: { token: `jwt-${requests.length}`, expirationTimestamp: rfc3339(new Date(exp)) } };
       },
     });
-    mgr = new HostVolumeManager({ rootDir: root, lookup, tokens, clock, mounter: new FakeMounter(), randomId: () => 'id' });
+    // (API-data refreshes are another test's subject: far apart here, so only tokens drive rewrites)
+    mgr = new HostVolumeManager({ rootDir: root, lookup, tokens, clock, mounter: new FakeMounter(), randomId: () => 'id', apiDataRefreshMs: 10 * 86_400_000 });
   });
   afterEach(async () => {
     await rm(root, { recursive: true, force: true });
@@ -316,12 +317,64 @@ describe('HostVolumeManager service account token volumes', () => {
     await expect(bare.setUpPod(tokenPod(), facts)).rejects.toThrow(/no API connection to request service account tokens/);
   });
 
-  it('does nothing for pods without token volumes, and forgets the tokens of a torn down pod', async () => {
-    await mgr.refreshVolumes(makePod(root), facts);
+  it('requests no token for pods without token volumes, and forgets the tokens of a torn down pod', async () => {
+    await mgr.refreshVolumes(makePod(root, { volumes: [{ name: 'cfg', configMap: { name: 'cfg' } }] }), facts);
     expect(requests).toHaveLength(0);
     await mgr.setUpPod(tokenPod(), facts);
     expect(tokens.size).toBe(1);
     await mgr.tearDownPod('uid-1');
     expect(tokens.size).toBe(0);
+  });
+});
+
+describe('HostVolumeManager: a running pod\'s ConfigMap, Secret and downward API volumes follow the API', () => {
+  let root = '';
+  let lookup: MapLookup;
+  let clock: FakeClock;
+  let mgr: HostVolumeManager;
+  const file = (volumeKind: string, volume: string, name: string): string => join(root, 'pods', 'uid-1', 'volumes', volumeKind, volume, name);
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'knode-refresh-'));
+    clock = new FakeClock(Date.UTC(2026, 0, 1));
+    lookup = new MapLookup();
+    lookup.configMaps.set('shop/cfg', { metadata: { name: 'cfg', namespace: 'shop' }, data: { 'app.yaml': 'v: 1\n' } });
+    lookup.secrets.set('shop/tls', { metadata: { name: 'tls', namespace: 'shop' }, data: { 'tls.key': Buffer.from('KEY').toString('base64') } });
+    mgr = new HostVolumeManager({ rootDir: root, lookup, clock, mounter: new FakeMounter(), randomId: () => 'id', apiDataRefreshMs: 60_000 });
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  const pod = (labels: Record<string, string> = { app: 'web' }): Pod => {
+    const p = makePod(root);
+    return { ...p, metadata: { ...p.metadata, labels }, spec: { ...p.spec, volumes: (p.spec.volumes ?? []).filter((v) => v.hostPath === undefined) } };
+  };
+
+  it('an edited ConfigMap or Secret and new labels reach the volumes at the first refresh a period after the last projection', async () => {
+    await mgr.setUpPod(pod(), facts);
+    lookup.configMaps.set('shop/cfg', { metadata: { name: 'cfg', namespace: 'shop' }, data: { 'app.yaml': 'v: 2\n' } });
+    lookup.secrets.set('shop/tls', { metadata: { name: 'tls', namespace: 'shop' }, data: { 'tls.key': Buffer.from('NEWKEY').toString('base64') } });
+    await clock.advance(59_000);
+    await mgr.refreshVolumes(pod({ app: 'web', tier: 'front' }), facts);
+    expect(await readFile(file('kubernetes.io~configmap', 'cfg', 'app.yaml'), 'utf8')).toBe('v: 1\n');
+    await clock.advance(1_000);
+    await mgr.refreshVolumes(pod({ app: 'web', tier: 'front' }), facts);
+    expect(await readFile(file('kubernetes.io~configmap', 'cfg', 'app.yaml'), 'utf8')).toBe('v: 2\n');
+    expect(await readFile(file('kubernetes.io~secret', 'certs', 'tls.key'), 'utf8')).toBe('NEWKEY');
+    expect(await readFile(file('kubernetes.io~downward-api', 'info', 'labels'), 'utf8')).toBe('app="web"\ntier="front"');
+  });
+
+  it('a ConfigMap deleted meanwhile keeps the volume as it was and fails naming the volume, once per period', async () => {
+    await mgr.setUpPod(pod(), facts);
+    lookup.configMaps.delete('shop/cfg');
+    await clock.advance(60_000);
+    const err = await mgr.refreshVolumes(pod(), facts).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(VolumeSetupError);
+    expect((err as VolumeSetupError).volume).toBe('cfg');
+    expect(await readFile(file('kubernetes.io~configmap', 'cfg', 'app.yaml'), 'utf8')).toBe('v: 1\n');
+    // not retried on every sync: the next attempt is a period later
+    await clock.advance(10_000);
+    await expect(mgr.refreshVolumes(pod(), facts)).resolves.toBeUndefined();
   });
 });

@@ -7,10 +7,17 @@
  *               Called on every pod sync that starts something, so ConfigMap/Secret/label changes
  *               reach the volumes then (the atomic writer skips unchanged content). Call it again
  *               once the sandbox has its IP: the hosts file needs the pod IPs.
- *   refreshVolumes  for a running pod, on every other sync (the executor, every 10 s): asks the token
- *               manager for the pod's tokens (a cache hit until 80% of a token's lifetime) and, only
- *               when one differs from what was written, re-projects the volumes holding tokens
- *               (their ConfigMaps/Secrets fetched again), with the same atomic writer.
+ *   refreshVolumes  for a running pod, on every other sync (the executor, every 10 s):
+ *               - once `apiDataRefreshMs` (default 60 s, upstream's --sync-frequency) has passed since
+ *                 the pod's volumes were last projected: re-projects every volume carrying API data
+ *                 (configMap, secret, downwardAPI, projected) from freshly fetched objects and the pod
+ *                 as it is now, so an edited ConfigMap or Secret, or new labels, reach the running
+ *                 containers within about a minute, as upstream's (subPath mounts and env vars do not
+ *                 change, as upstream). The atomic writer leaves unchanged volumes alone; a volume whose
+ *                 object has gone keeps its last content and the failure is a FailedMount event;
+ *               - otherwise asks the token manager for the pod's tokens (a cache hit until 80% of a
+ *                 token's lifetime) and, only when one differs from what was written, re-projects the
+ *                 volumes holding tokens.
  *   mountsFor   planContainerMounts (mounts.ts) + the small synchronous effects a container start needs:
  *               creating missing subPath directories without following symlinks out of the volume,
  *               and a fresh termination-log file per start (upstream's <pod>/containers/<name>/<8 hex>).
@@ -22,14 +29,15 @@
  * Cost model per setUpPod: one lookup per referenced ConfigMap/Secret, a token cache lookup (a
  * TokenRequest when due) per projected token, one mountinfo read per memory-backed volume, and for
  * API-data volumes a read of the current files (writes only on change). Per refreshVolumes: the token
- * cache lookups; when a token changed, what setUpPod costs for the volumes holding tokens.
+ * cache lookups; when a token changed, what setUpPod costs for the volumes holding tokens; once a
+ * minute per pod, one GET per ConfigMap/Secret its volumes name and a read of their files.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ResourceList } from '../../api/core/common.js';
-import type { Container, Pod } from '../../api/core/pod.js';
+import type { Container, Pod, Volume } from '../../api/core/pod.js';
 import type { Clock } from '../../lib/clock.js';
 import type { Exec } from '../../lib/exec.js';
 import { realExec } from '../../lib/exec.js';
@@ -64,12 +72,21 @@ export interface HostVolumeManagerOptions {
   readonly nodeAllocatable?: ResourceList;
   /** Secret, downwardAPI and projected volumes on tmpfs, as upstream (default true). */
   readonly memoryBackedSecrets?: boolean;
+  /** How often a running pod's API-data volumes are projected again (default 60 s, upstream's sync period). */
+  readonly apiDataRefreshMs?: number;
   /** Names termination-log files (default 8 random hex digits, as upstream). */
   readonly randomId?: () => string;
   readonly log?: Logger;
 }
 
 const EMPTY_DIR_MODE = 0o777;
+/** Upstream's --sync-frequency: how stale a running pod's ConfigMap/Secret volume may get. */
+export const DEFAULT_API_DATA_REFRESH_MS = 60_000;
+
+/** A volume whose files come from the API (objects or the pod itself), so they may change while it runs. */
+function hasApiData(v: Volume): boolean {
+  return v.configMap !== undefined || v.secret !== undefined || v.downwardAPI !== undefined || v.projected !== undefined;
+}
 
 const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -82,6 +99,8 @@ export class HostVolumeManager implements VolumeManager {
   private readonly hostsFiles = new Set<string>();
   /** The tokens last written into each pod's volumes (tokenSignature), so refreshVolumes knows when to write. */
   private readonly writtenTokens = new Map<string, string>();
+  /** When each pod's API-data volumes were last projected (ms since the epoch). */
+  private readonly projectedAt = new Map<string, number>();
 
   constructor(private readonly opts: HostVolumeManagerOptions) {
     this.paths = new PodPaths(opts.rootDir);
@@ -98,7 +117,9 @@ export class HostVolumeManager implements VolumeManager {
   async setUpPod(pod: Pod, facts: PodRuntimeFacts): Promise<ReadonlyMap<string, string>> {
     const uid = pod.metadata.uid ?? '';
     if (!isSafeSegment(uid)) throw new VolumeSetupError('', `pod ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''} has no usable UID ${JSON.stringify(uid)}`);
+    const at = this.opts.clock.now().getTime();
     const result = await this.project(pod, facts, await this.fetchTokens(pod, volumeReferences(pod).tokens));
+    this.projectedAt.set(uid, at);
     const hosts = hostsFileFor(pod, facts, this.clusterDomain);
     if (hosts !== undefined) {
       await writeHostsFile(this.paths.etcHosts(uid), hosts, 0o644);
@@ -109,6 +130,16 @@ export class HostVolumeManager implements VolumeManager {
 
   async refreshVolumes(pod: Pod, facts: PodRuntimeFacts): Promise<void> {
     const uid = pod.metadata.uid ?? '';
+    if (!isSafeSegment(uid)) return;
+    const now = this.opts.clock.now().getTime();
+    const data = (pod.spec.volumes ?? []).filter(hasApiData);
+    if (data.length > 0 && now - (this.projectedAt.get(uid) ?? 0) >= (this.opts.apiDataRefreshMs ?? DEFAULT_API_DATA_REFRESH_MS)) {
+      // taken as done even if it fails: the next try is a period later, not on every sync
+      this.projectedAt.set(uid, now);
+      const only: Pod = { ...pod, spec: { ...pod.spec, volumes: data } };
+      await this.project(only, facts, await this.fetchTokens(only, volumeReferences(only).tokens));
+      return;
+    }
     const volumes = (pod.spec.volumes ?? []).filter(hasTokenProjection);
     if (volumes.length === 0 || !isSafeSegment(uid)) return;
     const only: Pod = { ...pod, spec: { ...pod.spec, volumes } };
@@ -123,6 +154,7 @@ export class HostVolumeManager implements VolumeManager {
     if (!isSafeSegment(uid)) throw new VolumeSetupError('', `refusing to tear down pod directory for UID ${JSON.stringify(uid)}`);
     this.opts.tokens?.forget(uid);
     this.writtenTokens.delete(uid);
+    this.projectedAt.delete(uid);
     const podDir = this.paths.podDir(uid);
     for (const mountPoint of await this.mounter.mountPointsUnder(podDir)) await this.mounter.unmount(mountPoint);
     const left = await this.mounter.mountPointsUnder(podDir);
