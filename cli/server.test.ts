@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dnsPortFlag, dnsUpstreamsFlag, etcdOptions, etcdServersFlag } from './server.js';
+import { boolFlag, dnsPortFlag, dnsUpstreamsFlag, etcdOptions, etcdServersFlag } from './server.js';
 
 describe('knode server etcd flags', () => {
   it('--etcd-servers takes comma-separated http(s) URLs', () => {
@@ -39,5 +39,14 @@ describe('knode server etcd flags', () => {
     for (const bad of ['', 'dns.example', '10.0.0.2:0', '10.0.0.2:70000', '10.0.0.256']) {
       expect(() => dnsUpstreamsFlag(bad), bad).toThrow('--dns-upstreams must be');
     }
+  });
+});
+
+describe('knode server boolean flags', () => {
+  it('--anonymous-auth takes true or false and names itself otherwise', () => {
+    const f = boolFlag('--anonymous-auth');
+    expect(f('true')).toBe(true);
+    expect(f('false')).toBe(false);
+    for (const bad of ['', 'yes', 'False', '0']) expect(() => f(bad)).toThrow(`--anonymous-auth must be true or false, got ${JSON.stringify(bad)}.`);
   });
 });

@@ -31,6 +31,7 @@ interface ServerFlags {
   clusterDomain: string;
   dnsUpstreams?: string[];
   authorizationMode: AuthorizationMode[];
+  anonymousAuth: boolean;
   serviceAccountIssuer: string;
   etcdServers?: string[];
   etcdCafile?: string;
@@ -59,6 +60,7 @@ export function serverCommand(): Command {
     .option('--dns-port <port>', 'port of the cluster DNS server on the advertise address, published as Service kube-system/kube-dns (0: no cluster DNS)', dnsPortFlag, 53)
     .option('--cluster-domain <domain>', 'the cluster DNS zone', 'cluster.local')
     .option('--authorization-mode <modes>', 'who may do what: comma-separated, in order, of Node, RBAC, AlwaysAllow, AlwaysDeny', authorizationModeFlag, [...DEFAULT_AUTHORIZATION_MODES])
+    .option('--anonymous-auth <bool>', 'requests without credentials are system:anonymous and the authorizers decide (false: 401, but for /healthz, /livez, /readyz, /version)', boolFlag('--anonymous-auth'), true)
     .option('--service-account-issuer <url>', 'the iss claim of service account tokens (also their API audience)', issuerFlag, DEFAULT_ISSUER)
     .option('--dns-upstreams <ip[:port],...>', 'where the cluster DNS forwards names outside the zone (default: the nameservers of /etc/resolv.conf)', dnsUpstreamsFlag)
     .option('--etcd-servers <urls>', 'store everything in this etcd cluster instead of the embedded SQLite: client URLs of its members, comma-separated (http://host:2379,... or all https://)', etcdServersFlag)
@@ -86,6 +88,7 @@ export function serverCommand(): Command {
         compaction: { intervalMs: flags.compactionInterval, keepRevisions: flags.compactionKeep },
         controllers: controllersConfig(flags),
         authorizationModes: flags.authorizationMode,
+        anonymousAuth: flags.anonymousAuth,
         serviceAccountIssuer: flags.serviceAccountIssuer,
         ...(etcd !== undefined ? { etcd } : {}),
         ...(flags.dnsPort !== 0 ? { dns: { port: flags.dnsPort, zone: flags.clusterDomain, ...(flags.dnsUpstreams !== undefined ? { upstreams: flags.dnsUpstreams } : {}) } } : {}),
@@ -114,6 +117,15 @@ export function serverCommand(): Command {
 export function dnsPortFlag(v: string): number {
   if (!/^\d+$/.test(v) || Number(v) > 65_535) throw new InvalidArgumentError(`--dns-port must be a port number (0 turns cluster DNS off), got ${JSON.stringify(v)}.`);
   return Number(v);
+}
+
+/** A `true`/`false` flag value (`--anonymous-auth=false`, as upstream writes it). */
+export function boolFlag(name: string): (v: string) => boolean {
+  return (v) => {
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw new InvalidArgumentError(`${name} must be true or false, got ${JSON.stringify(v)}.`);
+  };
 }
 
 /** `--authorization-mode`: known modes, each once. */

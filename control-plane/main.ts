@@ -88,6 +88,12 @@ export interface ControlPlaneOptions {
   readonly serviceAccountIssuer?: string;
   /** `--authorization-mode` (default Node,RBAC). */
   readonly authorizationModes?: readonly AuthorizationMode[];
+  /**
+   * `--anonymous-auth` (default true, as upstream): requests without credentials are system:anonymous and
+   * the authorizers decide. Off whatever the flag when AlwaysAllow is the only mode (upstream resets it
+   * then too: it would open everything to everyone).
+   */
+  readonly anonymousAuth?: boolean;
 }
 
 export interface RunningControlPlane {
@@ -210,6 +216,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
       authenticator,
       authorizer,
       apiAudience: tokens.apiAudience,
+      anonymousAuth: opts.anonymousAuth !== false && !(modes.length === 1 && modes[0] === 'AlwaysAllow'),
       log: log.child({ component: 'apiserver' }),
       deps,
     });

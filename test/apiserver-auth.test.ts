@@ -1,7 +1,9 @@
 /**
  * Authentication at the apiserver's door, over raw HTTPS: who gets in with what.
  *
- *   no credentials               401 Status, except the health and version endpoints
+ *   no credentials               system:anonymous: 403 from RBAC naming the user, except the health and
+ *                                version endpoints and kube-public/cluster-info (upstream's default
+ *                                policy); with --anonymous-auth=false: 401, but for health and version
  *   client cert of another CA    401, even claiming kubernetes-admin / system:masters
  *   expired cert of our CA       401
  *   admin client cert            in; /metrics is Prometheus text with apiserver_request_total
@@ -48,24 +50,53 @@ afterAll(async () => {
 });
 
 describe('anonymous requests', () => {
-  const protectedRequests: Array<[string, string]> = [
-    ['GET', '/api'],
-    ['GET', '/apis'],
-    ['GET', '/api/v1'],
-    ['GET', '/api/v1/namespaces'],
-    ['GET', '/api/v1/namespaces/default/configmaps'],
-    ['GET', '/apis/apps/v1/deployments'],
-    ['GET', '/api/v1/namespaces/kube-system/secrets?watch=1'],
-    ['POST', '/api/v1/namespaces'],
-    ['DELETE', '/api/v1/namespaces/default'],
-    ['GET', '/metrics'],
-    ['GET', '/openapi/v3'],
-    ['GET', '/no/such/path'],
+  const protectedRequests: Array<[string, string, string]> = [
+    ['GET', '/api', 'forbidden: User "system:anonymous" cannot get path "/api"'],
+    ['GET', '/apis', 'forbidden: User "system:anonymous" cannot get path "/apis"'],
+    ['GET', '/api/v1', 'forbidden: User "system:anonymous" cannot get path "/api/v1"'],
+    ['GET', '/api/v1/namespaces', 'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope'],
+    ['GET', '/api/v1/namespaces/default/configmaps', 'configmaps is forbidden: User "system:anonymous" cannot list resource "configmaps" in API group "" in the namespace "default"'],
+    ['GET', '/apis/apps/v1/deployments', 'deployments.apps is forbidden: User "system:anonymous" cannot list resource "deployments" in API group "apps" at the cluster scope'],
+    ['GET', '/api/v1/namespaces/kube-system/secrets?watch=1', 'secrets is forbidden: User "system:anonymous" cannot watch resource "secrets" in API group "" in the namespace "kube-system"'],
+    ['POST', '/api/v1/namespaces', 'namespaces is forbidden: User "system:anonymous" cannot create resource "namespaces" in API group "" at the cluster scope'],
+    ['DELETE', '/api/v1/namespaces/default', 'namespaces "default" is forbidden: User "system:anonymous" cannot delete resource "namespaces" in API group "" in the namespace "default"'],
+    ['GET', '/metrics', 'forbidden: User "system:anonymous" cannot get path "/metrics"'],
+    ['GET', '/openapi/v3', 'forbidden: User "system:anonymous" cannot get path "/openapi/v3"'],
+    ['GET', '/no/such/path', 'forbidden: User "system:anonymous" cannot get path "/no/such/path"'],
   ];
-  it.each(protectedRequests)('%s %s -> 401 Status', async (method, path) => {
+  it.each(protectedRequests)('%s %s -> 403 naming system:anonymous', async (method, path, message) => {
     const anon = client({ anonymous: true });
     const body = method === 'POST' ? { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'anon' } } : undefined;
-    expectUnauthorized(await anon.request(method, path, body !== undefined ? { body } : {}), `${method} ${path}`);
+    const res = await anon.request(method, path, body !== undefined ? { body } : {});
+    expect(res.status, `${method} ${path}: ${res.text.slice(0, 200)}`).toBe(403);
+    const st = failureStatus(res);
+    expect(st.reason).toBe('Forbidden');
+    expect(st.message).toBe(message);
+  });
+
+  it('anonymous clients read kube-public/cluster-info, as kubeadm lets them (token discovery)', async () => {
+    const res = await client({ anonymous: true }).get('/api/v1/namespaces/kube-public/configmaps/cluster-info');
+    expect(res.status, res.text.slice(0, 200)).toBe(200);
+    expect((res.body as { data?: Record<string, string> }).data?.['kubeconfig']).toContain('certificate-authority-data');
+  });
+
+  it('RBAC can grant anonymous access like any other: a RoleBinding to system:unauthenticated', async () => {
+    const anon = client({ anonymous: true });
+    expect((await anon.get('/api/v1/namespaces/default/configmaps')).status).toBe(403);
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'anon-read', namespace: 'default' }, rules: [{ apiGroups: [''], resources: ['configmaps'], verbs: ['list'] }] };
+    const binding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'anon-read', namespace: 'default' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'anon-read' },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:unauthenticated' }],
+    };
+    expect((await admin.post('/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles', role)).status).toBe(201);
+    expect((await admin.post('/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings', binding)).status).toBe(201);
+    await waitUntil('anonymous list of configmaps allowed', async () => ((await anon.get('/api/v1/namespaces/default/configmaps')).status === 200 ? true : undefined));
+    expect((await admin.delete('/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/anon-read')).status).toBe(200);
+    expect((await admin.delete('/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/anon-read')).status).toBe(200);
+    await waitUntil('anonymous list of configmaps refused again', async () => ((await anon.get('/api/v1/namespaces/default/configmaps')).status === 403 ? true : undefined));
   });
 
   it('nothing was written by the refused anonymous requests', async () => {
@@ -164,9 +195,11 @@ describe('bootstrap tokens', () => {
   it('a wrong secret part, an unknown id or a malformed token is refused', async () => {
     expect((await admin.post(SECRETS, tokenSecret('ghijkl', '0123456789abcdef'))).status).toBe(201);
     await waitUntil('the good token to work', async () => ((await bearer('ghijkl.0123456789abcdef').get('/api')).status === 200 ? true : undefined));
-    for (const t of ['ghijkl.0123456789abcdee', 'zzzzzz.0123456789abcdef', 'ghijkl.0123456789ABCDEF', 'ghijkl0123456789abcdef', 'garbage', '']) {
+    for (const t of ['ghijkl.0123456789abcdee', 'zzzzzz.0123456789abcdef', 'ghijkl.0123456789ABCDEF', 'ghijkl0123456789abcdef', 'garbage']) {
       expectUnauthorized(await bearer(t).get('/api'), `token ${JSON.stringify(t)}`);
     }
+    // an empty bearer token is no credential at all (upstream): the request is anonymous
+    expect((await bearer('').get('/api')).status).toBe(403);
     // a refused bearer token is 401 even on a public path
     expectUnauthorized(await bearer('zzzzzz.0123456789abcdef').get('/healthz'), 'unknown token on /healthz');
   });
@@ -185,5 +218,24 @@ describe('bootstrap tokens', () => {
 
     expect((await admin.post(SECRETS, { ...tokenSecret('opaque', '0123456789abcdef'), type: 'Opaque' })).status).toBe(201);
     expectUnauthorized(await bearer('opaque.0123456789abcdef').get('/api/v1/namespaces'), 'Opaque secret');
+  });
+});
+
+describe('--anonymous-auth=false', () => {
+  let closed: TestServer | undefined;
+  afterAll(async () => {
+    await closed?.stop();
+  });
+
+  it('requests without credentials get 401, but for the health and version endpoints; a bad value is refused', async () => {
+    closed = await startServer([...APISERVER_ONLY, '--anonymous-auth=false']);
+    const c = await loadKubeconfig(closed.kubeconfig);
+    const anon = createApiClient(c, { anonymous: true });
+    opened.push(anon);
+    expectUnauthorized(await anon.get('/api/v1/namespaces'), 'no credentials, list namespaces');
+    expectUnauthorized(await anon.get('/api'), 'no credentials, /api');
+    expect((await anon.get('/readyz')).status).toBe(200);
+    expect((await anon.get('/version')).status).toBe(200);
+    await expect(startServer([...APISERVER_ONLY, '--anonymous-auth=maybe'])).rejects.toThrow(/--anonymous-auth must be true or false, got "maybe"/);
   });
 });

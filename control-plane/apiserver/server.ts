@@ -56,7 +56,16 @@ export interface ApiServerOptions {
   readonly apiAudience?: string;
   /** Who may do what (authz/index.ts); absent: everybody authenticated may do everything (AlwaysAllow). */
   readonly authorizer?: AuthorizerChain;
+  /**
+   * `--anonymous-auth`: a request without credentials is system:anonymous (group system:unauthenticated)
+   * and the authorizer decides, as upstream's (RBAC then answers 403 naming the user). Off: such requests
+   * get 401, except the health and version endpoints. A request whose credentials are refused always
+   * gets 401.
+   */
+  readonly anonymousAuth?: boolean;
 }
+
+const ANONYMOUS: UserInfo = { name: 'system:anonymous', groups: ['system:unauthenticated'] };
 
 /** Paths anonymous clients may read, as upstream's default RBAC allows for system:unauthenticated. */
 const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
@@ -192,10 +201,10 @@ export class ApiServer {
     const ar = authRequestFrom(req);
     const user = await this.opts.authenticator.authenticate(ar);
     if (user) return withAuthenticatedGroup(user);
-    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) {
-      // a client that presented credentials that were refused still gets 401, even here
-      return presentsCredentials(ar) ? undefined : { name: 'system:anonymous', groups: ['system:unauthenticated'] };
-    }
+    // a client that presented credentials that were refused gets 401, whatever the path
+    if (presentsCredentials(ar)) return undefined;
+    if (this.opts.anonymousAuth === true) return ANONYMOUS;
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/healthz/') || path.startsWith('/livez/') || path.startsWith('/readyz/')) return ANONYMOUS;
     return undefined;
   }
 

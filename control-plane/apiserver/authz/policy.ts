@@ -16,7 +16,7 @@
  *                        approver asks), for that group and for system:nodes (kubeadm's bindings)
  *   system:node, system:node-proxier  the node's and kube-proxy's rules (not bound: the Node
  *                        authorizer grants them to nodes; bind them to your own kube-proxy identity)
- *   kube-public Role kubeadm:bootstrap-signer-clusterinfo  read cluster-info, for bootstrap tokens
+ *   kube-public Role kubeadm:bootstrap-signer-clusterinfo  read cluster-info, for bootstrap tokens and anonymous
  *
  * Objects carry `rbac.authorization.kubernetes.io/autoupdate: "true"`. At start, a missing object is
  * created; an existing one with autoupdate not "false" gets the rules (or subjects) it lacks added,
@@ -116,6 +116,7 @@ interface BindingSpec {
 }
 
 const group = (name: string): SubjectRef & { apiGroup: string } => ({ kind: 'Group', apiGroup: RBAC_GROUP, name });
+const user = (name: string): SubjectRef & { apiGroup: string } => ({ kind: 'User', apiGroup: RBAC_GROUP, name });
 
 export const DEFAULT_CLUSTER_ROLES: readonly RoleSpec[] = [
   { name: 'cluster-admin', rules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }] },
@@ -181,7 +182,8 @@ export const DEFAULT_ROLES: readonly RoleSpec[] = [
   { name: CLUSTER_INFO_ROLE, namespace: 'kube-public', rules: [{ verbs: ['get'], apiGroups: [''], resources: ['configmaps'], resourceNames: ['cluster-info'] }] },
 ];
 export const DEFAULT_ROLE_BINDINGS: readonly BindingSpec[] = [
-  { name: CLUSTER_INFO_ROLE, namespace: 'kube-public', role: { kind: 'Role', name: CLUSTER_INFO_ROLE }, subjects: [group('system:bootstrappers')] },
+  // kubeadm binds it to system:anonymous (token discovery reads cluster-info before it has credentials)
+  { name: CLUSTER_INFO_ROLE, namespace: 'kube-public', role: { kind: 'Role', name: CLUSTER_INFO_ROLE }, subjects: [group('system:bootstrappers'), user('system:anonymous')] },
 ];
 
 function meta(name: string, namespace: string | undefined, labels: Readonly<Record<string, string>> = {}): KubeObject['metadata'] {
