@@ -52,8 +52,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => upstreamTcp.listen(upstreamPort, '127.0.0.1', () => r()));
   port = await freePort();
-  // The server itself is listed too: it must drop it (forwarding to itself would loop).
-  server = await startServer(['--dns-port', String(port), '--controllers', 'none', '--dns-upstreams', `127.0.0.1:${port},127.0.0.1:${upstreamPort}`]);
+  // The server itself is listed too: it must drop it (forwarding to itself would loop). The broadcast
+  // address first: a UDP connect to it fails (EACCES), as one to an unreachable upstream does; the
+  // server must go on to the next upstream (this used to throw out of a callback and end the process).
+  server = await startServer(['--dns-port', String(port), '--controllers', 'none', '--dns-upstreams', `255.255.255.255,127.0.0.1:${port},127.0.0.1:${upstreamPort}`]);
   resolver = new Resolver({ timeout: 2_000, tries: 2 });
   resolver.setServers([`127.0.0.1:${port}`]);
 }, 60_000);

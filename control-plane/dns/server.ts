@@ -310,10 +310,21 @@ function forwardUdp(msg: Buffer, server: Upstream, inFlight: Set<() => void>): P
     sock.on('message', (reply: Buffer) => {
       if (reply.length >= 2 && reply.readUInt16BE(0) === msg.readUInt16BE(0)) done(reply);
     });
-    sock.connect(server.port, server.host, () => {
-      sock.send(msg, (err) => {
-        if (err) cancel();
-      });
+    // the callback also reports a failed connect (EACCES, ENETUNREACH...): then the socket has no
+    // peer and a send(msg, cb) would throw (the callback taken for a port) out of this callback,
+    // ending the whole process; such an upstream just gives no answer
+    sock.connect(server.port, server.host, (err?: Error) => {
+      if (err) {
+        cancel();
+        return;
+      }
+      try {
+        sock.send(msg, (e) => {
+          if (e) cancel();
+        });
+      } catch {
+        cancel();
+      }
     });
   });
 }
