@@ -1,6 +1,6 @@
 /**
  * Messages of the non-core groups this server serves: apps/v1 (Deployment, ReplicaSet, DaemonSet,
- * ControllerRevision),
+ * StatefulSet, ControllerRevision),
  * discovery.k8s.io/v1 (EndpointSlice), coordination.k8s.io/v1 (Lease), events.k8s.io/v1 (Event),
  * autoscaling/v1 (Scale), policy/v1 (Eviction, PodDisruptionBudget), certificates.k8s.io/v1 (CertificateSigningRequest) and
  * the self reviews of authorization.k8s.io/v1 and authentication.k8s.io/v1. Numbers from each group's
@@ -121,6 +121,80 @@ export const appsMessages: MessageTable = {
     10: msgs('conditions', 'apps.v1.DaemonSetCondition'),
   },
   'apps.v1.DaemonSetCondition': workloadCondition,
+  'apps.v1.StatefulSet': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'apps.v1.StatefulSetSpec'),
+    3: msg('status', 'apps.v1.StatefulSetStatus'),
+  },
+  'apps.v1.StatefulSetSpec': {
+    1: int32('replicas', PTR),
+    2: msg('selector', 'meta.v1.LabelSelector', PTR),
+    3: msg('template', 'core.v1.PodTemplateSpec'),
+    4: msgs('volumeClaimTemplates', 'core.v1.PersistentVolumeClaim'),
+    5: str('serviceName'),
+    6: str('podManagementPolicy'),
+    7: msg('updateStrategy', 'apps.v1.StatefulSetUpdateStrategy'),
+    8: int32('revisionHistoryLimit', PTR),
+    9: int32('minReadySeconds'),
+    10: msg('persistentVolumeClaimRetentionPolicy', 'apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy', PTR),
+    11: msg('ordinals', 'apps.v1.StatefulSetOrdinals', PTR),
+  },
+  'apps.v1.StatefulSetUpdateStrategy': {
+    1: str('type'),
+    2: msg('rollingUpdate', 'apps.v1.RollingUpdateStatefulSetStrategy', PTR),
+  },
+  'apps.v1.RollingUpdateStatefulSetStrategy': {
+    1: int32('partition', PTR),
+    2: intOrString('maxUnavailable', PTR),
+  },
+  'apps.v1.StatefulSetPersistentVolumeClaimRetentionPolicy': {
+    1: str('whenDeleted'),
+    2: str('whenScaled'),
+  },
+  'apps.v1.StatefulSetOrdinals': {
+    // non-pointer, no omitempty upstream: always in the JSON, 0 included
+    1: int32('start', PTR),
+  },
+  'apps.v1.StatefulSetStatus': {
+    1: int64('observedGeneration'),
+    // replicas and availableReplicas: non-pointer, no omitempty upstream (always in the JSON, 0 included)
+    2: int32('replicas', PTR),
+    3: int32('readyReplicas'),
+    4: int32('currentReplicas'),
+    5: int32('updatedReplicas'),
+    6: str('currentRevision'),
+    7: str('updateRevision'),
+    9: int32('collisionCount', PTR),
+    10: msgs('conditions', 'apps.v1.StatefulSetCondition'),
+    11: int32('availableReplicas', PTR),
+  },
+  'apps.v1.StatefulSetCondition': workloadCondition,
+  // core/v1 PersistentVolumeClaim, here because only StatefulSetSpec.volumeClaimTemplates reaches it (knode
+  // serves no claims; the spec message is core-volume.ts's, shared with ephemeral volumes). Its TypeMeta
+  // is not on the wire upstream either. Status field 9 (modifyVolumeStatus) is left out: a claim
+  // template's status is never read.
+  'core.v1.PersistentVolumeClaim': {
+    1: msg('metadata', 'meta.v1.ObjectMeta'),
+    2: msg('spec', 'core.v1.PersistentVolumeClaimSpec'),
+    3: msg('status', 'core.v1.PersistentVolumeClaimStatus'),
+  },
+  'core.v1.PersistentVolumeClaimStatus': {
+    1: str('phase'),
+    2: strs('accessModes'),
+    3: map('capacity', 'Quantity'),
+    4: msgs('conditions', 'core.v1.PersistentVolumeClaimCondition'),
+    5: map('allocatedResources', 'Quantity'),
+    7: map('allocatedResourceStatuses', 'string'),
+    8: str('currentVolumeAttributesClassName', PTR),
+  },
+  'core.v1.PersistentVolumeClaimCondition': {
+    1: str('type'),
+    2: str('status'),
+    3: time('lastProbeTime'),
+    4: time('lastTransitionTime'),
+    5: str('reason'),
+    6: str('message'),
+  },
 };
 
 export const discoveryMessages: MessageTable = {

@@ -56,6 +56,7 @@ export const topMessages: Readonly<Record<string, string>> = {
   'apps/v1/Deployment': 'apps.v1.Deployment',
   'apps/v1/ReplicaSet': 'apps.v1.ReplicaSet',
   'apps/v1/DaemonSet': 'apps.v1.DaemonSet',
+  'apps/v1/StatefulSet': 'apps.v1.StatefulSet',
   'apps/v1/ControllerRevision': 'apps.v1.ControllerRevision',
   'batch/v1/Job': 'batch.v1.Job',
   'batch/v1/CronJob': 'batch.v1.CronJob',

@@ -361,7 +361,7 @@ describe('decodeObject: malformed bodies', () => {
   });
 
   it('refuses a kind it has no table for', () => {
-    expect(failure(() => decodeObject(pb.envelope('apps/v1', 'StatefulSet', configMap))).detail).toBe('no protobuf decoding for StatefulSet in apps/v1');
+    expect(failure(() => decodeObject(pb.envelope('example.com/v1', 'Widget', configMap))).detail).toBe('no protobuf decoding for Widget in example.com/v1');
   });
 
   it('refuses kinds named after object prototype properties', () => {

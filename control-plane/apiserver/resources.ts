@@ -16,6 +16,7 @@ import { eventKind } from '../../api/core/event.js';
 import { deploymentKind } from '../../api/apps/deployment.js';
 import { replicaSetKind } from '../../api/apps/replicaset.js';
 import { daemonSetKind } from '../../api/apps/daemonset.js';
+import { statefulSetKind } from '../../api/apps/statefulset.js';
 import { controllerRevisionKind } from '../../api/apps/controllerrevision.js';
 import { endpointSliceKind } from '../../api/discovery/endpointslice.js';
 import { leaseKind } from '../../api/coordination/lease.js';
@@ -57,6 +58,7 @@ export function servedResources(): ResourceIndex {
     entry(kind(deploymentKind), ['status', 'scale']),
     entry(kind(replicaSetKind), ['status', 'scale']),
     entry(kind(daemonSetKind), ['status']),
+    entry(kind(statefulSetKind), ['status', 'scale']),
     entry(kind(controllerRevisionKind)),
     // batch/v1 Jobs orphan their pods when a delete names no propagation policy (upstream, for back
     // compatibility; kubectl sends Background)

@@ -1,5 +1,5 @@
 /**
- * Subresources other than status: `scale` (Deployments, ReplicaSets), `pods/binding` (the scheduler's
+ * Subresources other than status: `scale` (Deployments, ReplicaSets, StatefulSets), `pods/binding` (the scheduler's
  * write), `pods/eviction` (`kubectl drain`), `namespaces/finalize`. `pods/log` (node-proxy.ts) and
  * `pods/exec`, `pods/attach`, `pods/portforward` (node-stream.ts) go to the pod's kubelet;
  * `pods/proxy` and `services/proxy` go to a pod's port through its kubelet, `nodes/proxy` to the

@@ -14,6 +14,7 @@ import { ServiceAccountController } from '../controllers/serviceaccount.js';
 import { DisruptionController } from '../controllers/disruption.js';
 import { JobController } from '../controllers/job.js';
 import { CronJobController } from '../controllers/cronjob.js';
+import { StatefulSetController } from '../controllers/statefulset.js';
 import { TTLAfterFinishedController } from '../controllers/ttl-after-finished.js';
 import type { Controller, ControllerContext } from './controller.js';
 
@@ -38,6 +39,7 @@ export const CONTROLLERS: ReadonlyArray<readonly [string, Factory]> = [
   ['podgc', (ctx, cfg) => new PodGCController(ctx, cfg.terminatedPodGCThreshold !== undefined ? { terminatedPodThreshold: cfg.terminatedPodGCThreshold } : {})],
   ['nodelifecycle', (ctx, cfg) => new NodeLifecycleController(ctx, cfg.nodeMonitorGracePeriodMs !== undefined ? { nodeMonitorGracePeriodMs: cfg.nodeMonitorGracePeriodMs } : {})],
   ['daemonset', (ctx) => new DaemonSetController(ctx)],
+  ['statefulset', (ctx) => new StatefulSetController(ctx)],
   ['disruption', (ctx) => new DisruptionController(ctx)],
   ['job', (ctx) => new JobController(ctx)],
   ['ttl-after-finished', (ctx) => new TTLAfterFinishedController(ctx)],

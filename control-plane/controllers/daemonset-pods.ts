@@ -14,10 +14,10 @@
  *     (daemonset-history.ts) and is the pods' controller-revision-hash label.
  */
 import type { Node } from '../../api/core/node.js';
-import type { Pod, PodSpec } from '../../api/core/pod.js';
+import type { Pod, PodSpec, PodTemplateSpec } from '../../api/core/pod.js';
 import type { NodeSelectorRequirement, NodeSelectorTerm, Toleration } from '../../api/core/scheduling.js';
 import type { DaemonSet } from '../../api/apps/daemonset.js';
-import type { OwnerReference } from '../../api/meta.js';
+import type { ObjectMeta, OwnerReference } from '../../api/meta.js';
 import {
   findUntoleratedTaint,
   TAINT_DISK_PRESSURE,
@@ -149,8 +149,15 @@ export function canonicalJson(v: unknown): string {
 
 const SAFE_ALPHANUMS = 'bcdfghjklmnpqrstvwxz2456789';
 
-/** The controller-revision-hash of a DaemonSet's template (see the note at the top). */
-export function templateHash(ds: DaemonSet): string {
+/** What a workload keeping a history of its pod template has (DaemonSet, StatefulSet). */
+export interface TemplateOwner {
+  readonly metadata: ObjectMeta;
+  readonly spec: { readonly template: PodTemplateSpec; readonly revisionHistoryLimit?: number };
+  readonly status?: { readonly collisionCount?: number };
+}
+
+/** The controller-revision-hash of a workload's template (see the note at the top). */
+export function templateHash(ds: TemplateOwner): string {
   const text = canonicalJson(ds.spec.template) + (ds.status?.collisionCount !== undefined ? `#${ds.status.collisionCount}` : '');
   let h = 0x811c9dc5;
   for (const byte of Buffer.from(text, 'utf8')) {
@@ -161,8 +168,8 @@ export function templateHash(ds: DaemonSet): string {
   return [...String(h)].map((c) => SAFE_ALPHANUMS[c.charCodeAt(0) % SAFE_ALPHANUMS.length]).join('');
 }
 
-export function controllerRef(ds: DaemonSet): OwnerReference {
-  return { apiVersion: 'apps/v1', kind: 'DaemonSet', name: ds.metadata.name ?? '', uid: ds.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
+export function controllerRef(ds: Pick<TemplateOwner, 'metadata'>, kind = 'DaemonSet'): OwnerReference {
+  return { apiVersion: 'apps/v1', kind, name: ds.metadata.name ?? '', uid: ds.metadata.uid ?? '', controller: true, blockOwnerDeletion: true };
 }
 
 /** The pod to create for `nodeName` (upstream CreatePodTemplate + ReplaceDaemonSetPodNodeNameNodeAffinity). */

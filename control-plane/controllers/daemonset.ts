@@ -29,7 +29,7 @@ import { KeyQueue, objectKey } from '../controller-manager/controller.js';
 import { controllerOf, dsSelector, Expectations, planClaims } from './daemonset-claims.js';
 import { planDaemonSet } from './daemonset-plan.js';
 import { controllerRef, LABEL_REVISION_HASH, newDaemonPod, templateHash } from './daemonset-pods.js';
-import { holdsTemplate, ownedRevisions, planHistory } from './daemonset-history.js';
+import { applyHistoryPlan, ownedRevisions, planHistory } from './daemonset-history.js';
 
 const DS = { apiVersion: 'apps/v1', kind: 'DaemonSet' } as const;
 const FAILED_POD_BACKOFF_INITIAL_MS = 1_000;
@@ -162,43 +162,7 @@ export class DaemonSetController implements Controller {
   private async syncHistory(ds: DaemonSet, pods: readonly Pod[]): Promise<void> {
     const live = new Set(pods.map((p) => p.metadata.labels?.[LABEL_REVISION_HASH] ?? '').filter((h) => h !== ''));
     const plan = planHistory(ds, ownedRevisions(ds, this.revisions.list()), templateHash(ds), live);
-    const namespace = ds.metadata.namespace ?? 'default';
-    if (plan.create !== undefined) {
-      try {
-        await this.ctx.client.create<ControllerRevision>(resources.controllerRevisions, plan.create, { namespace });
-      } catch (err) {
-        if (!isAlreadyExists(err)) throw err;
-        await this.adoptRevision(ds, plan.create.metadata.name ?? '');
-      }
-    }
-    if (plan.renumber !== undefined) {
-      await this.ctx.client.patch(resources.controllerRevisions, plan.renumber.name, { revision: plan.renumber.revision }, { type: 'merge', namespace });
-    }
-    for (const name of plan.delete) {
-      try {
-        await this.ctx.client.delete(resources.controllerRevisions, name, { namespace });
-      } catch (err) {
-        if (!isNotFound(err)) throw err;
-      }
-    }
-  }
-
-  /**
-   * A revision of that name exists: our own create the cache has not shown yet, or one left by a
-   * DaemonSet deleted with --cascade=orphan. An orphan holding this template is adopted (upstream
-   * claims orphans too); anything else is left alone.
-   */
-  private async adoptRevision(ds: DaemonSet, name: string): Promise<void> {
-    const namespace = ds.metadata.namespace ?? 'default';
-    const existing = await this.ctx.client.get<ControllerRevision>(resources.controllerRevisions, name, { namespace });
-    const owner = (existing.metadata.ownerReferences ?? []).find((o) => o.controller === true);
-    if (owner !== undefined || !holdsTemplate(existing, ds)) return;
-    await this.ctx.client.patch(
-      resources.controllerRevisions,
-      name,
-      { metadata: { ownerReferences: [...(existing.metadata.ownerReferences ?? []), controllerRef(ds)], resourceVersion: existing.metadata.resourceVersion } },
-      { type: 'merge', namespace },
-    );
+    await applyHistoryPlan(this.ctx.client, ds, plan, controllerRef(ds));
   }
 
   /**

@@ -41,6 +41,7 @@ export const resources = {
   deployments: ref('apps', 'v1', 'deployments', true, 'Deployment'),
   replicaSets: ref('apps', 'v1', 'replicasets', true, 'ReplicaSet'),
   daemonSets: ref('apps', 'v1', 'daemonsets', true, 'DaemonSet'),
+  statefulSets: ref('apps', 'v1', 'statefulsets', true, 'StatefulSet'),
   controllerRevisions: ref('apps', 'v1', 'controllerrevisions', true, 'ControllerRevision'),
   jobs: ref('batch', 'v1', 'jobs', true, 'Job'),
   cronJobs: ref('batch', 'v1', 'cronjobs', true, 'CronJob'),

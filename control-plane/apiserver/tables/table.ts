@@ -30,7 +30,7 @@ import { cronJobPrinter, jobPrinter } from './batch.js';
 import { csrPrinter } from './certificates.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter, rolePrinter } from './rbac.js';
 import type { Printer, TableRowCondition } from './printer.js';
-import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter } from './workloads.js';
+import { controllerRevisionPrinter, daemonSetPrinter, deploymentPrinter, replicaSetPrinter, statefulSetPrinter } from './workloads.js';
 
 export type { TableCell, TableColumnDefinition } from './format.js';
 export type { Printer, TableRowCondition } from './printer.js';
@@ -75,6 +75,7 @@ const PRINTERS: ReadonlyMap<string, Printer> = new Map<string, Printer>([
   ['deployments', deploymentPrinter],
   ['replicasets', replicaSetPrinter],
   ['daemonsets', daemonSetPrinter],
+  ['statefulsets', statefulSetPrinter],
   ['controllerrevisions', controllerRevisionPrinter],
   ['jobs', jobPrinter],
   ['cronjobs', cronJobPrinter],

@@ -107,6 +107,15 @@ export const daemonSetPrinter: Printer = {
   },
 };
 
+/** Upstream printStatefulSet: READY is ready pods out of spec.replicas; no selector column, even wide. */
+export const statefulSetPrinter: Printer = {
+  columns: [nameColumn, col('Ready', 'string', 'Number of the pod with ready state'), ageColumn, containersColumn, imagesColumn],
+  cells(sts, now) {
+    const [containers, images] = containerCells(at(sts, 'spec', 'template', 'spec'));
+    return [nameOf(sts), `${count(at(sts, 'status', 'readyReplicas'))}/${count(at(sts, 'spec', 'replicas'))}`, ageOf(sts, now), containers, images];
+  },
+};
+
 /** `daemonset.apps/name` for the controller owner, as upstream prints ControllerRevisions. */
 function controllerOf(obj: unknown): string {
   const refs = at(obj, 'metadata', 'ownerReferences');
