@@ -19,6 +19,8 @@ import type { KubeClient } from '../../lib/client/client.js';
 import type { EventRecorder } from '../../lib/client/events.js';
 import type { SharedInformerFactory } from '../../lib/client/shared-informer-factory.js';
 import type { Logger } from '../../lib/log.js';
+import type { KubeObject } from '../../api/meta.js';
+import type { InformerHandlers } from '../../lib/client/informer.js';
 import { WorkQueue } from '../../lib/work-queue.js';
 
 export interface ControllerContext {
@@ -61,6 +63,11 @@ export class ControllerMetrics {
       (registry.getSingleMetric('knode_controller_syncs_total') as Counter<'controller' | 'result'> | undefined) ??
       new Counter({ name: 'knode_controller_syncs_total', help: 'Controller syncs by result', labelNames: ['controller', 'result'], registers });
   }
+}
+
+/** Informer handlers that queue the key of every object added, updated or deleted. */
+export function queueKeys<T extends KubeObject>(queue: Pick<KeyQueue, 'add'>): InformerHandlers<T> {
+  return { onAdd: (o) => queue.add(objectKey(o)), onUpdate: (_old, o) => queue.add(objectKey(o)), onDelete: (o) => queue.add(objectKey(o)) };
 }
 
 /** `namespace/name`, or `name` for cluster-scoped objects: the key informers cache by. */

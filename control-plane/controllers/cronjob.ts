@@ -18,14 +18,13 @@
 import type { Job } from '../../api/batch/job.js';
 import type { CronJob, CronJobStatus } from '../../api/batch/cronjob.js';
 import { ClientApiError, isAlreadyExists, isConflict, isNotFound } from '../../lib/client/errors.js';
-import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
-import { KeyQueue, objectKey, splitKey } from '../controller-manager/controller.js';
+import { KeyQueue, objectKey, queueKeys, splitKey } from '../controller-manager/controller.js';
 import { controllerRefOf } from './replicaset-claim.js';
 import { DelayedRequeue } from './replicaset-requeue.js';
-import { SpamFilteredEvents } from './replicaset-events.js';
+import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 import { CRONJOB_REF, MANY_MISSED, checkSchedule, cronJobStatusChanged, jobFromTemplate, jobRef, scheduleOf, viewJobs } from './cronjob-plan.js';
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -46,14 +45,10 @@ export class CronJobController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     this.queue = new KeyQueue(this.name, ctx);
     this.later = new DelayedRequeue(ctx.clock, (key) => this.queue.add(key));
-    this.events = new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), 'cronjob-controller', ctx.clock, ctx.log), ctx.clock);
+    this.events = controllerEvents(ctx, 'cronjob-controller');
     this.cronJobs = ctx.informers.informerFor<CronJob>(resources.cronJobs);
     this.jobs = ctx.informers.informerFor<Job>(resources.jobs);
-    this.cronJobs.addEventHandler({
-      onAdd: (cj) => this.queue.add(objectKey(cj)),
-      onUpdate: (_o, cj) => this.queue.add(objectKey(cj)),
-      onDelete: (cj) => this.queue.add(objectKey(cj)),
-    });
+    this.cronJobs.addEventHandler(queueKeys(this.queue));
     const jobChanged = (job: Job): void => {
       const ref = controllerRefOf(job);
       if (ref?.kind === CRONJOB_REF.kind) this.queue.add(`${job.metadata.namespace ?? ''}/${ref.name}`);

@@ -30,18 +30,17 @@ import { isEverything, matches } from '../../api/labels.js';
 import type { Selector } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
 import { isAlreadyExists, isNotFound } from '../../lib/client/errors.js';
-import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
-import { KeyQueue, objectKey, splitKey } from '../controller-manager/controller.js';
+import { KeyQueue, objectKey, queueKeys, splitKey } from '../controller-manager/controller.js';
 import { adoptPatch, controllerRefOf, controllerRefTo, planClaim, releasePatch } from './replicaset-claim.js';
 import type { RolloutAction, RolloutPlan } from './deployment-plan.js';
 import { planRollout } from './deployment-plan.js';
 import { equalIgnoreHash, hasProgressDeadline } from './deployment-util.js';
 import { newCondition, PROGRESSING, reasons, setCondition } from './deployment-status.js';
 import { DelayedRequeue } from './replicaset-requeue.js';
-import { SpamFilteredEvents } from './replicaset-events.js';
+import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 
 const D_REF = { apiVersion: 'apps/v1', kind: 'Deployment' } as const;
 
@@ -63,15 +62,11 @@ export class DeploymentController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     this.queue = new KeyQueue(this.name, ctx);
     this.later = new DelayedRequeue(ctx.clock, (key) => this.queue.add(key));
-    this.events = new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), 'deployment-controller', ctx.clock, ctx.log), ctx.clock);
+    this.events = controllerEvents(ctx, 'deployment-controller');
     this.dInformer = ctx.informers.informerFor<Deployment>(resources.deployments);
     this.rsInformer = ctx.informers.informerFor<ReplicaSet>(resources.replicaSets);
     this.podInformer = ctx.informers.informerFor<Pod>(resources.pods);
-    this.dInformer.addEventHandler({
-      onAdd: (d) => this.queue.add(objectKey(d)),
-      onUpdate: (_old, d) => this.queue.add(objectKey(d)),
-      onDelete: (d) => this.queue.add(objectKey(d)),
-    });
+    this.dInformer.addEventHandler(queueKeys(this.queue));
     this.rsInformer.addEventHandler({
       onAdd: (rs) => this.rsChanged(undefined, rs),
       onUpdate: (old, rs) => this.rsChanged(old, rs),

@@ -26,7 +26,6 @@ import type { OwnerReference } from '../../api/meta.js';
 import type { Selector } from '../../api/labels.js';
 import { selectorOrUndefined } from '../../api/apps/common.js';
 import { ClientApiError, isNotFound } from '../../lib/client/errors.js';
-import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
@@ -34,7 +33,7 @@ import { KeyQueue, objectKey, splitKey } from '../controller-manager/controller.
 import { adoptPatch, controllerRefOf, controllerRefTo, planClaim, releasePatch } from './replicaset-claim.js';
 import { Expectations, SLOW_START_INITIAL_BATCH, slowStartBatch } from './replicaset-expectations.js';
 import { DelayedRequeue } from './replicaset-requeue.js';
-import { SpamFilteredEvents } from './replicaset-events.js';
+import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 import type { BackoffRecord, JobDecision } from './job-plan.js';
 import {
   JOB_REF,
@@ -97,7 +96,7 @@ export class JobController implements Controller {
     this.queue = new KeyQueue(this.name, ctx);
     this.orphans = new KeyQueue('job-orphan-pods', ctx);
     this.later = new DelayedRequeue(ctx.clock, (key) => this.queue.add(key));
-    this.events = new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), 'job-controller', ctx.clock, ctx.log), ctx.clock);
+    this.events = controllerEvents(ctx, 'job-controller');
     this.jobInformer = ctx.informers.informerFor<Job>(resources.jobs);
     this.podInformer = ctx.informers.informerFor<Pod>(resources.pods);
     this.jobInformer.addEventHandler({

@@ -9,7 +9,9 @@
  */
 import type { KubeObject } from '../../api/meta.js';
 import type { Clock } from '../../lib/clock.js';
-import type { EventRecorder, EventType, Involved } from '../../lib/client/events.js';
+import type { EventType, Involved } from '../../lib/client/events.js';
+import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
+import type { ControllerContext } from '../controller-manager/controller.js';
 
 export const SPAM_BURST = 25;
 export const SPAM_REFILL_MS = 5 * 60_000;
@@ -65,4 +67,9 @@ export class SpamFilteredEvents implements EventSink {
   flush(): Promise<void> {
     return this.recorder.flush();
   }
+}
+
+/** A controller's event recorder as upstream's controllers have it: component `name`, spam-filtered. */
+export function controllerEvents(ctx: Pick<ControllerContext, 'client' | 'clock' | 'log'>, component: string): SpamFilteredEvents {
+  return new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), component, ctx.clock, ctx.log), ctx.clock);
 }

@@ -28,7 +28,6 @@ import type { ReplicaSet, ReplicaSetStatus } from '../../api/apps/replicaset.js'
 import { matches } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
 import { ClientApiError, isConflict, isNotFound } from '../../lib/client/errors.js';
-import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
@@ -47,7 +46,7 @@ import {
 } from './replicaset-plan.js';
 import { isPodReady } from './replicaset-pods.js';
 import { DelayedRequeue } from './replicaset-requeue.js';
-import { SpamFilteredEvents } from './replicaset-events.js';
+import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 
 const RS_REF = { apiVersion: 'apps/v1', kind: 'ReplicaSet' } as const;
 
@@ -84,7 +83,7 @@ export class ReplicaSetController implements Controller {
     this.later = new DelayedRequeue(ctx.clock, (key) => this.queue.add(key));
     // Upstream's event source for this controller (`kubectl describe rs` shows it in "From"), behind
     // client-go's spam filter: 25 events per ReplicaSet and reason, then one per 5 minutes.
-    this.events = new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), 'replicaset-controller', ctx.clock, ctx.log), ctx.clock);
+    this.events = controllerEvents(ctx, 'replicaset-controller');
     this.rsInformer = ctx.informers.informerFor<ReplicaSet>(resources.replicaSets);
     this.podInformer = ctx.informers.informerFor<Pod>(resources.pods);
     this.rsInformer.addEventHandler({

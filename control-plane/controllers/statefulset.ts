@@ -24,16 +24,15 @@ import { matches } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
 import { selectorOrUndefined } from '../../api/apps/common.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../lib/client/errors.js';
-import { clientEventSink, EventRecorder } from '../../lib/client/events.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
-import { KeyQueue, objectKey, splitKey } from '../controller-manager/controller.js';
+import { KeyQueue, objectKey, queueKeys, splitKey } from '../controller-manager/controller.js';
 import { applyHistoryPlan, ownedRevisions, planHistory } from './daemonset-history.js';
 import { controllerRef, LABEL_REVISION_HASH, templateHash } from './daemonset-pods.js';
 import { adoptPatch, controllerRefOf, planClaim, releasePatch } from './replicaset-claim.js';
 import { DelayedRequeue } from './replicaset-requeue.js';
-import { SpamFilteredEvents } from './replicaset-events.js';
+import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 import { isPodReady } from './replicaset-pods.js';
 import { ordinalOf, planStatefulSet, statefulSetPod, statefulSetStatusChanged, STS_REF } from './statefulset-plan.js';
 
@@ -65,15 +64,11 @@ export class StatefulSetController implements Controller {
   constructor(private readonly ctx: ControllerContext) {
     this.queue = new KeyQueue(this.name, ctx);
     this.later = new DelayedRequeue(ctx.clock, (key) => this.queue.add(key));
-    this.events = new SpamFilteredEvents(new EventRecorder(clientEventSink(ctx.client), 'statefulset-controller', ctx.clock, ctx.log), ctx.clock);
+    this.events = controllerEvents(ctx, 'statefulset-controller');
     this.sets = ctx.informers.informerFor<StatefulSet>(resources.statefulSets);
     this.pods = ctx.informers.informerFor<Pod>(resources.pods);
     this.revisions = ctx.informers.informerFor<ControllerRevision>(resources.controllerRevisions);
-    this.sets.addEventHandler({
-      onAdd: (s) => this.queue.add(objectKey(s)),
-      onUpdate: (_o, s) => this.queue.add(objectKey(s)),
-      onDelete: (s) => this.queue.add(objectKey(s)),
-    });
+    this.sets.addEventHandler(queueKeys(this.queue));
     this.pods.addEventHandler({
       onAdd: (p) => this.podChanged(undefined, p),
       onUpdate: (o, p) => this.podChanged(o, p),
