@@ -96,6 +96,18 @@ describe('statefulset plan: rolling update', () => {
     expect(planStatefulSet(set, [pod(1), pod(2, { rev: 'web-bbb' })], revs, NOW).create).toEqual([{ ordinal: 0, revision: 'current' }]);
   });
 
+  it('after a rollback mid-rollout, a pod left on the abandoned revision is replaced', () => {
+    // web-2 went to bbb, then the template came back to aaa, still the current revision
+    const d = planStatefulSet(sts(), [pod(0), pod(1), pod(2, { rev: 'web-bbb' })], { current: 'web-aaa', update: 'web-aaa' }, NOW);
+    expect(d.delete.map((p) => p.metadata.name)).toEqual(['web-2']);
+  });
+
+  it('Parallel: an old pod that is broken anyway is replaced without waiting for the budget', () => {
+    const set = sts({ podManagementPolicy: 'Parallel', replicas: 1 });
+    const d = planStatefulSet(set, [pod(0, { ready: false })], revs, NOW);
+    expect(d.delete.map((p) => p.metadata.name)).toEqual(['web-0']);
+  });
+
   it('OnDelete replaces nothing by itself', () => {
     expect(planStatefulSet(sts({ updateStrategy: { type: 'OnDelete' } }), [pod(0), pod(1), pod(2)], revs, NOW).delete).toEqual([]);
   });

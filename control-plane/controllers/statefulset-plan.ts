@@ -103,30 +103,37 @@ export function planStatefulSet(set: StatefulSet, pods: readonly Pod[], revs: Re
     if (monotonic) stop = true;
   }
 
-  // 3. rolling update, highest ordinal first, down to the partition
-  if (!stop && rolling && revs.current !== revs.update) {
+  // 3. rolling update, highest ordinal first, down to the partition: any pod not at the update
+  // revision (also after a rollback to the current one, or an adopted pod of another revision)
+  if (!stop && rolling) {
     const maxUnavailable = Math.max(1, scaledValue(set.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1, replicas));
     let unavailable = 0;
     for (let o = start; o < start + replicas; o++) {
       const p = byOrdinal.get(o);
       if (p === undefined || isTerminating(p) || !available(p) || toDelete.includes(p)) unavailable++;
     }
-    for (let o = start + replicas - 1; o >= start + partition && unavailable < maxUnavailable; o--) {
+    for (let o = start + replicas - 1; o >= start + partition; o--) {
       const pod = byOrdinal.get(o);
-      if (pod === undefined || isTerminating(pod)) continue;
+      if (pod === undefined || isTerminating(pod) || toDelete.includes(pod)) continue;
       if (pod.metadata.labels?.[LABEL_REVISION_HASH] !== revs.update) {
-        toDelete.push(pod);
-        unavailable++;
+        if (!available(pod)) {
+          // already unavailable (e.g. crash-looping on the old template): replacing it costs nothing
+          toDelete.push(pod);
+        } else if (unavailable < maxUnavailable) {
+          toDelete.push(pod);
+          unavailable++;
+        } else break;
       } else if (!available(pod)) {
         break; // an updated pod that is not available yet holds the next one back
       }
     }
   }
 
-  return { create, delete: toDelete, status: statusOf(set, [...byOrdinal.values()], create, revs, now) };
+  return { create, delete: toDelete, status: statefulSetStatus(set, [...byOrdinal.values()], create, revs, now) };
 }
 
-function statusOf(set: StatefulSet, pods: readonly Pod[], created: StatefulSetDecision['create'], revs: Revisions, now: Date): StatefulSetStatus {
+/** The status from the set's pods plus the ones just created (only creates that succeeded count). */
+export function statefulSetStatus(set: StatefulSet, pods: readonly Pod[], created: StatefulSetDecision['create'], revs: Revisions, now: Date): StatefulSetStatus {
   const minReady = set.spec.minReadySeconds ?? 0;
   let replicas = 0;
   let ready = 0;

@@ -34,7 +34,7 @@ import { adoptPatch, controllerRefOf, planClaim, releasePatch } from './replicas
 import { DelayedRequeue } from './replicaset-requeue.js';
 import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 import { isPodReady } from './replicaset-pods.js';
-import { ordinalOf, planStatefulSet, statefulSetPod, statefulSetStatusChanged, STS_REF } from './statefulset-plan.js';
+import { ordinalOf, planStatefulSet, statefulSetPod, statefulSetStatus, statefulSetStatusChanged, STS_REF } from './statefulset-plan.js';
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
@@ -127,7 +127,9 @@ export class StatefulSetController implements Controller {
 
     // history: the revision of the current template, and the one the pods move away from
     const owned = ownedRevisions(set, this.revisions.list());
-    const live = new Set(owned.filter((r) => pods.some((p) => p.metadata.labels?.[LABEL_REVISION_HASH] === r.metadata.name)).map((r) => r.metadata.labels?.[LABEL_REVISION_HASH] ?? ''));
+    // kept whatever the history limit: the revisions pods carry and the one the set is moving away from
+    const keep = (r: ControllerRevision): boolean => r.metadata.name === set.status?.currentRevision || pods.some((p) => p.metadata.labels?.[LABEL_REVISION_HASH] === r.metadata.name);
+    const live = new Set(owned.filter(keep).map((r) => r.metadata.labels?.[LABEL_REVISION_HASH] ?? ''));
     const history = planHistory(set, owned, templateHash(set), live, controllerRef(set, STS_REF.kind));
     await applyHistoryPlan(this.ctx.client, set, history, controllerRef(set, STS_REF.kind));
     const update = history.current;
@@ -135,10 +137,16 @@ export class StatefulSetController implements Controller {
     const currentRev = owned.find((r) => r.metadata.name === currentName);
     const current = currentRev !== undefined ? (currentName ?? update) : update;
 
-    const decision = planStatefulSet(set, pods, { current, update }, this.ctx.clock.now());
-    const failure = await this.apply(set, decision.create, decision.delete, { current, update }, current === update ? undefined : templateOf(currentRev));
-    await this.writeStatus(set, decision.status);
-    if (failure !== undefined) throw new Error(`statefulset ${key}: ${failure}`);
+    const now = this.ctx.clock.now();
+    const decision = planStatefulSet(set, pods, { current, update }, now);
+    const result = await this.apply(set, decision.create, decision.delete, { current, update }, current === update ? undefined : templateOf(currentRev));
+    // only the creates that succeeded count in the status (upstream counts a pod once it exists)
+    const status = result.created.length === decision.create.length ? decision.status : statefulSetStatus(set, pods, result.created, { current, update }, now);
+    await this.writeStatus(set, status);
+    // a pod becomes available minReadySeconds after it turned Ready: look again then
+    const minReady = set.spec.minReadySeconds ?? 0;
+    if (minReady > 0 && (status.availableReplicas ?? 0) !== (set.spec.replicas ?? 1)) this.later.after(key, minReady * 1000 + 1, this.signal);
+    if (result.failure !== undefined) throw new Error(`statefulset ${key}: ${result.failure}`);
   }
 
   /** The set's pods: selected and named as its members; orphans adopted, strays released. */
@@ -173,13 +181,14 @@ export class StatefulSetController implements Controller {
     toDelete: readonly Pod[],
     revs: { readonly current: string; readonly update: string },
     currentTemplate: PodTemplateSpec | undefined,
-  ): Promise<string | undefined> {
+  ): Promise<{ readonly failure?: string; readonly created: { ordinal: number; revision: 'current' | 'update' }[] }> {
     const { client } = this.ctx;
     const setName = set.metadata.name ?? '';
     let failure: string | undefined;
+    const created: { ordinal: number; revision: 'current' | 'update' }[] = [];
     if (create.length > 0 && (set.spec.volumeClaimTemplates ?? []).length > 0) {
       this.events.record(set, STS_REF, 'Warning', 'FailedCreate', 'create Pods in StatefulSet ' + setName + ' failed error: volumeClaimTemplates need PersistentVolumeClaims, which knode does not serve');
-      return undefined; // nothing a retry would change: the next change of the set brings it back here
+      return { created }; // nothing a retry would change: the next change of the set brings it back here
     }
     await Promise.all(
       create.map(async ({ ordinal, revision }) => {
@@ -188,9 +197,10 @@ export class StatefulSetController implements Controller {
         const podName = `${setName}-${ordinal}`;
         try {
           await client.create<Pod>(resources.pods, statefulSetPod(set, old ? currentTemplate : set.spec.template, old ? revs.current : revs.update, ordinal));
+          created.push({ ordinal, revision });
           this.events.record(set, STS_REF, 'Normal', 'SuccessfulCreate', `create Pod ${podName} in StatefulSet ${setName} successful`);
         } catch (err) {
-          if (isAlreadyExists(err)) return; // the cache had not shown it yet
+          if (isAlreadyExists(err) && (await this.ours(set, podName))) return; // the cache had not shown it yet
           this.events.record(set, STS_REF, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${setName} failed error: ${errMessage(err)}`);
           failure ??= errMessage(err);
         }
@@ -209,7 +219,17 @@ export class StatefulSetController implements Controller {
         }
       }),
     );
-    return failure;
+    return { ...(failure !== undefined ? { failure } : {}), created };
+  }
+
+  /** Whether the pod of that name is this set's (a pod of the same name owned elsewhere blocks the ordinal). */
+  private async ours(set: StatefulSet, podName: string): Promise<boolean> {
+    try {
+      const pod = await this.ctx.client.get<Pod>(resources.pods, podName, { namespace: set.metadata.namespace ?? 'default' });
+      return controllerRefOf(pod)?.uid === set.metadata.uid;
+    } catch (err) {
+      return isNotFound(err) ? false : Promise.reject(err);
+    }
   }
 
   private async writeStatus(set: StatefulSet, status: StatefulSetStatus): Promise<void> {
