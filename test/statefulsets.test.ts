@@ -91,8 +91,9 @@ describe('StatefulSets on a lab', () => {
       expect(p.metadata.labels?.['statefulset.kubernetes.io/pod-name']).toBe(p.metadata.name);
     }
     expect((await lab.kubectlOk(['exec', '-n', ns, 'web-1', '--', 'hostname'])).trim()).toBe('web-1');
-    // the headless Service gives each pod a name other pods resolve (busybox's nslookup: the image's
-    // static busybox wget crashes on any URL), and the address it gives is that pod's
+    // the headless Service gives each pod a name other pods resolve, and the address it gives is that
+    // pod's (nslookup; the image's busybox wget crashes when a connection is refused, which a pod
+    // not yet in the Service's endpoints gives)
     const address = await waitFor('web-0 to resolve web-2.nginx', async () => {
       const r = await lab.kubectl(['exec', '-n', ns, 'web-0', '--', 'nslookup', `web-2.nginx.${ns}.svc.cluster.local`]);
       return r.code === 0 ? /Name:\s+web-2\.nginx\S*\s+Address:\s+(\S+)/.exec(r.stdout)?.[1] : undefined;
