@@ -11,6 +11,7 @@ import {
   SA_KEY_FILE,
   SA_PUB_FILE,
   ServiceAccountTokenAuthenticator,
+  VERIFIED_TOKEN_CACHE_SIZE,
   TokenIssuer,
   verifiedClaims,
 } from './service-account.js';
@@ -250,6 +251,31 @@ describe('ServiceAccountTokenAuthenticator', () => {
     expect(await auth.authenticate(bearer(issuer.issue(unbound).token))).toEqual(USER);
     expect(await auth.authenticate(bearer(tokenFor({ bound: { kind: 'Secret', name: 's', uid: 'sec-uid' } })))).toEqual(USER);
     expect(await auth.authenticate(bearer(tokenFor({ audiences: ['vault', DEFAULT_ISSUER] })))).toEqual(USER);
+  });
+
+  it('checks a token\'s signature once; the cached claims change no decision (revocation, expiry, bad tokens)', async () => {
+    const token = tokenFor({ expirationSeconds: 600 });
+    expect(await auth.authenticate(bearer(token))).toEqual(USER);
+    expect(auth.cachedTokens).toBe(1);
+    expect(await auth.authenticate(bearer(token))).toEqual(USER);
+    expect(auth.cachedTokens).toBe(1);
+    // the pod goes: refused at once, though the claims are cached
+    lookup.set('pods', 'team-a', 'web-0', undefined);
+    expect(await auth.authenticate(bearer(token))).toBeUndefined();
+    lookup.set('pods', 'team-a', 'web-0', { metadata: { uid: 'pod-uid-1' } });
+    expect(await auth.authenticate(bearer(token))).toEqual(USER);
+    // times are still checked per request
+    await clock.advance(661_000);
+    expect(await auth.authenticate(bearer(token))).toBeUndefined();
+    // a token that fails its check is not kept
+    const [h = '', b = ''] = tokenFor().split('.');
+    expect(await auth.authenticate(bearer(`${h}.${b}.AAAA`))).toBeUndefined();
+    expect(auth.cachedTokens).toBe(1);
+  });
+
+  it('keeps at most VERIFIED_TOKEN_CACHE_SIZE tokens, dropping the oldest', async () => {
+    for (let i = 0; i < VERIFIED_TOKEN_CACHE_SIZE + 5; i++) await auth.authenticate(bearer(tokenFor()));
+    expect(auth.cachedTokens).toBe(VERIFIED_TOKEN_CACHE_SIZE);
   });
 
   it('refuses a token of another issuer, even signed with the same key', async () => {

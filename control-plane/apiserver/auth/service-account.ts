@@ -164,17 +164,45 @@ export interface ServiceAccountLookup {
   get(resource: 'serviceaccounts' | 'pods' | 'secrets', namespace: string, name: string): Promise<StoredObject | undefined>;
 }
 
+/** Tokens whose signature was checked, kept (oldest dropped first) so a client's next request skips the RSA verify. */
+export const VERIFIED_TOKEN_CACHE_SIZE = 4096;
+
 export class ServiceAccountTokenAuthenticator implements Authenticator {
+  /**
+   * Token -> its verified claims. A token's claims never change, so this cache alters no decision:
+   * times, the service account and the bound object are still checked on every request (deleting the
+   * pod revokes at once). It saves the signature check (~25 us of a ~90 us request on the project VM).
+   */
+  private readonly verified = new Map<string, Partial<TokenClaims>>();
+
   constructor(
     private readonly issuer: TokenIssuer,
     private readonly lookup: ServiceAccountLookup,
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** How many verified tokens are cached (tests). */
+  get cachedTokens(): number {
+    return this.verified.size;
+  }
+
+  private claimsOf(token: string): Partial<TokenClaims> | undefined {
+    const hit = this.verified.get(token);
+    if (hit !== undefined) return hit;
+    const c = verifiedClaims(token, this.issuer.publicKey);
+    if (c === undefined) return undefined;
+    if (this.verified.size >= VERIFIED_TOKEN_CACHE_SIZE) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, c);
+    return c;
+  }
+
   async authenticate(req: AuthRequest): Promise<UserInfo | undefined> {
     const token = bearerToken(req.headers);
     if (token === undefined || token.split('.').length !== 3) return undefined;
-    const c = verifiedClaims(token, this.issuer.publicKey);
+    const c = this.claimsOf(token);
     if (c === undefined || c.iss !== this.issuer.issuer) return undefined;
     const aud = Array.isArray(c.aud) ? c.aud : typeof c.aud === 'string' ? [c.aud] : [];
     if (!aud.includes(this.issuer.apiAudience)) return undefined;
