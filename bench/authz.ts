@@ -9,7 +9,9 @@
  *    `AlwaysAllow` (no authorization work at all), each holding the same B RoleBindings; C clients
  *    with a non-admin client certificate GET one ConfigMap R times, the two servers alternating for
  *    4 rounds (who goes first alternates too). Median requests/s, p50/p99, and the ratio RBAC / AlwaysAllow. (The admin would skip
- *    RBAC: system:masters is allowed at once.)
+ *    RBAC: system:masters is allowed at once.) A third phase in each round does the same GETs on the
+ *    Node,RBAC server with a service account token (TokenRequest, bound to view like the user): what
+ *    authenticating a JWT and checking its account costs next to a client certificate.
  * There is no upstream apiserver on this machine to compare against.
  *
  * Flags: --bindings B (default 5,000), --namespaces N (default 500), --decisions D (default 1,000,000),
@@ -154,6 +156,28 @@ interface Prepared {
   readonly server: KnodeServer;
   readonly admin: KubeHttp;
   readonly user: KubeHttp;
+  /** Whether closing this entry stops its server (the token phase shares the Node,RBAC one). */
+  readonly ownsServer: boolean;
+}
+
+const SA = 'bench-reader';
+
+/** The same server, its clients a service account's bearer token bound to view in the ConfigMap's namespace. */
+async function tokenPhase(p: Prepared, opts: Options): Promise<Prepared> {
+  const ns = nsName(0);
+  await p.admin.ok({ method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts`, body: JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SA } }) });
+  const binding = { apiVersion: `${RBAC}/v1`, kind: 'RoleBinding', metadata: { name: SA, namespace: ns }, roleRef: { apiGroup: RBAC, kind: 'ClusterRole', name: 'view' }, subjects: [{ kind: 'ServiceAccount', name: SA, namespace: ns }] };
+  await p.admin.ok({ method: 'POST', path: `/apis/${RBAC}/v1/namespaces/${ns}/rolebindings`, body: JSON.stringify(binding) });
+  const tr = await p.admin.ok({ method: 'POST', path: `/api/v1/namespaces/${ns}/serviceaccounts/${SA}/token`, body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } }) });
+  const token = (JSON.parse(tr.body.toString('utf8')) as { status?: { token?: string } }).status?.token;
+  if (token === undefined) throw new Error('TokenRequest answered no token');
+  const user = new KubeHttp({ ...(await loadCreds(p.server.kubeconfigPath)), token }, opts.concurrency);
+  const until = performance.now() + 10_000;
+  while ((await user.request({ method: 'GET', path: CM_PATH })).status !== 200) {
+    if (performance.now() > until) throw new Error(`the service account token is still refused ${CM_PATH} after 10 s`);
+  }
+  await warmConnections(user, opts.concurrency, CM_PATH);
+  return { mode: 'Node,RBAC, service account token', server: p.server, admin: p.admin, user, ownsServer: false };
 }
 
 const CM_PATH = `/api/v1/namespaces/${nsName(0)}/configmaps/cm`;
@@ -173,7 +197,7 @@ async function prepare(mode: string, opts: Options, cleanup: Cleanup, progress: 
     if (performance.now() > until) throw new Error(`${mode}: ${USER} is still refused ${CM_PATH} after 10 s`);
   }
   await warmConnections(user, opts.concurrency, CM_PATH);
-  return { mode, server, admin, user };
+  return { mode, server, admin, user, ownsServer: true };
 }
 
 /** One timed phase: R GETs of the ConfigMap as the user, C at a time. */
@@ -202,7 +226,8 @@ const ROUNDS = 4;
 
 /** Both servers prepared, then their GET phases alternated ROUNDS times: median rate, pooled latencies. */
 async function endToEnd(opts: Options, cleanup: Cleanup, progress: Progress): Promise<EndToEnd[]> {
-  const servers = [await prepare('Node,RBAC', opts, cleanup, progress), await prepare('AlwaysAllow', opts, cleanup, progress)];
+  const rbac = await prepare('Node,RBAC', opts, cleanup, progress);
+  const servers = [rbac, await prepare('AlwaysAllow', opts, cleanup, progress), await tokenPhase(rbac, opts)];
   const rates = servers.map(() => [] as number[]);
   const lats = servers.map(() => [] as number[]);
   try {
@@ -217,8 +242,9 @@ async function endToEnd(opts: Options, cleanup: Cleanup, progress: Progress): Pr
     }
   } finally {
     for (const p of servers) {
-      p.admin.close();
       p.user.close();
+      if (!p.ownsServer) continue;
+      p.admin.close();
       await p.server.stop();
     }
   }
@@ -227,8 +253,8 @@ async function endToEnd(opts: Options, cleanup: Cleanup, progress: Progress): Pr
 
 async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise<string> {
   const local = inProcess(opts, progress);
-  const [rbac, reference] = await endToEnd(opts, cleanup, progress);
-  if (rbac === undefined || reference === undefined) throw new Error('end to end: a server phase is missing');
+  const [rbac, reference, token] = await endToEnd(opts, cleanup, progress);
+  if (rbac === undefined || reference === undefined || token === undefined) throw new Error('end to end: a server phase is missing');
   const change = summarize(local.changeMs);
   const lines = [
     `authorization bench: ${opts.bindings} RoleBindings over ${opts.namespaces} namespaces (+ the default policy)`,
@@ -247,11 +273,12 @@ async function run(opts: Options, cleanup: Cleanup, progress: Progress): Promise
     `end to end: GET one ConfigMap as a user bound by one of the RoleBindings, ${opts.concurrency} clients, ${opts.requests} requests x ${ROUNDS} rounds, alternated (median rate; latency ms over all rounds)`,
     renderTable(
       ['--authorization-mode', 'requests/s', 'p50', 'p99'],
-      [rbac, reference].map((r) => [r.mode, fmtRate(r.perSec), fmtMs(r.latency.p50), fmtMs(r.latency.p99)]),
+      [rbac, reference, token].map((r) => [r.mode, fmtRate(r.perSec), fmtMs(r.latency.p50), fmtMs(r.latency.p99)]),
       ['left', 'right', 'right', 'right'],
     ),
     '',
     `Node,RBAC / AlwaysAllow: rate ${fmtRatio(rbac.perSec, reference.perSec)}, p50 ${fmtRatio(rbac.latency.p50, reference.latency.p50)}`,
+    `service account token / client certificate (both Node,RBAC): rate ${fmtRatio(token.perSec, rbac.perSec)}, p50 ${fmtRatio(token.latency.p50, rbac.latency.p50)}`,
     '',
   ];
   return lines.join('\n');

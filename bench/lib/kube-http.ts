@@ -20,6 +20,8 @@ export interface KubeCreds {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
+  /** A bearer token instead of the client certificate (service account tokens). */
+  readonly token?: string;
 }
 
 function at(obj: unknown, ...path: Array<string | number>): unknown {
@@ -88,8 +90,7 @@ export class KubeHttp {
       maxSockets,
       maxFreeSockets: maxSockets,
       ca: creds.ca,
-      cert: creds.cert,
-      key: creds.key,
+      ...(creds.token === undefined ? { cert: creds.cert, key: creds.key } : {}),
     });
   }
 
@@ -97,6 +98,7 @@ export class KubeHttp {
     return new Promise((resolve, reject) => {
       const payload = spec.body !== undefined ? Buffer.from(spec.body, 'utf8') : undefined;
       const headers: Record<string, string | number> = { Accept: spec.accept ?? 'application/json', 'User-Agent': 'knode-bench' };
+      if (this.creds.token !== undefined) headers['Authorization'] = `Bearer ${this.creds.token}`;
       if (payload !== undefined) {
         headers['Content-Type'] = 'application/json';
         headers['Content-Length'] = payload.length;
