@@ -218,8 +218,10 @@ describe.concurrent('Jobs on a lab', () => {
     const ns = await namespace();
     await lab.apply(job(ns, 'orphans', {}, sh('sleep 300')));
     await waitFor('the orphans pod to run', async () => (await jobPods(ns, 'orphans')).find((p) => p.status?.phase === 'Running'), { timeoutMs: 60_000 });
-    // the API's default for batch/v1 Jobs (kubectl sends Background): through the raw API
-    await lab.kubectlOk(['delete', '--raw', `/apis/batch/v1/namespaces/${ns}/jobs/orphans`]);
+    // the API's default for batch/v1 Jobs (kubectl sends Background): through the raw API, warned as upstream
+    const del = await lab.kubectl(['delete', '--raw', `/apis/batch/v1/namespaces/${ns}/jobs/orphans`]);
+    expect(del.code, del.stderr).toBe(0);
+    expect(del.stderr).toContain('Warning: child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning');
     const pods = await waitFor('the orphaned pod to lose its owner and finalizer', async () => {
       const ps = (JSON.parse(await lab.kubectlOk(['get', 'pods', '-n', ns, '-o', 'json'])) as { items: Array<PodView & { metadata: { ownerReferences?: unknown[] } }> }).items;
       return ps.length === 1 && ps.every((p) => (p.metadata.ownerReferences ?? []).length === 0 && !(p.metadata.finalizers ?? []).includes('batch.kubernetes.io/job-tracking')) ? ps : undefined;

@@ -291,10 +291,16 @@ export function deleteOptionsOf(q: Record<string, string>, body: Buffer): Delete
   };
 }
 
+/** The kind's warning for a delete that names no propagation policy (upstream's Job deletes), if any. */
+function propagationWarnings(ctx: RequestCtx, opts: DeleteOptions): string[] {
+  const w = ctx.entry.defaultPropagationWarning;
+  return w !== undefined && opts.propagationPolicy === undefined && opts.orphanDependents === undefined ? [w] : [];
+}
+
 async function remove(ctx: RequestCtx): Promise<void> {
   const opts = deleteOptionsOf(ctx.query, await readBody(ctx.req));
   const result = await ctx.deps.registry.delete(ctx.entry, ctx.info.namespace, ctx.info.name ?? '', { ...opts, ...userOption(ctx) });
-  respondObject(ctx, 200, result.object);
+  respondObject(ctx, 200, result.object, propagationWarnings(ctx, opts));
 }
 
 async function deleteCollection(ctx: RequestCtx): Promise<void> {
@@ -314,5 +320,5 @@ async function deleteCollection(ctx: RequestCtx): Promise<void> {
       if (!(err instanceof Error && 'httpCode' in err && (err as { httpCode: number }).httpCode === 404)) throw err;
     }
   }
-  writeJson(ctx.res, 200, { apiVersion: listed.apiVersion, kind: listed.kind, metadata: { resourceVersion: listed.metadata.resourceVersion }, items: deleted });
+  writeJson(ctx.res, 200, { apiVersion: listed.apiVersion, kind: listed.kind, metadata: { resourceVersion: listed.metadata.resourceVersion }, items: deleted }, warningHeader(propagationWarnings(ctx, opts)));
 }

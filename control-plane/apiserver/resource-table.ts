@@ -20,6 +20,8 @@ export interface ResourceEntry {
   readonly toView?: (stored: KubeObject) => KubeObject;
   readonly fromView?: (view: KubeObject) => KubeObject;
   readonly defaultPropagation: DeletionPropagation;
+  /** A Warning for deletes that name no propagation policy (batch/v1 Jobs: their pods stay, as upstream warns). */
+  readonly defaultPropagationWarning?: string;
   /** Stamps the authenticated creator into a new object (CSR spec.username/groups); `user` is absent for in-process writes. */
   readonly stampRequester?: (obj: KubeObject, user: RequestUser | undefined) => KubeObject;
 }

@@ -62,7 +62,10 @@ export function servedResources(): ResourceIndex {
     entry(kind(controllerRevisionKind)),
     // batch/v1 Jobs orphan their pods when a delete names no propagation policy (upstream, for back
     // compatibility; kubectl sends Background)
-    entry(kind(jobKind), ['status'], { defaultPropagation: 'Orphan' }),
+    entry(kind(jobKind), ['status'], {
+      defaultPropagation: 'Orphan',
+      defaultPropagationWarning: 'child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning',
+    }),
     entry(kind(cronJobKind), ['status']),
     entry(kind(endpointSliceKind)),
     entry(kind(leaseKind)),
