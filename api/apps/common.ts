@@ -75,6 +75,12 @@ export function selectorOrUndefined(sel: LabelSelector | undefined): Selector | 
   }
 }
 
+/** A controller's selector as a matcher; undefined when missing, invalid or empty (the controller then leaves the object alone). */
+export function workloadSelector(sel: LabelSelector | undefined): Selector | undefined {
+  const s = selectorOrUndefined(sel);
+  return s === undefined || s.type === 'nothing' ? undefined : s;
+}
+
 /**
  * The pod template of a controller that keeps pods running (upstream ValidatePodTemplateSpecForReplicaSet
  * and the DaemonSet equivalent): labels selected by the selector, restartPolicy Always, no deadline.

@@ -17,6 +17,7 @@ import { CRONJOB_SCHEDULED_TIMESTAMP_ANNOTATION } from '../../api/batch/cronjob.
 import type { CronSchedule } from '../../api/batch/cron.js';
 import { isCronParseError, nextAfter, parseSchedule } from '../../api/batch/cron.js';
 import type { ObjectReference } from '../../api/core/common.js';
+import { rfc3339 } from '../../lib/clock.js';
 import { controllerRefTo } from './replicaset-claim.js';
 
 export const CRONJOB_REF = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
@@ -24,10 +25,6 @@ export const CRONJOB_REF = { apiVersion: 'batch/v1', kind: 'CronJob' } as const;
 export const MANY_MISSED = 100;
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export function jobFinishedType(job: Job): 'Complete' | 'Failed' | undefined {
   for (const c of job.status?.conditions ?? []) {

@@ -17,9 +17,10 @@
  */
 import type { Job } from '../../api/batch/job.js';
 import type { CronJob, CronJobStatus } from '../../api/batch/cronjob.js';
-import { ClientApiError, isAlreadyExists, isConflict, isNotFound } from '../../lib/client/errors.js';
+import { isAlreadyExists, isConflict, isNamespaceTerminating, isNotFound } from '../../lib/client/errors.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
+import { rfc3339 } from '../../lib/clock.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
 import { KeyQueue, objectKey, queueKeys, splitKey } from '../controller-manager/controller.js';
 import { controllerRefOf } from './replicaset-claim.js';
@@ -28,10 +29,6 @@ import { controllerEvents, SpamFilteredEvents } from './replicaset-events.js';
 import { CRONJOB_REF, MANY_MISSED, checkSchedule, cronJobStatusChanged, jobFromTemplate, jobRef, scheduleOf, viewJobs } from './cronjob-plan.js';
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 export class CronJobController implements Controller {
   readonly name = 'cronjob';
@@ -150,7 +147,7 @@ export class CronJobController implements Controller {
             // created by an earlier attempt whose status write was lost: that run is started
             status = { ...status, lastScheduleTime: rfc3339(due) };
           } else {
-            if (!(err instanceof ClientApiError && (err.status.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating'))) {
+            if (!isNamespaceTerminating(err)) {
               this.events.record(cj, CRONJOB_REF, 'Warning', 'FailedCreate', `Error creating job: ${errMessage(err)}`);
             }
             await this.writeStatus(cj, status);

@@ -29,7 +29,8 @@ import {
 } from '../../api/batch/job.js';
 import { controllerRefTo } from './replicaset-claim.js';
 import { formatIndexes, indexOf, parseIndexes } from './job-indexes.js';
-import { podsToDelete } from './replicaset-pods.js';
+import { isPodActive, isPodReady, podsToDelete } from './replicaset-pods.js';
+import { rfc3339 } from '../../lib/clock.js';
 import { semanticEqual } from '../../api/core/semantic.js';
 
 export const JOB_COMPLETION_INDEX_ENV = 'JOB_COMPLETION_INDEX';
@@ -82,20 +83,10 @@ export function isPodFinished(pod: Pod, job: Job): boolean {
   return pod.status?.phase === 'Succeeded' || isPodFailed(pod, job);
 }
 
-/** Running or waiting to run, not being deleted: what `status.active` counts. */
-export function isPodActive(pod: Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase !== 'Succeeded' && phase !== 'Failed' && pod.metadata.deletionTimestamp === undefined;
-}
-
 /** Being deleted and not yet in a terminal phase: what `status.terminating` counts. */
 export function isPodTerminating(pod: Pod): boolean {
   const phase = pod.status?.phase;
   return pod.metadata.deletionTimestamp !== undefined && phase !== 'Succeeded' && phase !== 'Failed';
-}
-
-function isPodReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') === true;
 }
 
 export function completionIndex(pod: Pod): number | undefined {
@@ -271,10 +262,6 @@ export function findCondition(status: JobStatus | undefined, type: string): JobC
 
 export function isTrue(status: JobStatus | undefined, type: string): boolean {
   return findCondition(status, type)?.status === 'True';
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
 /** Sets a condition, keeping its lastTransitionTime when the status does not change. */

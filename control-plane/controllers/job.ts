@@ -24,8 +24,8 @@ import { JOB_CONTROLLER_NAME, JOB_TRACKING_FINALIZER, isJobFinished } from '../.
 import { matches } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
 import type { Selector } from '../../api/labels.js';
-import { selectorOrUndefined } from '../../api/apps/common.js';
-import { ClientApiError, isNotFound } from '../../lib/client/errors.js';
+import { workloadSelector } from '../../api/apps/common.js';
+import { isNotFound, isNamespaceTerminating } from '../../lib/client/errors.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
@@ -52,15 +52,8 @@ import {
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function isNamespaceTerminating(err: unknown): boolean {
-  return err instanceof ClientApiError && (err.status.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
-}
 
-/** The Job's selector as a matcher; undefined when missing or invalid (then the Job is left alone). */
-function selectorOf(job: Job): Selector | undefined {
-  const sel = selectorOrUndefined(job.spec.selector);
-  return sel === undefined || sel.type === 'nothing' ? undefined : sel;
-}
+const selectorOf = (job: Job): Selector | undefined => workloadSelector(job.spec.selector);
 
 /** The newer of two versions of an object, by their (numeric, in knode) resourceVersions. */
 function newest(cached: Job, written: Job | undefined): Job {

@@ -5,7 +5,7 @@
  */
 import type { Pod } from '../../api/core/pod.js';
 import type { ReplicaSet, ReplicaSetCondition, ReplicaSetStatus } from '../../api/apps/replicaset.js';
-import { selectorOrUndefined } from '../../api/apps/common.js';
+import { workloadSelector } from '../../api/apps/common.js';
 import { matches } from '../../api/labels.js';
 import type { Selector } from '../../api/labels.js';
 import { semanticEqual } from '../../api/core/semantic.js';
@@ -51,8 +51,7 @@ export interface ReplicaSetPlan extends ClaimPlan<Pod>, ReplicaDecision {
 
 /** The selector, or undefined when it cannot select anything (invalid or missing). */
 export function replicaSetSelector(rs: ReplicaSet): Selector | undefined {
-  const sel = selectorOrUndefined(rs.spec.selector);
-  return sel === undefined || sel.type === 'nothing' ? undefined : sel;
+  return workloadSelector(rs.spec.selector);
 }
 
 /** Active pods claimed by selector: the pods this ReplicaSet counts. */

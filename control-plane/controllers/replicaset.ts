@@ -27,7 +27,7 @@ import type { Pod } from '../../api/core/pod.js';
 import type { ReplicaSet, ReplicaSetStatus } from '../../api/apps/replicaset.js';
 import { matches } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
-import { ClientApiError, isConflict, isNotFound } from '../../lib/client/errors.js';
+import { isConflict, isNotFound, isNamespaceTerminating } from '../../lib/client/errors.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
 import type { Controller, ControllerContext } from '../controller-manager/controller.js';
@@ -57,10 +57,6 @@ export interface ReplicaSetControllerOptions {
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-/** The apiserver refused a create because the namespace is being deleted (no event, as upstream). */
-function isNamespaceTerminating(err: unknown): boolean {
-  return err instanceof ClientApiError && (err.status.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
-}
 
 export class ReplicaSetController implements Controller {
   readonly name = 'replicaset';

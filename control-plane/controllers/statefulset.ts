@@ -22,7 +22,7 @@ import type { Pod, PodTemplateSpec } from '../../api/core/pod.js';
 import type { Selector } from '../../api/labels.js';
 import { matches } from '../../api/labels.js';
 import type { OwnerReference } from '../../api/meta.js';
-import { selectorOrUndefined } from '../../api/apps/common.js';
+import { workloadSelector } from '../../api/apps/common.js';
 import { isAlreadyExists, isConflict, isNotFound } from '../../lib/client/errors.js';
 import type { Informer } from '../../lib/client/informer.js';
 import { resources } from '../../lib/client/resource.js';
@@ -38,10 +38,7 @@ import { ordinalOf, planStatefulSet, statefulSetPod, statefulSetStatus, stateful
 
 const errMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
-function selectorOf(set: StatefulSet): Selector | undefined {
-  const sel = selectorOrUndefined(set.spec.selector);
-  return sel === undefined || sel.type === 'nothing' ? undefined : sel;
-}
+const selectorOf = (set: StatefulSet): Selector | undefined => workloadSelector(set.spec.selector);
 
 /** The template a revision holds (its data is the patch `{spec: {template: {..., $patch: replace}}}`). */
 function templateOf(r: ControllerRevision | undefined): PodTemplateSpec | undefined {

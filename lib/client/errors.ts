@@ -68,6 +68,9 @@ export class ClientConfigError extends ClientError {
 const hasCode = (err: unknown, code: number): boolean => err instanceof ClientApiError && err.httpCode === code;
 
 export const isNotFound = (err: unknown): boolean => hasCode(err, 404);
+/** The apiserver refused a create because the namespace is being deleted (controllers record no event for it, as upstream). */
+export const isNamespaceTerminating = (err: unknown): boolean =>
+  err instanceof ClientApiError && (err.status.details?.causes ?? []).some((c) => c.reason === 'NamespaceTerminating');
 export const isConflict = (err: unknown): boolean => hasCode(err, 409) && !isAlreadyExists(err);
 export const isAlreadyExists = (err: unknown): boolean => err instanceof ClientApiError && err.reason === 'AlreadyExists';
 /** 410: the requested resourceVersion has been compacted; the caller must list again. */
