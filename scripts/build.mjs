@@ -60,3 +60,36 @@ chmodSync('dist/cni/knode-cni.js', 0o755);
     throw new Error(`gcc failed to compile ${src} (exit ${r.status})`);
   }
 }
+
+// The pod fast path (cni/fastpath/): the tc programs compiled for BPF by clang, and the helper the agent
+// runs to load and attach them (gcc + libbpf). Without clang or libbpf-dev neither is built and the agent
+// runs pods on the normal path only (it says so in its log): a log line here, not a failed build.
+{
+  const { spawnSync } = await import('node:child_process');
+  const { mkdirSync } = await import('node:fs');
+  const dir = 'dist/cni/fastpath';
+  const object = `${dir}/fastpath.bpf.o`;
+  const helper = `${dir}/knode-fastpath`;
+  mkdirSync(dir, { recursive: true });
+  rmSync(object, { force: true });
+  rmSync(helper, { force: true });
+  const multiarch = spawnSync('gcc', ['-print-multiarch'], { encoding: 'utf8' }).stdout?.trim();
+  const clang = spawnSync(
+    'clang',
+    ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', ...(multiarch ? [`-I/usr/include/${multiarch}`] : []), '-c', 'cni/fastpath/fastpath.bpf.c', '-o', object],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const gcc = clang.error === undefined && clang.status === 0
+    ? spawnSync('gcc', ['-O2', '-std=c11', '-Wall', '-Wextra', '-Werror', '-o', helper, 'cni/fastpath/knode-fastpath.c', '-lbpf'], { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' })
+    : undefined;
+  if (clang.error !== undefined) {
+    console.log(`build: clang not found: the pod fast path is not built (apt-get install clang libbpf-dev)`);
+  } else if (clang.status !== 0) {
+    throw new Error(`clang failed to compile cni/fastpath/fastpath.bpf.c (exit ${clang.status})`);
+  } else if (gcc?.status !== 0) {
+    rmSync(object, { force: true });
+    const why = gcc?.error?.message ?? gcc?.stderr.trim().split('\n').slice(-2).join(' | ');
+    if (/bpf\/(libbpf|bpf)\.h|-lbpf/.test(why ?? '')) console.log(`build: libbpf-dev is missing: the pod fast path is not built (${why})`);
+    else throw new Error(`gcc failed to compile cni/fastpath/knode-fastpath.c: ${why}`);
+  }
+}

@@ -21,9 +21,10 @@ $SUDO apt-get update -qq
 # etcd: the store of `knode server --etcd-servers` and `lab up --etcd N` (tests run real members), and
 #   the reference the apiserver benchmark compares against. (openssl, for the etcd TLS test, comes with ca-certificates.)
 # containerd/runc/CNI plugins/busybox-static/iproute2/nftables/iptables/conntrack: the lab's nodes.
+# clang/libbpf-dev: the pod fast path (cni/fastpath/: tc programs compiled for BPF, and their loader).
 $SUDO apt-get install -y -qq --no-install-recommends \
   ca-certificates python3 make g++ gcc libc6-dev iproute2 etcd-server etcd-client \
-  containerd runc containernetworking-plugins busybox-static nftables iptables conntrack tcpdump iperf3 curl >/dev/null
+  containerd runc containernetworking-plugins busybox-static nftables iptables conntrack tcpdump iperf3 curl clang libbpf-dev >/dev/null
 
 echo "setup: [2/3] npm packages (npm ci; builds dist/)"
 npm ci --no-audit --no-fund --loglevel=error

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * knode's pod fast path: two tc programs that carry pod traffic between nodes past the parts of the
+ * kernel's path that such a packet does not need. The normal path stays the reference and the fallback:
+ * every packet these programs do not take goes on unchanged (TC_ACT_OK).
+ *
+ *   from_pod       tc ingress of each pod's host-side veth (attached at ADD). A packet for a pod of
+ *                  another node is routed with bpf_fib_lookup, that is by the overlay's own route,
+ *                  neighbour and FDB entries (cni/overlay/plan.ts), and handed to the VXLAN device.
+ *                  Skipped: the bridge (and br_netfilter's hooks), IP forwarding and its netfilter hooks.
+ *   from_underlay  tc ingress of the node's underlay link. A VXLAN packet (our port and VNI, for this
+ *                  node's IP) carrying a packet for a pod of this node loses its outer headers and goes
+ *                  straight into the pod's namespace (bpf_redirect_peer on its veth, from the knode_pods
+ *                  map). Skipped: the outer IP/UDP receive, the VXLAN device, IP forwarding, the bridge.
+ *
+ * What must keep the normal path: a packet of a connection netfilter NATs on this node. A Service's
+ * DNAT is undone on the client's node when the reply arrives, hostPorts and NodePorts are DNATed on the
+ * receiving node: skipping netfilter there would deliver replies with the wrong address. So before
+ * taking a TCP or UDP packet each program looks its connection up in conntrack (the bpf_skb_ct_lookup
+ * kfunc, which only reads) and leaves it alone when the entry has SNAT or DNAT. A connection between
+ * two pod IPs that was never NATed has no entry at all (its packets never meet conntrack) and is taken.
+ * Other protocols (ICMP...), fragments, IP options, packets whose TTL would expire and pods that are
+ * not in the map take the normal path.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/pkt_cls.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include "fastpath.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct knode_config);
+} knode_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KNODE_MAX_PODS);
+	__type(key, __u32);
+	__type(value, struct knode_pod);
+} knode_pods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} knode_stats SEC(".maps");
+
+/* net/netfilter/nf_conntrack_bpf.c. Only `status` is read; CO-RE relocates its offset. */
+struct nf_conn {
+	unsigned long status;
+} __attribute__((preserve_access_index));
+
+/* The kfunc's options in their first (12-byte) layout, which every kernel with the kfunc accepts. */
+struct ct_opts {
+	__s32 netns_id;
+	__s32 error;
+	__u8 l4proto;
+	__u8 dir;
+	__u8 reserved[2];
+};
+
+extern struct nf_conn *bpf_skb_ct_lookup(struct __sk_buff *skb, struct bpf_sock_tuple *tuple, __u32 tuple_size,
+					 struct ct_opts *opts, __u32 opts_size) __ksym;
+extern void bpf_ct_release(struct nf_conn *ct) __ksym;
+
+#define IPS_SRC_NAT (1UL << 4)
+#define IPS_DST_NAT (1UL << 5)
+#define CURRENT_NETNS (-1)
+#define IP_MF_OR_OFFSET 0x3fff
+#define VXLAN_FLAG_VNI 0x08000000
+
+struct vxlanhdr {
+	__be32 flags;
+	__be32 vni;
+};
+
+/* Outer IPv4 + UDP + VXLAN + inner Ethernet: what decapsulation removes after the outer Ethernet. */
+#define ENCAP_LEN (sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(struct vxlanhdr) + ETH_HLEN)
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&knode_stats, &stat);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline struct knode_config *config(void)
+{
+	__u32 zero = 0;
+	struct knode_config *cfg = bpf_map_lookup_elem(&knode_config, &zero);
+	return cfg && cfg->enabled ? cfg : 0;
+}
+
+/* An IPv4 header at `ip` that a router may forward as is: no options, not a fragment, TTL > 1. */
+static __always_inline int forwardable(struct iphdr *ip, void *end)
+{
+	return (void *)(ip + 1) <= end && ip->version == 4 && ip->ihl == 5 && ip->ttl > 1 &&
+	       !(ip->frag_off & bpf_htons(IP_MF_OR_OFFSET));
+}
+
+/* True when netfilter does no NAT on this node for the connection of this TCP or UDP packet. */
+static __always_inline int without_nat(struct __sk_buff *skb, struct iphdr *ip, void *end)
+{
+	struct bpf_sock_tuple tuple = {};
+	struct ct_opts opts = { .netns_id = CURRENT_NETNS, .l4proto = ip->protocol };
+	void *l4 = (void *)(ip + 1);
+
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *tcp = l4;
+		if ((void *)(tcp + 1) > end)
+			return 0;
+		tuple.ipv4.sport = tcp->source;
+		tuple.ipv4.dport = tcp->dest;
+	} else if (ip->protocol == IPPROTO_UDP) {
+		struct udphdr *udp = l4;
+		if ((void *)(udp + 1) > end)
+			return 0;
+		tuple.ipv4.sport = udp->source;
+		tuple.ipv4.dport = udp->dest;
+	} else {
+		return 0;
+	}
+	tuple.ipv4.saddr = ip->saddr;
+	tuple.ipv4.daddr = ip->daddr;
+
+	struct nf_conn *ct = bpf_skb_ct_lookup(skb, &tuple, sizeof(tuple.ipv4), &opts, sizeof(opts));
+	if (!ct)
+		return 1;
+	int nat = (ct->status & (IPS_SRC_NAT | IPS_DST_NAT)) != 0;
+	bpf_ct_release(ct);
+	return !nat;
+}
+
+/* One routed hop: TTL - 1 (the header checksum updated to match) and new Ethernet addresses. */
+static __always_inline int route(struct __sk_buff *skb, __u32 ip_off, struct iphdr *ip, const __u8 *dmac,
+				 const __u8 *smac)
+{
+	__u16 old = *(__u16 *)&ip->ttl; /* ttl and protocol: one 16-bit word of the checksum */
+	__u16 new = old;
+	((__u8 *)&new)[0] -= 1;
+	if (bpf_l3_csum_replace(skb, ip_off + offsetof(struct iphdr, check), old, new, sizeof(new)) < 0 ||
+	    bpf_skb_store_bytes(skb, ip_off + offsetof(struct iphdr, ttl), &new, sizeof(new), 0) < 0 ||
+	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_dest), dmac, ETH_ALEN, 0) < 0 ||
+	    bpf_skb_store_bytes(skb, offsetof(struct ethhdr, h_source), smac, ETH_ALEN, 0) < 0)
+		return -1;
+	return 0;
+}
+
+SEC("tc")
+int from_pod(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct knode_config *cfg = config();
+	struct ethhdr *eth = data;
+	struct iphdr *ip = (void *)(eth + 1);
+
+	if (!cfg || (void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP) || !forwardable(ip, end))
+		goto pass;
+	/* another node's pod: a local one is the bridge's business */
+	if ((ip->daddr & cfg->cluster_mask) != cfg->cluster_net || (ip->daddr & cfg->node_mask) == cfg->node_net)
+		goto pass;
+	if (!without_nat(skb, ip, end))
+		goto pass;
+
+	/* No tot_len: the kernel then checks the MTU the GSO way (a 64 KB TCP super-packet is fine). */
+	struct bpf_fib_lookup fib = {
+		.family = 2, /* AF_INET */
+		.tos = ip->tos,
+		.l4_protocol = ip->protocol,
+		.ipv4_src = ip->saddr,
+		.ipv4_dst = ip->daddr,
+		.ifindex = skb->ingress_ifindex,
+	};
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex != cfg->vxlan_ifindex)
+		goto pass;
+	if (route(skb, ETH_HLEN, ip, fib.dmac, fib.smac) < 0)
+		goto pass;
+	count(STAT_POD_REDIRECTED);
+	return bpf_redirect(fib.ifindex, 0);
+pass:
+	count(STAT_POD_PASSED);
+	return TC_ACT_OK;
+}
+
+SEC("tc")
+int from_underlay(struct __sk_buff *skb)
+{
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
+	struct knode_config *cfg = config();
+	struct ethhdr *eth = data;
+	struct iphdr *outer = (void *)(eth + 1);
+	struct udphdr *udp = (void *)(outer + 1);
+	struct vxlanhdr *vxlan = (void *)(udp + 1);
+	struct ethhdr *inner_eth = (void *)(vxlan + 1);
+	struct iphdr *ip = (void *)(inner_eth + 1);
+
+	if (!cfg || (void *)(ip + 1) > end || eth->h_proto != bpf_htons(ETH_P_IP))
+		goto pass;
+	if (outer->ihl != 5 || outer->protocol != IPPROTO_UDP || outer->daddr != cfg->node_ip ||
+	    (outer->frag_off & bpf_htons(IP_MF_OR_OFFSET)) || udp->dest != cfg->vxlan_port)
+		goto pass;
+	if (vxlan->flags != bpf_htonl(VXLAN_FLAG_VNI) || vxlan->vni != bpf_htonl(cfg->vni << 8) ||
+	    inner_eth->h_proto != bpf_htons(ETH_P_IP) || !forwardable(ip, end))
+		goto pass;
+	if ((ip->daddr & cfg->node_mask) != cfg->node_net)
+		goto pass;
+	__u32 daddr = ip->daddr;
+	struct knode_pod *pod = bpf_map_lookup_elem(&knode_pods, &daddr);
+	if (!pod || !without_nat(skb, ip, end))
+		goto pass;
+
+	/*
+	 * Remove outer IP, UDP, VXLAN and inner Ethernet, keeping the outer Ethernet header in front. A
+	 * checksum the NIC had verified (CHECKSUM_UNNECESSARY) was the outer one: the kernel resets it
+	 * here, so the pod's stack verifies the inner packet itself.
+	 */
+	if (bpf_skb_adjust_room(skb, -(__s32)ENCAP_LEN, BPF_ADJ_ROOM_MAC, 0) < 0)
+		goto pass;
+	data = (void *)(long)skb->data;
+	end = (void *)(long)skb->data_end;
+	ip = data + ETH_HLEN;
+	/* from here the packet is decapsulated: it goes to the pod or nowhere */
+	if (!forwardable(ip, end) || route(skb, ETH_HLEN, ip, pod->mac, pod->host_mac) < 0)
+		return TC_ACT_SHOT;
+	count(STAT_UNDERLAY_REDIRECTED);
+	return bpf_redirect_peer(pod->host_ifindex, 0);
+pass:
+	count(STAT_UNDERLAY_PASSED);
+	return TC_ACT_OK;
+}
+
+char LICENSE[] SEC("license") = "GPL";
