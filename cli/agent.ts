@@ -38,6 +38,8 @@ interface AgentFlags {
   cniConfDir: string;
   cniBinDir: string;
   cniSocket?: string;
+  fastPath: boolean;
+  bpfDir: string;
   proxyMode: ProxyMode;
   minSyncPeriod: number;
   healthzPort: number;
@@ -48,6 +50,17 @@ const NODE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])
 export function nodeNameFlag(v: string): string {
   if (v.length > 253 || !NODE_NAME.test(v)) throw new InvalidArgumentError(`--node-name must be a lowercase DNS name such as w1 or node-1.example, got ${JSON.stringify(v)}.`);
   return v;
+}
+
+/** Where the agent pins the fast path's programs and maps (cni/fastpath/) unless told otherwise. */
+export const DEFAULT_BPF_DIR = '/sys/fs/bpf/knode';
+
+/** Pins can only live in a bpffs mount, which is /sys/fs/bpf on every distribution that has one. */
+export function bpfDirFlag(v: string): string {
+  if (!v.startsWith('/sys/fs/bpf/') || v.split('/').some((p) => p === '..') || v.length > 200) {
+    throw new InvalidArgumentError(`--bpf-dir must be a directory under /sys/fs/bpf/ (the bpffs mount), got ${JSON.stringify(v)}.`);
+  }
+  return v.replace(/\/+$/, '');
 }
 
 export function tokenFlag(v: string): string {
@@ -113,6 +126,8 @@ export function agentCommand(): Command {
     .option('--cni-bin-dir <dir>', 'CNI plugin dir of the runtime: knode-cni is installed (and loopback linked) there', '/opt/cni/bin')
     .option('--cni-socket <path>', 'unix socket where the agent runs knode-cni for the runtime (the bin dir\'s knode-cni is a thin client of it) (default: "/run/knode/cni/knode-cni.sock")', socketPathFlag)
     .option('--cni-node-state <file>', 'where the agent writes this node\'s pod CIDR and MTU for knode-cni (default: the "nodeStateFile" of the CNI config)')
+    .option('--no-fast-path', 'do not load the pod fast path (tc BPF programs that take cross-node pod traffic past the bridge, forwarding and the VXLAN device)')
+    .option('--bpf-dir <dir>', 'bpffs directory where the agent pins the fast path\'s programs and maps', bpfDirFlag, DEFAULT_BPF_DIR)
     .addOption(proxyModeOption())
     .addOption(minSyncPeriodOption())
     .option('--healthz-port <port>', 'kube-proxy: port of /healthz on the node IP; 0 turns it off', healthzPortFlag, 10256)
@@ -156,6 +171,7 @@ export function agentCommand(): Command {
                 cniConfDir: flags.cniConfDir,
                 cniBinDir: flags.cniBinDir,
                 ...(flags.cniSocket !== undefined ? { cniSocket: flags.cniSocket } : {}),
+                fastPath: { dir: flags.bpfDir, enabled: flags.fastPath },
               },
             }
           : {}),

@@ -7,7 +7,7 @@
  *
  * Same code as the binary: `createCniHandlers` is the composition main.ts uses too (real `ip`/`nft`,
  * the node's /proc, the file store; here the node's part of ADD over netlink instead of `ip -batch`,
- * the one difference) and `runCni` goes through the same skel dispatcher, so the answer
+ * the one difference, plus the pod fast path when the agent has one) and `runCni` goes through the same skel dispatcher, so the answer
  * body is byte for byte the binary's stdout. It lives here, not in main.ts, because importing main.ts
  * runs the binary; node:http is loaded only when a server starts, so the binary's start-up is unchanged.
  *
@@ -31,6 +31,7 @@ import { dirname } from 'node:path';
 import { realExec } from '../lib/exec.js';
 import { CniIoError, errorToJson } from './errors.js';
 import { NetExecutor, resolveTools } from './executor.js';
+import type { PodFastPath } from './fastpath/fastpath.js';
 import { FileStore } from './ipam/file-store.js';
 import { NetlinkNodeNet } from './netlink-node.js';
 import { realNodeHost } from './node-host.js';
@@ -64,12 +65,13 @@ export function createBinaryCniHandlers(pathEnv: string | undefined): PluginHand
  * binary's (same plan, same result code); netlink loads once, in the background from here. The binary never
  * calls this, so esbuild leaves it (and netlink) out of dist/cni/knode-cni.js.
  */
-export function createCniHandlers(pathEnv: string | undefined): PluginHandlers {
+export function createCniHandlers(pathEnv: string | undefined, fastPath?: PodFastPath): PluginHandlers {
   return createPlugin({
     net: new NetExecutor(realExec, resolveTools(pathEnv)),
     host: realNodeHost,
     openStore: (dir) => new FileStore(dir),
     nodeNet: new NetlinkNodeNet().preload(),
+    ...(fastPath !== undefined ? { fastPath } : {}),
   });
 }
 

@@ -3,7 +3,8 @@ import { FakeExec, type ExecCall } from '../lib/exec.js';
 import { CniError } from './errors.js';
 import { NetExecutor } from './executor.js';
 import { FakeStore } from './ipam/store.js';
-import { hostVethName } from './names.js';
+import type { FastPathPod, PodFastPath } from './fastpath/fastpath.js';
+import { hostVethMac, hostVethName } from './names.js';
 import { FakeNodeNet, NodeNetUnavailableError, type NodeNet } from './netlink-node.js';
 import { FakeNodeHost } from './node-host.js';
 import { createPlugin } from './plugin.js';
@@ -16,7 +17,7 @@ const key = { containerId: 'c1', ifname: 'eth0' };
 const veth = hostVethName(key);
 
 /** A node whose `ip` acts on FakeNodeHost's link set, with one underlay link eth0 (MTU 1500). */
-function rig(opts: { failPod?: boolean; failNft?: boolean; nodeNet?: NodeNet } = {}) {
+function rig(opts: { failPod?: boolean; failNft?: boolean; nodeNet?: NodeNet; fastPath?: PodFastPath } = {}) {
   const host = new FakeNodeHost();
   host.files.set(NETNS, '');
   host.links.add('eth0');
@@ -46,6 +47,7 @@ function rig(opts: { failPod?: boolean; failNft?: boolean; nodeNet?: NodeNet } =
     host,
     openStore: () => store,
     ...(opts.nodeNet !== undefined ? { nodeNet: opts.nodeNet } : {}),
+    ...(opts.fastPath !== undefined ? { fastPath: opts.fastPath } : {}),
   });
   return { host, exec, store, plugin };
 }
@@ -208,6 +210,45 @@ describe('GC', () => {
     expect(store.listAttachments().map((a) => a.containerId)).toEqual(['keep']);
     expect(host.links.has(veth)).toBe(false);
     expect(host.links.has(hostVethName({ containerId: 'keep', ifname: 'eth0' }))).toBe(true);
+  });
+});
+
+describe('the pod fast path', () => {
+  class RecordingFastPath implements PodFastPath {
+    readonly events: string[] = [];
+    readonly added: FastPathPod[] = [];
+    async addPod(p: FastPathPod): Promise<void> {
+      this.events.push(`add ${p.ip}`);
+      this.added.push(p);
+    }
+    async removePod(ip: string): Promise<void> {
+      this.events.push(`remove ${ip}`);
+    }
+  }
+
+  it('gets each pod after a successful ADD, and loses it at DEL and GC before its veth goes', async () => {
+    const fastPath = new RecordingFastPath();
+    const { plugin, host } = rig({ fastPath });
+    await plugin.add(addReq());
+    expect(fastPath.added).toEqual([{ ip: '10.244.1.2', hostVeth: veth, podMac: '0a:58:0a:f4:01:02', hostMac: hostVethMac(key) }]);
+    await plugin.add(parseRequest({ ...env('ADD'), CNI_CONTAINERID: 'other' }, conf()) as AddRequest);
+    let vethAtRemoval: boolean | undefined;
+    fastPath.removePod = async (ip) => {
+      fastPath.events.push(`remove ${ip}`);
+      vethAtRemoval ??= host.links.has(veth);
+    };
+    await plugin.del(delReq());
+    expect(vethAtRemoval).toBe(true);
+    await plugin.del(delReq()); // nothing recorded any more: nothing to remove
+    await plugin.gc(parseRequest({ CNI_COMMAND: 'GC', CNI_PATH: '/x' }, conf({ 'cni.dev/valid-attachments': [] })) as GcRequest);
+    expect(fastPath.events).toEqual(['add 10.244.1.2', 'add 10.244.1.3', 'remove 10.244.1.2', 'remove 10.244.1.3']);
+  });
+
+  it('is not told about an ADD that failed and was rolled back', async () => {
+    const fastPath = new RecordingFastPath();
+    const { plugin } = rig({ fastPath, failPod: true });
+    expect(await cniCode(plugin.add(addReq()))).not.toBeUndefined();
+    expect(fastPath.events).toEqual([]);
   });
 });
 

@@ -8,6 +8,9 @@
  * DEL: veth, host ports, IP, record; every part missing is fine. GC: the same for each attachment the
  * runtime no longer lists, plus reservations nobody's record names.
  *
+ * With the agent's fast path (fastpath/), ADD ends by handing the pod to it (one helper exec) and DEL/GC
+ * start by taking it out; a fast path failure never fails the command (the pod uses the normal path).
+ *
  * Cost of an ADD on a node whose bridge is up: two procfs reads, ~6 small file operations, two execs
  * (`ip -batch`, `ip -n <pod> -batch`), plus one `nft -f` when the pod has host ports. Served by the
  * agent (`nodeNet`), the node's part goes over its netlink socket instead: one exec.
@@ -21,7 +24,8 @@ import { buildHostportScript, computeHostportRules, hostportFingerprint, needsRo
 import { allocateIp, planGc, releaseIps } from './ipam/allocator.js';
 import { formatIPv4, parseCidr, podRangeOf, rangeSize } from './ipam/ipv4.js';
 import { keyString, type AttachmentRecord, type Store } from './ipam/store.js';
-import { hostVethName } from './names.js';
+import type { PodFastPath } from './fastpath/fastpath.js';
+import { hostVethMac, hostVethName, podMac } from './names.js';
 import { bridgeStateOf, parseIpLinks, pickUnderlay, type NodeHost } from './node-host.js';
 import { resolvePodNetwork } from './node-state.js';
 import { compareAttachment, parsePodObservation, planAdd, planDelLinks, type AddPlan } from './plan.js';
@@ -42,6 +46,11 @@ export interface PluginDeps {
    * it they run as one `ip -batch` exec (the binary).
    */
   readonly nodeNet?: NodeNet;
+  /**
+   * The agent's pod fast path (fastpath/fastpath.ts): told about each pod after ADD and before DEL/GC
+   * remove it. Never fails an ADD: a pod it cannot take uses the normal path. The binary has none.
+   */
+  readonly fastPath?: PodFastPath;
 }
 
 /** Remembered per network so later ADDs on a ready bridge need no query. */
@@ -159,6 +168,7 @@ export function createPlugin(deps: PluginDeps): PluginHandlers {
         await syncHostports(store, conf.bridge);
       }
       if (detected) host.writeFileAtomic(bridgeCachePath(conf), `${JSON.stringify({ bridge: conf.bridge, mtu } satisfies BridgeCache)}\n`);
+      await deps.fastPath?.addPod({ ip, hostVeth: plan.hostVeth, podMac: podMac(ip), hostMac: hostVethMac(key) });
       return plan.result;
     } catch (err) {
       const failures = await rollback.run();
@@ -173,6 +183,7 @@ export function createPlugin(deps: PluginDeps): PluginHandlers {
     const key: AttachmentKey = { containerId: req.containerId, ifname: req.ifname };
     const store = deps.openStore(req.conf.dataDir);
     const rec = store.getAttachment(key);
+    if (rec !== undefined) await deps.fastPath?.removePod(rec.ip);
     await removeHostVeth(rec?.hostVeth ?? hostVethName(key));
     if (rec !== undefined && rec.portMappings.length > 0) {
       store.deleteAttachment(key);
@@ -226,6 +237,7 @@ export function createPlugin(deps: PluginDeps): PluginHandlers {
     for (const r of [...store.listAttachments(), ...store.listAttachmentsWithPorts()]) byKey.set(keyString(r), r);
     const minAge = conf.gcMinAgeSeconds ?? 0;
     const plan = planGc(req.validAttachments, [...byKey.values()], store.listReservations(), minAge > 0 ? host.now() - minAge * 1000 : undefined);
+    for (const a of plan.staleAttachments) await deps.fastPath?.removePod(a.ip);
     const present = host.linkNames();
     const lines = plan.staleAttachments.flatMap((a) => planDelLinks(a.hostVeth, present));
     try {

@@ -55,6 +55,11 @@ import { applyMasquerade } from '../cni/overlay/masquerade.js';
 import type { Node } from '../api/core/node.js';
 import { realExec } from '../lib/exec.js';
 import { builtPluginPath, DEFAULT_CNI_SOCKET, ensureCniInstalled, gcAllocations } from '../cni/install.js';
+import { defaultDataDir } from '../cni/config.js';
+import { builtFastPathFiles, disableFastPath, fastPathPods, loadFastPath } from '../cni/fastpath/fastpath.js';
+import type { FastPath } from '../cni/fastpath/fastpath.js';
+import { FileStore } from '../cni/ipam/file-store.js';
+import { realNodeHost } from '../cni/node-host.js';
 import { createCniHandlers, startCniServer } from '../cni/agent-server.js';
 import type { CniServer } from '../cni/agent-server.js';
 import { defaultNodeStateFile } from '../cni/config.js';
@@ -125,6 +130,8 @@ export interface OverlayConfig {
   readonly cniBinDir: string;
   /** Where the agent serves knode-cni (the bin dir's knode-cni is its thin client); default DEFAULT_CNI_SOCKET. */
   readonly cniSocket?: string;
+  /** The pod fast path (cni/fastpath/) and its bpffs directory; off: pods use the normal path only. */
+  readonly fastPath?: { readonly dir: string; readonly enabled: boolean };
 }
 
 export interface RunningKubelet {
@@ -362,6 +369,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
   // ---- overlay: the VXLAN device, peers from every Node, masquerade, the CNI node state ----
   let overlay: OverlayAgent | undefined;
   let cniServer: CniServer | undefined;
+  let fastPath: FastPath | undefined;
   if (cfg.overlay !== undefined) {
     const o = cfg.overlay;
     let nodeStateFile = o.nodeStateFile;
@@ -369,7 +377,13 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
       // knode-cni runs in this process (cni/agent-server.ts) behind a thin client; first, so the GC
       // below goes through it too. The client runs the binary itself whenever this server is down.
       const socketPath = o.cniSocket ?? DEFAULT_CNI_SOCKET;
-      cniServer = await startCniServer({ socketPath, handlers: createCniHandlers(process.env['PATH']), log: log.child({ component: 'cni' }) });
+      if (o.fastPath !== undefined) {
+        const files = builtFastPathFiles(fileURLToPath(import.meta.url));
+        const fpDeps = { exec: realExec, log: log.child({ component: 'fastpath' }), registry };
+        if (o.fastPath.enabled) fastPath = await loadFastPath(files, o.fastPath.dir, fpDeps);
+        else await disableFastPath(files, o.fastPath.dir, fpDeps);
+      }
+      cniServer = await startCniServer({ socketPath, handlers: createCniHandlers(process.env['PATH'], fastPath), log: log.child({ component: 'cni' }) });
       const active = await ensureCniInstalled({ confDir: o.cniConfDir, binDir: o.cniBinDir, pluginPath: builtPluginPath(fileURLToPath(import.meta.url)), socketPath });
       if (active.created.length > 0) log.info({ created: active.created }, 'installed knode-cni');
       if (active.plugin === undefined) {
@@ -382,6 +396,10 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
         () => log.info({ sandboxes: items.length }, 'reconciled CNI allocations with the runtime'),
         (err: unknown) => log.error({ err: err instanceof Error ? err.message : String(err) }, 'CNI GC at start failed; allocations of vanished sandboxes may leak until the next start'),
       );
+      if (fastPath !== undefined && active.plugin !== undefined) {
+        const dataDir = typeof active.plugin['dataDir'] === 'string' ? active.plugin['dataDir'] : defaultDataDir(active.network);
+        await fastPath.reconcile(fastPathPods(new FileStore(dataDir).listAttachments()), realNodeHost.linkNames());
+      }
     } catch (err) {
       await cniServer?.close();
       cri.close();
@@ -407,6 +425,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
       clock,
       log: log.child({ component: 'overlay' }),
       registry,
+      ...(fastPath !== undefined ? { fastPath } : {}),
     });
     try {
       await overlay.start();

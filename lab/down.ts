@@ -32,7 +32,7 @@ import { findTasks, removeCniResults, removeShimSockets } from './containerd/tas
 import { LabTeardownError } from './errors.js';
 import { mountsUnder, readMounts, unmountUnder } from './mounts.js';
 import { batchText, ipBatchArgv, planNetworkTeardown } from './network-plan.js';
-import { defaultStateDir, isLabNetns, labCgroupName } from './plan.js';
+import { defaultStateDir, isLabNetns, LAB_BPF_ROOT, labCgroupName } from './plan.js';
 import { isAlive, netnsInodes, netnsPath, processesInNetns, procStat, stopProcesses } from './processes.js';
 import type { LabNodeRuntime } from './node-runtime.js';
 import type { Progress } from './progress.js';
@@ -195,6 +195,10 @@ export async function labDown(target: DownTarget, deps: DownDeps): Promise<DownR
   } catch {
     // no cache dir: nothing cached
   }
+
+  // 6b. the nodes' fast path pins (programs and maps; the tc filters went with the namespaces)
+  await rm(join(LAB_BPF_ROOT, lab), { recursive: true, force: true }).catch(() => undefined);
+  await rmdir(LAB_BPF_ROOT).catch(() => undefined);
 
   // 7. the state dir: never while something is mounted below it (rm would descend into the mount)
   const leftovers: string[] = [];

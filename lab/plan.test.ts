@@ -126,17 +126,27 @@ describe('planLab steps', () => {
         cniConfDir: '/var/lib/knode-lab/lab/w2/containerd/cni/net.d',
         cniBinDir: '/var/lib/knode-lab/lab/w2/cni/bin',
         cniSocket: '/var/lib/knode-lab/lab/w2/cni/knode-cni.sock',
+        bpfDir: '/sys/fs/bpf/knode-lab/lab/w2',
       }),
     );
-    expect(agent?.argv.slice(-6)).toEqual([
+    expect(agent?.argv.slice(-8)).toEqual([
       '--cni-conf-dir',
       '/var/lib/knode-lab/lab/w2/containerd/cni/net.d',
       '--cni-bin-dir',
       '/var/lib/knode-lab/lab/w2/cni/bin',
       '--cni-socket',
       '/var/lib/knode-lab/lab/w2/cni/knode-cni.sock',
+      '--bpf-dir',
+      '/sys/fs/bpf/knode-lab/lab/w2',
     ]);
     expect(agent?.logFile).toBe('/var/lib/knode-lab/lab/w2/agent.log');
+  });
+
+  it('gives each agent its own fast path directory in bpffs, under the lab\'s (which lab down removes)', () => {
+    const dirs = plan({ workers: 2 })
+      .processes.filter((x) => x.kind === 'agent')
+      .map((x) => x.argv[x.argv.indexOf('--bpf-dir') + 1]);
+    expect(dirs).toEqual(['/sys/fs/bpf/knode-lab/lab/w1', '/sys/fs/bpf/knode-lab/lab/w2']);
   });
 
   it('gives each agent its own CNI socket under its host dir (the nodes share one file system)', () => {

@@ -283,6 +283,7 @@ export function planLab(opts: LabOptions, used: readonly UsedPrefix[], cni: LabC
         podCidr: workerHosts[k]?.podCidr ?? '',
         cgroupRoot: `/${labCgroupName(name)}/${w.host}`,
         caFile: join(cp.dir, 'pki', 'ca.crt'),
+        bpfDir: labBpfDir(name, w.host),
         ...(cni.overlay ? { cniConfDir: w.cniConfDir, cniBinDir: w.cniBinDir, ...agentSocketOf(cni, workerHosts[k]?.dir ?? '') } : { overlay: false }),
         ...(opts.proxyMode !== undefined ? { proxyMode: opts.proxyMode } : {}),
       }),
@@ -382,6 +383,15 @@ export interface AgentArgs {
   /** false: the CNI choice routes pods itself (`--no-overlay`). */
   readonly overlay?: boolean;
   readonly proxyMode?: 'nftables' | 'iptables' | 'none';
+  /** The bpffs directory of the node's fast path pins (every node shares the machine's /sys/fs/bpf). */
+  readonly bpfDir?: string;
+}
+
+/** Parent of every lab's fast path pins; `lab down` removes its lab's directory below it. */
+export const LAB_BPF_ROOT = '/sys/fs/bpf/knode-lab';
+
+export function labBpfDir(lab: string, node: string): string {
+  return `${LAB_BPF_ROOT}/${lab}/${node}`;
 }
 
 /**
@@ -407,6 +417,7 @@ export function agentArgv(knode: readonly string[], a: AgentArgs): string[] {
     ...(a.cniBinDir !== undefined ? ['--cni-bin-dir', a.cniBinDir] : []),
     ...(a.cniSocket !== undefined ? ['--cni-socket', a.cniSocket] : []),
     ...(a.proxyMode !== undefined ? ['--proxy-mode', a.proxyMode] : []),
+    ...(a.bpfDir !== undefined ? ['--bpf-dir', a.bpfDir] : []),
   ];
 }
 

@@ -7,7 +7,10 @@
  * pod's own IP (no NAT between pods); tcpdump on the lab's switch sees VXLAN (UDP 8472, VNI 1)
  * between the workers. Then the overlay's control loop: a Node added, changed and deleted is
  * programmed on both workers (route, neighbour, FDB entry) and cleaned up; an agent restart keeps the
- * VXLAN device and an established TCP connection between pods.
+ * VXLAN device and an established TCP connection between pods. The pod fast path (cni/fastpath/, on by
+ * default): cross-node pod traffic goes through its programs both ways (their counters move), while
+ * connections netfilter NATs on a node (a Service's replies) are left to the normal path and still
+ * work, as does a hostPort; a deleted pod leaves its node's map.
  *
  * Requests go from the test into a lab host's namespace (`ip netns exec ... curl`), never through a
  * route in the machine's own namespace. `lab down` runs in afterAll whatever happened.
@@ -17,7 +20,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '../cni/ipam/file-store.js';
-import { labName, TestLab } from './helpers/lab.js';
+import { parsePods, parseStats } from '../cni/fastpath/fastpath.js';
+import { labBpfDir } from '../lab/plan.js';
+import { labName, run, TestLab } from './helpers/lab.js';
 import { waitFor } from './helpers/wait.js';
 
 const lab = new TestLab(labName('ov'));
@@ -222,6 +227,80 @@ describe('overlay: pod networking like upstream conformance', () => {
     expect(lines.some((l) => l.includes(`${w2}.`) && l.includes(`> ${w1}.8472`))).toBe(true);
     expect(lines.every((l) => /vni 1\b/.test(l))).toBe(true);
   });
+});
+
+const FASTPATH_HELPER = join(import.meta.dirname, '..', 'dist', 'cni', 'fastpath', 'knode-fastpath');
+
+/** The helper reads pinned maps, which are the machine's: no need to enter the node's namespace. */
+async function fastPath(host: string, what: 'stats' | 'pods'): Promise<string> {
+  const r = await run(FASTPATH_HELPER, [what, labBpfDir(lab.name, host)], undefined, 10_000);
+  if (r.code !== 0) throw new Error(`knode-fastpath ${what} for ${host} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+async function counters(): Promise<Record<'w1' | 'w2', Map<string, number>>> {
+  return { w1: parseStats(await fastPath('w1', 'stats')), w2: parseStats(await fastPath('w2', 'stats')) };
+}
+
+const grew = (before: Map<string, number>, after: Map<string, number>, name: string): number => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+
+/** Asks the client pod's testserver to dial host:port (any port, unlike dial()). */
+async function dialPort(target: string, port: number, protocol: 'http' | 'udp', tries: number): Promise<DialAnswer> {
+  const url = `http://${pods['client-w1'] ?? ''}:${HTTP_PORT}/dial?request=hostname&protocol=${protocol}&host=${target}&port=${port}&tries=${tries}`;
+  const r = await lab.inHost('w1', ['curl', '-sS', '--max-time', '10', url]);
+  if (r.code !== 0) throw new Error(`curl ${url} failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as DialAnswer;
+}
+
+describe('overlay: the pod fast path', () => {
+  it('lists the pods of each node in its map, with their veth', async () => {
+    const w1 = parsePods(await fastPath('w1', 'pods'));
+    const w2 = parsePods(await fastPath('w2', 'pods'));
+    expect(w1.map((e) => e.ip).sort()).toEqual([pods['client-w1'], pods['srv-w1']].sort());
+    expect(w2.map((e) => e.ip)).toEqual([pods['srv-w2']]);
+    for (const e of [...w1, ...w2]) {
+      expect(e.ifindex).toBeGreaterThan(0);
+      expect(e.podMac).toBe(`0a:58:${(e.ip.split('.').map((b) => Number(b).toString(16).padStart(2, '0'))).join(':')}`);
+    }
+  });
+
+  it('carries HTTP and UDP between pods of different nodes, both ways (its counters move on both nodes)', async () => {
+    const before = await counters();
+    for (const protocol of ['http', 'udp'] as const) {
+      expect(await dial('w1', pods['client-w1'] ?? '', 'hostname', protocol, pods['srv-w2'] ?? '', 3)).toEqual({ responses: ['srv-w2', 'srv-w2', 'srv-w2'], errors: [] });
+    }
+    const after = await counters();
+    // client -> server: from_pod on w1, from_underlay on w2; the answers: from_pod on w2, from_underlay on w1
+    expect(grew(before.w1, after.w1, 'pod_redirected')).toBeGreaterThanOrEqual(6);
+    expect(grew(before.w2, after.w2, 'underlay_redirected')).toBeGreaterThanOrEqual(6);
+    expect(grew(before.w2, after.w2, 'pod_redirected')).toBeGreaterThanOrEqual(6);
+    expect(grew(before.w1, after.w1, 'underlay_redirected')).toBeGreaterThanOrEqual(6);
+  });
+
+  it('leaves a Service connection to netfilter on the client node: the answers of a backend on the other node come back from the ClusterIP', async () => {
+    await lab.apply({ ...(pod('fp-backend', 'w2') as Record<string, unknown>), metadata: { name: 'fp-backend', labels: { app: 'fp-backend' } } });
+    await readyPod('fp-backend');
+    await lab.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'fp-svc' }, spec: { selector: { app: 'fp-backend' }, ports: [{ port: 80, targetPort: HTTP_PORT }] } });
+    const clusterIP = (await lab.kubectlOk(['get', 'service', 'fp-svc', '-o', 'jsonpath={.spec.clusterIP}'])).trim();
+    // kube-proxy programs the Service within its sync period: wait for the first answer
+    await waitFor('the Service answering', async () => (await dialPort(clusterIP, 80, 'http', 1)).responses[0] === 'fp-backend', { timeoutMs: 30_000 });
+    const before = await counters();
+    // a reply that skipped netfilter would reach the client from the pod IP, not the ClusterIP: its
+    // TCP stack would reset the connection and the dial would fail
+    expect(await dialPort(clusterIP, 80, 'http', 5)).toEqual({ responses: Array(5).fill('fp-backend'), errors: [] });
+    const after = await counters();
+    expect(grew(before.w1, after.w1, 'underlay_passed')).toBeGreaterThanOrEqual(5);
+    expect(grew(before.w2, after.w2, 'pod_redirected')).toBeGreaterThanOrEqual(5); // w2 does no NAT: fast
+  });
+
+  it('still serves a hostPort to a pod of the other node (DNAT on the receiving node), and drops a deleted pod from its node map', async () => {
+    await lab.apply(pod('fp-hostport', 'w2', {}, { ports: [{ containerPort: HTTP_PORT, hostPort: 30083 }] }));
+    const hp = await readyPod('fp-hostport');
+    expect(await dialPort(nodeIPs['w2'] ?? '', 30083, 'http', 3)).toEqual({ responses: ['fp-hostport', 'fp-hostport', 'fp-hostport'], errors: [] });
+    await waitFor('the hostPort pod in the map of w2', async () => parsePods(await fastPath('w2', 'pods')).some((e) => e.ip === hp.status.podIP));
+    await lab.kubectlOk(['delete', 'pod', 'fp-hostport', '--wait=true']);
+    await waitFor('the deleted pod out of the map of w2', async () => !parsePods(await fastPath('w2', 'pods')).some((e) => e.ip === hp.status.podIP), { timeoutMs: 30_000 });
+  }, 90_000);
 });
 
 describe('overlay: following the Nodes', () => {

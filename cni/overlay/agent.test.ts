@@ -3,6 +3,7 @@ import type { Node } from '../../api/core/node.js';
 import { FakeClock } from '../../lib/clock.js';
 import { silentLogger } from '../../lib/log.js';
 import type { DeviceControl, NodeSource } from './agent.js';
+import type { FastPathNetwork } from '../fastpath/fastpath.js';
 import { OverlayAgent } from './agent.js';
 import type { DeviceSpec, ObservedLink } from './device.js';
 import { deviceMAC } from './device.js';
@@ -94,7 +95,7 @@ function node(name: string, i: number, opts: { mac?: string; ip?: string; cidr?:
   } as Node;
 }
 
-function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: FakeNodes; publishFails?: boolean } = {}) {
+function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: FakeNodes; publishFails?: boolean; fastPath?: { configure(n: FastPathNetwork): Promise<void> } } = {}) {
   const clock = new FakeClock();
   const nodes = opts.nodes ?? new FakeNodes();
   const executor = opts.executor ?? new FlakyExecutor();
@@ -128,6 +129,7 @@ function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: Fake
     clock,
     log: silentLogger(),
     ...(opts.resyncMs !== undefined ? { resyncMs: opts.resyncMs } : {}),
+    ...(opts.fastPath !== undefined ? { fastPath: opts.fastPath } : {}),
   });
   return { clock, nodes, executor, control, published, written, agent };
 }
@@ -189,6 +191,36 @@ describe('OverlayAgent', () => {
     expect(t.agent.status().peers).toBe(2);
     await r.stop();
     expect(t.nodes.handlerCount()).toBe(0);
+  });
+
+  it('configures the pod fast path once the Node has a pod CIDR, and a fast path failure never fails the sync', async () => {
+    const seen: FastPathNetwork[] = [];
+    let fail = true;
+    const fastPath = {
+      configure: (n: FastPathNetwork): Promise<void> => {
+        seen.push(n);
+        return fail ? Promise.reject(new Error('knode-fastpath: no link knode.1')) : Promise.resolve();
+      },
+    };
+    const t = setup({ fastPath });
+    t.nodes.upsert(node('w1', 1, { cidr: null }));
+    t.nodes.upsert(node('w2', 2));
+    const r = await running(t);
+    expect(seen).toEqual([]); // no pod CIDR yet
+    expect(t.agent.status().peers).toBe(1);
+    t.nodes.upsert(node('w1', 1));
+    await settle();
+    const want = { clusterCIDR: '10.244.0.0/16', podCIDR: '10.244.1.0/24', nodeIP: '172.31.250.11', device: 'knode.1', vni: 1, port: 8472, underlay: 'eth0' };
+    expect(seen).toEqual([want]);
+    expect(t.agent.status().lastSyncError).toBeUndefined();
+    expect(t.written.at(-1)?.text).toBe('{"podCIDR":"10.244.1.0/24","mtu":1450}\n');
+    // tried again at the next sync, which succeeds
+    fail = false;
+    t.nodes.upsert(node('w3', 3));
+    await settle();
+    expect(seen).toEqual([want, want]);
+    expect(t.agent.status().peers).toBe(2);
+    await r.stop();
   });
 
   it('follows Node changes: a new node, a changed underlay IP (replaced in place), a deleted node', async () => {

@@ -27,6 +27,7 @@ import type { Logger } from '../../lib/log.js';
 import { PRIVATE_MODE, writeFileAtomic } from '../../lib/pki/files.js';
 import type { ObservedLink, DeviceSpec } from './device.js';
 import { deviceSpec, findUnderlay } from './device.js';
+import type { FastPathNetwork } from '../fastpath/fastpath.js';
 import type { OverlayExecutor } from './executor.js';
 import type { PeerNode } from './plan.js';
 import { describeOp, diff, nodePeer, planPeers, PUBLIC_IP_ANNOTATION, VTEP_MAC_ANNOTATION, canonicalCIDR } from './plan.js';
@@ -69,6 +70,11 @@ export interface OverlayAgentOptions {
   readonly log: Logger;
   readonly registry?: Registry;
   readonly resyncMs?: number;
+  /**
+   * The pod fast path (../fastpath/fastpath.ts), configured once the pod CIDR is known and again when
+   * anything it uses changes; its failures are logged, never a failed sync (pods use the normal path).
+   */
+  readonly fastPath?: { configure(n: FastPathNetwork): Promise<void> };
 }
 
 export interface OverlayStatus {
@@ -104,6 +110,7 @@ export class OverlayAgent {
   private wake: (() => void) | undefined;
   private peers = 0;
   private lastError: string | undefined;
+  private fastPathError: string | undefined;
   private readonly syncs?: Counter<'result'>;
   private readonly duration?: Histogram;
   private readonly opsTotal?: Counter<'kind' | 'action'>;
@@ -209,6 +216,7 @@ export class OverlayAgent {
         this.writtenState = text;
         opts.log.info({ file: opts.nodeStateFile, podCIDR, mtu: want.mtu }, 'wrote the CNI node state');
       }
+      if (opts.fastPath !== undefined && this.underlay !== undefined) await this.configureFastPath(opts.fastPath, podCIDR, want.name, this.underlay.name);
     }
     const peers = opts.nodes
       .list()
@@ -222,6 +230,19 @@ export class OverlayAgent {
       opts.log.info({ ops: ops.map(describeOp) }, 'overlay peers programmed');
     }
     this.peers = desired.routes.length;
+  }
+
+  private async configureFastPath(fp: NonNullable<OverlayAgentOptions['fastPath']>, podCIDR: string, device: string, underlay: string): Promise<void> {
+    const { opts } = this;
+    const n: FastPathNetwork = { clusterCIDR: opts.clusterCIDR, podCIDR, nodeIP: opts.nodeIP, device, vni: opts.vni, port: opts.port, underlay };
+    try {
+      await fp.configure(n);
+      this.fastPathError = undefined;
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (msg !== this.fastPathError) opts.log.warn({ err: msg }, 'could not configure the pod fast path; pods use the normal path (retried at each sync)');
+      this.fastPathError = msg;
+    }
   }
 
   /** Waits `ms` or until `trigger`/abort, whichever comes first; leaves no timer behind. */
