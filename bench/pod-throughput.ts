@@ -12,7 +12,8 @@
  * bits/s (end.sum_received); the report gives the medians, their ratio and the goal verdict, with
  * the MTUs and the cross-node path in use (static routes or a VXLAN link such as `knode.1`), since
  * both decide the result: encapsulation costs 50 bytes of every 1500-byte packet plus the per-packet
- * work of the vxlan device.
+ * work of the vxlan device. When the agents loaded the pod fast path (cni/fastpath/), a fourth leg
+ * per round runs the pod path with it switched off on both nodes, so its gain is measured too.
  *
  * Both ends run on this machine, so a run is bounded by CPU (2 cores on the project VMs): each figure
  * is what the kernel path costs in CPU, not a wire speed. Compare the ratio, not the absolute values.
@@ -30,7 +31,7 @@
  * br_netfilter (net.bridge.bridge-nf-call-iptables=1) running the IP hooks for every bridged frame.
  *
  * Flags: --seconds S (1..60, default 5), --runs R (1..20, default 3), --lab NAME (default bip),
- * --timeout S (default 180 + R x 3 x (S + 25), i.e. 450 s). Report on stdout, progress on stderr.
+ * --timeout S (default 180 + R x 4 x (S + 25), i.e. 540 s). Report on stdout, progress on stderr.
  * `lab down` runs on success, failure, Ctrl-C and the deadline; every iperf3 is bounded by a timer
  * and killed by pid. A lab of the same name that exists already is refused, never reused or removed.
  */
@@ -42,6 +43,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Pod } from '../api/core/pod.js';
 import { connectCri } from '../kubelet/cri/connect.js';
+import { labBpfDir } from '../lab/plan.js';
 import { readLabState } from '../lab/state.js';
 import type { LabHost } from '../lab/plan.js';
 import { KubeClient } from '../lib/client/client.js';
@@ -69,9 +71,9 @@ interface Options {
   timeout?: number;
 }
 
-/** Lab up + pods ~20 s, each iperf3 pair at most seconds + 25 s (client limit + server grace), lab down. */
+/** Lab up + pods ~20 s, each iperf3 pair (4 legs a round) at most seconds + 25 s (client limit + server grace), lab down. */
 function deadlineSeconds(o: Options): number {
-  return o.timeout ?? 180 + o.runs * 3 * (o.seconds + 25);
+  return o.timeout ?? 180 + o.runs * 4 * (o.seconds + 25);
 }
 
 /** The TCP MSS on a link of this MTU: IPv4 (20) + TCP (20) + timestamps option (12). */
@@ -81,9 +83,11 @@ export function mssForMtu(mtu: number): number {
 
 /**
  * `underlay-mss` is the underlay with the pods' segment size (`iperf3 -M <pod MTU - 52>`): the reference
- * that tells the cost of the smaller MTU apart from the cost of the pod path itself.
+ * that tells the cost of the smaller MTU apart from the cost of the pod path itself. `pod-normal` is the
+ * pod path with the fast path switched off on both nodes (`knode-fastpath disable`, then `enable`): what
+ * the bridge, forwarding and VXLAN device path gives, in the same rounds.
  */
-type PathKind = 'underlay' | 'underlay-mss' | 'pod';
+type PathKind = 'underlay' | 'underlay-mss' | 'pod' | 'pod-normal';
 
 interface RunRecord {
   readonly kind: PathKind;
@@ -100,6 +104,25 @@ function intFlag(name: string, min: number, max: number): (v: string) => number 
     if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(v)}.`);
     return n;
   };
+}
+
+const FASTPATH_HELPER = join('dist', 'cni', 'fastpath', 'knode-fastpath');
+
+/** Both nodes' fast path pins answer (the agents loaded it). */
+function fastPathLoaded(lab: string, nodes: readonly string[]): boolean {
+  if (!existsSync(FASTPATH_HELPER)) return false;
+  return nodes.every((n) => {
+    try {
+      execFileSync(FASTPATH_HELPER, ['stats', labBpfDir(lab, n)], { stdio: 'ignore', timeout: 10_000 });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function switchFastPath(lab: string, nodes: readonly string[], how: 'enable' | 'disable'): void {
+  for (const n of nodes) execFileSync(FASTPATH_HELPER, [how, labBpfDir(lab, n)], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 10_000 });
 }
 
 function knode(args: readonly string[]): string {
@@ -171,6 +194,8 @@ interface PathFacts {
   readonly vxlan2: readonly VxlanLink[];
   readonly route1: RouteChoice | undefined;
   readonly route2: RouteChoice | undefined;
+  /** Whether the agents loaded the pod fast path (its pins exist for both nodes). */
+  readonly fastPath: boolean;
 }
 
 function pathName(f: PathFacts): string {
@@ -192,6 +217,7 @@ function report(opts: Options, f: PathFacts, runs: readonly RunRecord[], load: {
   out.push(`  vxlan links: w1 ${describeVxlan(f.vxlan1)}; w2 ${describeVxlan(f.vxlan2)}; knode.1 on w1: ${f.vxlan1.some((l) => l.ifname === 'knode.1') ? 'yes' : 'no'}`);
   out.push(`  MTU: pod eth0 ${show(f.podMtu1)} (w1) / ${show(f.podMtu2)} (w2); underlay eth0 ${show(f.underlayMtu1)} (w1) / ${show(f.underlayMtu2)} (w2)`);
   out.push(`  pod netns from containerd ${f.ns1.source}: ${f.ns1.path}`);
+  out.push(`  pod fast path (cni/fastpath): ${f.fastPath ? 'on (the pod row); the fast-path-off row switches it off on both nodes' : 'off (not built or not loaded: see the agents\' logs)'}`);
   out.push('');
   const row = (name: string, target: string, rs: readonly IperfResult[]): string[] => {
     const bps = rs.map((r) => r.receivedBps);
@@ -212,13 +238,15 @@ function report(opts: Options, f: PathFacts, runs: readonly RunRecord[], load: {
   const under = ok('underlay');
   const underMss = ok('underlay-mss');
   const pod = ok('pod');
+  const podNormal = ok('pod-normal');
   out.push(
     renderTable(
       ['path', 'target', 'runs', 'median Gbit/s', 'min', 'max', 'retransmits (median)', 'MSS', 'CPU ns/byte (median)'],
       [
         row('underlay: w1 netns -> w2 netns', `${f.w2.address}`, under),
         row('underlay at the pods\' MSS', `${f.w2.address}`, underMss),
-        row('pod: w1 pod -> w2 pod', pod2Ip, pod),
+        row(`pod: w1 pod -> w2 pod (${f.fastPath ? 'fast path' : 'no fast path'})`, pod2Ip, pod),
+        ...(f.fastPath ? [row('pod, fast path off (bridge, forwarding, VXLAN device)', pod2Ip, podNormal)] : []),
       ],
       ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
@@ -262,6 +290,12 @@ function report(opts: Options, f: PathFacts, runs: readonly RunRecord[], load: {
         ['underlay at the pods\' MSS / underlay (the MTU\'s share)', fmt(mssShare), '', 'info'],
         ['pod / underlay at the pods\' MSS (the pod path\'s share)', fmt(podVsMss), '', 'info'],
         ['CPU per byte: underlay / pod (per-round median)', fmt(costRatio), '', 'info'],
+        ...(f.fastPath
+          ? [
+              ['pod with the fast path off / underlay (per-round median)', fmt(median(perRound('pod-normal', 'underlay', bpsOf))), '', 'info'],
+              ['pod: fast path on / off (per-round median)', fmt(median(perRound('pod', 'pod-normal', bpsOf))), '', 'info'],
+            ]
+          : []),
       ],
       ['left', 'right', 'right', 'left'],
     ),
@@ -352,6 +386,7 @@ async function main(opts: Options): Promise<void> {
         vxlan2: await vxlanLinks(w2Path),
         route1: await routeTo(w1Path, pod2Ip),
         route2: await routeTo(w2Path, pod1Ip),
+        fastPath: fastPathLoaded(lab, ['w1', 'w2']),
       };
       progress.note(`cross-node pod path: ${pathName(facts)}; MTU pod ${show(podMtu1)}, underlay ${show(underlayMtu1)}`);
 
@@ -363,9 +398,11 @@ async function main(opts: Options): Promise<void> {
           { kind: 'underlay', server: w2Path, clientNs: w1Path, target: w2.address },
           ...(podMss !== undefined ? [{ kind: 'underlay-mss' as const, server: w2Path, clientNs: w1Path, target: w2.address, mss: podMss }] : []),
           { kind: 'pod', server: ns2.path, clientNs: ns1.path, target: pod2Ip },
+          ...(facts.fastPath ? [{ kind: 'pod-normal' as const, server: ns2.path, clientNs: ns1.path, target: pod2Ip }] : []),
         ];
         for (const leg of legs) {
           progress.note(`run ${round}/${opts.runs} ${leg.kind}: iperf3 -c ${leg.target} -t ${opts.seconds}${leg.mss !== undefined ? ` -M ${leg.mss}` : ''}`);
+          if (leg.kind === 'pod-normal') switchFastPath(lab, ['w1', 'w2'], 'disable');
           try {
             const result = await runIperfPair(cleanup, {
               serverNetns: leg.server,
@@ -381,6 +418,8 @@ async function main(opts: Options): Promise<void> {
             const error = err instanceof Error ? err.message : String(err);
             progress.note(`  failed: ${error}`);
             runs.push({ kind: leg.kind, round, error, load: loadAverage() });
+          } finally {
+            if (leg.kind === 'pod-normal') switchFastPath(lab, ['w1', 'w2'], 'enable');
           }
         }
       }
@@ -396,7 +435,7 @@ async function main(opts: Options): Promise<void> {
 
 const program = new Command('pod-throughput')
   .option('--seconds <s>', 'length of each iperf3 run', intFlag('--seconds', 1, 60), 5)
-  .option('--runs <n>', 'runs per path (underlay, underlay at the pods\' MSS, pod; alternating)', intFlag('--runs', 1, 20), 3)
+  .option('--runs <n>', 'runs per path (underlay, underlay at the pods\' MSS, pod, pod with the fast path off; alternating)', intFlag('--runs', 1, 20), 3)
   .option('--lab <name>', 'name of the lab to create (must not exist)', 'bip')
   .option('--timeout <s>', 'abort the whole run after this long (default: 180 + runs x 3 x (seconds + 25))', intFlag('--timeout', 30, 7200))
   .action(async (o: Options) => main(o));
