@@ -30,6 +30,11 @@ export interface KindDefinition<T extends KubeObject = KubeObject> {
   /** Validation of an update: everything `validate` checks plus immutable fields against `old`. */
   validateUpdate(obj: T, old: T): FieldError[];
   /**
+   * Validation of an update through a subresource with rules of its own (pods: `ephemeralcontainers`).
+   * Undefined: the kind has no special rules for that subresource, and `validateUpdate` applies.
+   */
+  validateSubresourceUpdate?(subresource: string, obj: T, old: T): FieldError[] | undefined;
+  /**
    * Field-selector values for this kind beyond metadata.name and metadata.namespace, which the apiserver
    * always supports: e.g. pods give spec.nodeName, status.phase, status.podIP, spec.restartPolicy...
    */

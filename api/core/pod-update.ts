@@ -8,14 +8,18 @@
  * The same function serves the main endpoint and the status subresource: the apiserver carries the old
  * spec into status updates and the old status into spec updates, so only the relevant half differs.
  * Binding (spec.nodeName) goes through its own subresource and must not be routed here.
+ *
+ * The ephemeralcontainers subresource has its own rules (validatePodEphemeralContainersUpdate): the
+ * apiserver carries everything but spec.ephemeralContainers over from the stored pod, and existing
+ * ephemeral containers may be neither changed nor removed.
  */
 import type { FieldError } from '../field-errors.js';
 import { FieldPath, forbidden, invalid, required } from '../field-errors.js';
 import { inclusiveRangeError } from '../names.js';
 import { validateImmutableField, validateKubeFinalizerNames, validateObjectMetaUpdate } from '../validate-meta.js';
-import type { Container } from './container-types.js';
+import type { Container, EphemeralContainer } from './container-types.js';
 import type { ContainerStatus, Pod, PodSpec, RestartPolicy } from './pod-types.js';
-import { validatePodStatus } from './pod-validate.js';
+import { validatePodSpec, validatePodStatus } from './pod-validate.js';
 import { semanticEqual } from './semantic.js';
 import type { Toleration } from './scheduling.js';
 import { validateTolerations } from './scheduling-validate.js';
@@ -161,5 +165,53 @@ export function validatePodUpdate(pod: Pod, old: Pod): FieldError[] {
       status.child('ephemeralContainerStatuses'),
     ),
   );
+  return errs;
+}
+
+/** The annotation a kubelet puts on the API copy of a static pod. */
+const MIRROR_POD_ANNOTATION = 'kubernetes.io/config.mirror';
+
+/** Upstream's cmp.Diff output, reduced to the fields that differ: `- \tname: old` / `+ \tname: new`. */
+function ephemeralContainerDiff(old: EphemeralContainer, next: EphemeralContainer): string {
+  const o = old as unknown as Record<string, unknown>;
+  const n = next as unknown as Record<string, unknown>;
+  const lines = ['  v1.EphemeralContainer{'];
+  for (const k of [...new Set([...Object.keys(o), ...Object.keys(n)])].sort()) {
+    if (semanticEqual(o[k], n[k])) continue;
+    if (o[k] !== undefined) lines.push(`- \t${k}: ${JSON.stringify(o[k])},`);
+    if (n[k] !== undefined) lines.push(`+ \t${k}: ${JSON.stringify(n[k])},`);
+  }
+  lines.push('  }');
+  return lines.join('\n');
+}
+
+/**
+ * An update through pods/ephemeralcontainers (upstream ValidatePodEphemeralContainersUpdate). `pod` is
+ * the stored pod with only spec.ephemeralContainers taken from the request. Metadata follows the usual
+ * update rules and the whole spec is validated again (so a new ephemeral container gets every check of
+ * validateEphemeralContainers: unique name, known targetContainerName, no ports, probes, resources...).
+ * Static (mirror) pods take no ephemeral containers. Every ephemeral container already in `old`, matched
+ * by name (a patch need not keep the order), must still be there and unchanged.
+ */
+export function validatePodEphemeralContainersUpdate(pod: Pod, old: Pod): FieldError[] {
+  const meta = FieldPath.root('metadata');
+  const errs: FieldError[] = [
+    ...validateObjectMetaUpdate(pod.metadata, old.metadata, meta),
+    ...validateKubeFinalizerNames(pod.metadata.finalizers, meta.child('finalizers')),
+    ...validatePodSpec(pod.spec ?? ({} as PodSpec), FieldPath.root('spec')),
+  ];
+  if (old.metadata.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) {
+    return [forbidden(FieldPath.root(), 'static pods do not support ephemeral containers')];
+  }
+  const path = FieldPath.root('spec').child('ephemeralContainers');
+  const byName = new Map((pod.spec?.ephemeralContainers ?? []).map((c) => [c.name, c]));
+  for (const o of old.spec?.ephemeralContainers ?? []) {
+    const n = byName.get(o.name);
+    if (n === undefined) {
+      errs.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(o.name)} may not be removed\n`));
+    } else if (!semanticEqual(o, n)) {
+      errs.push(forbidden(path, `existing ephemeral containers ${JSON.stringify(o.name)} may not be changed\n${ephemeralContainerDiff(o, n)}`));
+    }
+  }
   return errs;
 }

@@ -6,13 +6,14 @@
  *   pod-defaults.ts / container-defaults.ts / qos.ts               defaulting
  *   pod-validate.ts / container-validate.ts / volume-validate.ts / env-validate.ts / probe-validate.ts /
  *   scheduling-validate.ts                                         create validation
- *   pod-update.ts                                                  update rules
+ *   pod-update.ts                                                  update rules (main endpoint, status, ephemeralcontainers)
  */
+import type { FieldError } from '../field-errors.js';
 import type { KindDefinition } from '../kind.js';
 import { defaultPod, defaultPodSpec, defaultPodTemplateSpec } from './pod-defaults.js';
 import { podSchema, podSpecSchema, podStatusSchema, podTemplateSpecSchema } from './pod-schema.js';
 import type { Pod } from './pod-types.js';
-import { validatePodUpdate } from './pod-update.js';
+import { validatePodEphemeralContainersUpdate, validatePodUpdate } from './pod-update.js';
 import { validatePod, validatePodSpec, validatePodStatus, validatePodTemplateSpec } from './pod-validate.js';
 
 export type * from './pod-types.js';
@@ -33,6 +34,7 @@ export {
   validatePodStatus,
   validatePodTemplateSpec,
   validatePodUpdate,
+  validatePodEphemeralContainersUpdate,
 };
 export { computePodQOS } from './qos.js';
 
@@ -53,6 +55,11 @@ export function podSelectableFields(pod: Pod): Readonly<Record<string, string>> 
   };
 }
 
+/** Subresources with update rules of their own: ephemeralcontainers (the rest use validatePodUpdate). */
+export function validatePodSubresourceUpdate(subresource: string, pod: Pod, old: Pod): FieldError[] | undefined {
+  return subresource === 'ephemeralcontainers' ? validatePodEphemeralContainersUpdate(pod, old) : undefined;
+}
+
 export const podKind: KindDefinition<Pod> = {
   group: '',
   version: 'v1',
@@ -67,5 +74,6 @@ export const podKind: KindDefinition<Pod> = {
   default: defaultPod,
   validate: validatePod,
   validateUpdate: validatePodUpdate,
+  validateSubresourceUpdate: validatePodSubresourceUpdate,
   selectableFields: podSelectableFields,
 };

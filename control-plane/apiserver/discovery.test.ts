@@ -39,7 +39,7 @@ const widgetBeta = kind({ group: 'example.com', version: 'v1beta1', kind: 'Widge
 const widget = kind({ group: 'example.com', version: 'v1', kind: 'Widget', plural: 'widgets' });
 
 const resources: ServedResource[] = [
-  { def: pod, subresources: ['status', 'log', 'exec', 'binding', 'eviction', 'proxy'] },
+  { def: pod, subresources: ['status', 'log', 'exec', 'binding', 'eviction', 'ephemeralcontainers', 'proxy'] },
   { def: namespace, subresources: ['status', 'finalize'] },
   { def: event, subresources: [] },
   { def: widgetBeta, subresources: [] },
@@ -95,6 +95,7 @@ describe('legacy discovery', () => {
       'namespaces/status',
       'pods',
       'pods/binding',
+      'pods/ephemeralcontainers',
       'pods/eviction',
       'pods/exec',
       'pods/log',
@@ -129,6 +130,7 @@ describe('legacy discovery', () => {
   it.each<[string, string, string, Record<string, unknown>]>([
     ['pods/status reads and writes a Pod', '', 'pods/status', { kind: 'Pod', verbs: ['get', 'patch', 'update'] }],
     ['pods/binding creates a Binding', '', 'pods/binding', { kind: 'Binding', verbs: ['create'] }],
+    ['pods/ephemeralcontainers reads and writes a Pod', '', 'pods/ephemeralcontainers', { kind: 'Pod', verbs: ['get', 'patch', 'update'] }],
     ['pods/eviction creates a policy/v1 Eviction', '', 'pods/eviction', { group: 'policy', version: 'v1', kind: 'Eviction', verbs: ['create'] }],
     ['pods/log reads a Pod log', '', 'pods/log', { kind: 'Pod', verbs: ['get'] }],
     ['pods/exec connects with PodExecOptions', '', 'pods/exec', { kind: 'PodExecOptions', verbs: ['create', 'get'] }],
@@ -168,7 +170,7 @@ describe('aggregated discovery (apidiscovery.k8s.io/v2)', () => {
       shortNames: ['po'],
       categories: ['all'],
     });
-    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(['binding', 'eviction', 'exec', 'log', 'proxy', 'status']);
+    expect(pods?.subresources?.map((s) => s.subresource)).toEqual(['binding', 'ephemeralcontainers', 'eviction', 'exec', 'log', 'proxy', 'status']);
     expect(pods?.subresources?.find((s) => s.subresource === 'exec')).toEqual({
       subresource: 'exec',
       responseKind: { group: '', version: '', kind: 'PodExecOptions' },

@@ -10,6 +10,7 @@
  * Reads (get, list, watch) live in registry-read.ts.
  */
 import { randomUUID } from 'node:crypto';
+import type { FieldError } from '../../api/field-errors.js';
 import type { KubeObject, ObjectMeta } from '../../api/meta.js';
 import type { Clock } from '../../lib/clock.js';
 import { rfc3339 } from '../../lib/clock.js';
@@ -64,8 +65,11 @@ export interface DeleteResult {
   readonly deleted: boolean;
 }
 
-/** status: only status changes; binding: spec.nodeName and status (pods); finalize: spec.finalizers (namespaces). */
-export type UpdateSubresource = 'status' | 'binding' | 'finalize';
+/**
+ * status: only status changes; binding: spec.nodeName and status (pods); finalize: spec.finalizers
+ * (namespaces); ephemeralcontainers: only spec.ephemeralContainers (pods).
+ */
+export type UpdateSubresource = 'status' | 'binding' | 'finalize' | 'ephemeralcontainers';
 
 export type Mutator = (current: KubeObject) => KubeObject | Promise<KubeObject>;
 
@@ -201,8 +205,7 @@ export class Registry {
         current,
       );
       const next = admitted.obj;
-      // A binding sets spec.nodeName, which a plain update may not change: it is checked as a whole object.
-      const errs = opts.trusted ? [] : opts.subresource === 'binding' ? e.def.validate(next) : e.def.validateUpdate(next, current);
+      const errs = opts.trusted ? [] : validateWrite(e, next, current, opts.subresource);
       if (errs.length > 0) {
         await admitted.undo?.();
         throw invalid(e.def.kind, e.def.group, name, errs);
@@ -259,7 +262,14 @@ export class Registry {
       throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
     }
     let next: KubeObject;
-    if (subresource === 'status') {
+    if (subresource === 'ephemeralcontainers') {
+      // upstream's ephemeralContainersStrategy: the stored pod, with the requested ephemeral containers
+      const spec: Record<string, unknown> = { ...((current['spec'] ?? {}) as Record<string, unknown>) };
+      const wanted = ((desired['spec'] ?? {}) as Record<string, unknown>)['ephemeralContainers'];
+      if (wanted !== undefined && wanted !== null) spec['ephemeralContainers'] = wanted;
+      else delete spec['ephemeralContainers'];
+      next = { ...current, spec };
+    } else if (subresource === 'status') {
       // Only status (plus labels/annotations, as upstream's status strategies allow) changes here.
       next = {
         ...current,
@@ -440,6 +450,20 @@ function isFinalized(obj: KubeObject): boolean {
 function specFinalizersOf(obj: KubeObject): readonly string[] {
   if (obj.kind !== 'Namespace') return [];
   return ((obj['spec'] ?? {}) as { finalizers?: readonly string[] }).finalizers ?? [];
+}
+
+/**
+ * The validation an update gets: a binding sets spec.nodeName, which a plain update may not change, so
+ * it is checked as a whole object; a subresource with rules of its own (pods/ephemeralcontainers) uses
+ * them; everything else gets the kind's update rules.
+ */
+function validateWrite(e: ResourceEntry, next: KubeObject, current: KubeObject, subresource: UpdateSubresource | undefined): FieldError[] {
+  if (subresource === 'binding') return e.def.validate(next);
+  if (subresource !== undefined) {
+    const own = e.def.validateSubresourceUpdate?.(subresource, next, current);
+    if (own !== undefined) return own;
+  }
+  return e.def.validateUpdate(next, current);
 }
 
 function hasSpec(e: ResourceEntry): boolean {

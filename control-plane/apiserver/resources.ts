@@ -48,7 +48,7 @@ export function servedResources(): ResourceIndex {
   return new ResourceIndex([
     entry(kind(namespaceKind), ['status', 'finalize']),
     entry(kind(nodeKind), ['status', 'proxy'], { keepStatusOnCreate: true }),
-    entry(kind(podKind), ['status', 'binding', 'eviction', 'log', 'exec', 'attach', 'portforward', 'proxy']),
+    entry(kind(podKind), ['status', 'binding', 'eviction', 'ephemeralcontainers', 'log', 'exec', 'attach', 'portforward', 'proxy']),
     entry(kind(serviceKind), ['status', 'proxy']),
     entry(kind(endpointsKind)),
     entry(kind(configMapKind)),

@@ -1,6 +1,6 @@
 /**
  * Subresources other than status: `scale` (Deployments, ReplicaSets, StatefulSets), `pods/binding` (the scheduler's
- * write), `pods/eviction` (`kubectl drain`), `namespaces/finalize`. `pods/log` (node-proxy.ts) and
+ * write), `pods/eviction` (`kubectl drain`), `pods/ephemeralcontainers` (`kubectl debug`), `namespaces/finalize`. `pods/log` (node-proxy.ts) and
  * `pods/exec`, `pods/attach`, `pods/portforward` (node-stream.ts) go to the pod's kubelet;
  * `pods/proxy` and `services/proxy` go to a pod's port through its kubelet, `nodes/proxy` to the
  * kubelet itself (pod-proxy.ts).
@@ -19,10 +19,10 @@ import { everything } from './filter.js';
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
-import { deleteOptionsOf, respondObject, userOption } from './handlers.js';
+import { deleteOptionsOf, expectedOf, respondObject, userOption } from './handlers.js';
 import { serveTokenRequest } from './token-request.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
-import { patchTypeOf, patchValue } from './patching.js';
+import { fieldManagerOf, patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
 import { csrApproval } from './csr-approval.js';
 import { servePodLog } from './node-proxy.js';
@@ -49,6 +49,8 @@ export async function handleSubresource(ctx: RequestCtx): Promise<void> {
       return servePodProxy(ctx);
     case 'eviction':
       return evict(ctx);
+    case 'ephemeralcontainers':
+      return ephemeralContainers(ctx);
     case 'token':
       return serveTokenRequest(ctx, ctx.deps.tokens);
     case 'log':
@@ -171,6 +173,65 @@ async function finalize(ctx: RequestCtx): Promise<void> {
     spec: { ...((ns['spec'] ?? {}) as object), finalizers },
   }), { subresource: 'finalize', ...userOption(ctx) });
   respondObject(ctx, 200, updated);
+}
+
+// ---- pods/ephemeralcontainers -------------------------------------------------------------------------
+
+/**
+ * GET, PUT or PATCH pods/{name}/ephemeralcontainers (`kubectl debug` sends a strategic merge patch adding
+ * one entry to spec.ephemeralContainers). The body is a whole Pod, but only its spec.ephemeralContainers
+ * counts: the registry keeps everything else as stored and validates with the pod's ephemeral container
+ * rules. Answers 200 with the Pod.
+ */
+async function ephemeralContainers(ctx: RequestCtx): Promise<void> {
+  const { registry } = ctx.deps;
+  const name = ctx.info.name ?? '';
+  const method = ctx.req.method ?? 'GET';
+  if (method === 'GET') {
+    respondObject(ctx, 200, await registry.get(ctx.entry, ctx.info.namespace, name));
+    return;
+  }
+  if (method !== 'PUT' && method !== 'PATCH') throw methodNotAllowed(method, ctx.req.url ?? '');
+  const body = await readBody(ctx.req);
+  const expected = expectedOf(ctx.entry);
+  const validation = fieldValidationOf(ctx.query['fieldValidation']);
+  const gr = { group: ctx.entry.def.group, resource: ctx.entry.def.plural };
+  const options = { dryRun: ctx.query['dryRun'] === 'All', subresource: 'ephemeralcontainers' as const, ...managerOf(ctx), ...userOption(ctx) };
+  let warnings: readonly string[] = [];
+  let updated: KubeObject;
+  if (method === 'PUT') {
+    const d = decodeInput(body, ctx.req.headers['content-type'], expected, validation);
+    warnings = d.warnings;
+    if (d.obj.metadata.name !== undefined && d.obj.metadata.name !== name) {
+      throw badRequest(`the name of the object (${d.obj.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const rv = d.obj.metadata.resourceVersion;
+    updated = await registry.update(ctx.entry, ctx.info.namespace, name, () => d.obj, { ...options, ...(rv ? { expectedResourceVersion: rv } : {}) });
+  } else {
+    const type = patchTypeOf(ctx.req.headers['content-type']);
+    updated = await registry.update(
+      ctx.entry,
+      ctx.info.namespace,
+      name,
+      (current) => {
+        const d = checkInput(patchValue(type, current, body, ctx.entry.def.schema), expected, validation);
+        warnings = d.warnings;
+        const rv = d.obj.metadata.resourceVersion;
+        if (rv !== undefined && rv !== current.metadata.resourceVersion) {
+          throw conflict(gr, name, 'the object has been modified; please apply your changes to the latest version and try again');
+        }
+        return d.obj;
+      },
+      options,
+    );
+  }
+  respondObject(ctx, 200, updated, warnings);
+}
+
+/** The writer recorded in managedFields, as the main endpoint records it. */
+function managerOf(ctx: RequestCtx): { fieldManager?: string } {
+  const fieldManager = fieldManagerOf(ctx);
+  return fieldManager !== '' ? { fieldManager } : {};
 }
 
 // ---- eviction ---------------------------------------------------------------------------------------
