@@ -72,6 +72,12 @@ describe('buildContainerConfig', () => {
     });
   });
 
+  it('puts an ephemeral container with a target into that container\'s process namespace (CRI TARGET)', () => {
+    const config = buildContainerConfig(basePod({ shareProcessNamespace: false }), app, opts({ targetId: 'c0ffee' }));
+    expect(config.linux?.securityContext?.namespaceOptions).toEqual({ network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: 'c0ffee' });
+    expect(buildContainerConfig(basePod(), app, opts()).linux?.securityContext?.namespaceOptions).toEqual({ network: 'POD', pid: 'CONTAINER', ipc: 'POD' });
+  });
+
   it('labels init containers as such, so a restarted kubelet can tell them apart', () => {
     expect(buildContainerConfig(basePod(), app, opts({ isInit: true })).labels?.['io.kubernetes.container.type']).toBe('init');
   });

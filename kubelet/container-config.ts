@@ -89,6 +89,11 @@ export interface ContainerConfigOptions {
   /** Host file bind-mounted at terminationMessagePath (created by the executor per instance). */
   readonly terminationMessageHostPath?: string;
   readonly seccompProfileRoot?: string;
+  /**
+   * An ephemeral container's targetContainerName, as the runtime id of that container: the container
+   * then joins its process namespace (CRI NamespaceMode TARGET), as upstream does for `kubectl debug --target`.
+   */
+  readonly targetId?: string;
 }
 
 // ---- $(VAR) expansion --------------------------------------------------------------------------------
@@ -237,7 +242,7 @@ function verifyRunAsNonRoot(pod: Pod, container: Container, sc: SecurityContext,
   }
 }
 
-export function linuxSecurityContext(pod: Pod, container: Container, opts: Pick<ContainerConfigOptions, 'imageUser' | 'seccompProfileRoot'> = {}): LinuxContainerSecurityContext {
+export function linuxSecurityContext(pod: Pod, container: Container, opts: Pick<ContainerConfigOptions, 'imageUser' | 'seccompProfileRoot' | 'targetId'> = {}): LinuxContainerSecurityContext {
   const sc = effectiveSecurityContext(pod, container);
   // an image without a configured user runs as root
   const uid = opts.imageUser ? opts.imageUser.uid : 0;
@@ -253,7 +258,7 @@ export function linuxSecurityContext(pod: Pod, container: Container, opts: Pick<
   return {
     ...(sc.capabilities ? { capabilities: { addCapabilities: [...(sc.capabilities.add ?? [])], dropCapabilities: [...(sc.capabilities.drop ?? [])] } } : {}),
     privileged: sc.privileged === true,
-    namespaceOptions: namespaceOptionsForPod(pod),
+    namespaceOptions: opts.targetId !== undefined ? { ...namespaceOptionsForPod(pod), pid: 'TARGET', targetId: opts.targetId } : namespaceOptionsForPod(pod),
     ...(sc.seLinuxOptions ? { selinuxOptions: { ...sc.seLinuxOptions } } : {}),
     ...runAs,
     ...(sc.runAsGroup !== undefined ? { runAsGroup: { value: sc.runAsGroup } } : {}),

@@ -192,7 +192,8 @@ export class PodExecutor {
     // starts the plan holds back (CrashLoopBackOff, ImagePullBackOff...) are recorded on every pass
     // that skips them, as upstream; the recorder folds repeats into a count
     for (const e of computeWaitingEvents(pod, actions.waiting)) this.opts.events?.(pod, e.type, e.reason, e.message, e.container);
-    const wantsStart = actions.createSandbox || actions.initContainerToStart !== undefined || actions.containersToStart.length > 0;
+    const ephemeral = actions.ephemeralContainersToStart ?? [];
+    const wantsStart = actions.createSandbox || actions.initContainerToStart !== undefined || actions.containersToStart.length > 0 || ephemeral.length > 0;
     let sandboxId = actions.createSandbox ? '' : (actions.sandboxId ?? runtimePod?.sandboxes[0]?.id ?? '');
     let podIP = actions.createSandbox ? '' : (runtimePod?.sandboxes.find((s) => s.id === sandboxId)?.ip ?? '');
     if (!wantsStart) {
@@ -260,11 +261,30 @@ export class PodExecutor {
         }),
       );
     }
+    // ephemeral containers (`kubectl debug`), whatever the init containers are doing
+    for (const name of ephemeral) {
+      const spec = pod.spec.ephemeralContainers?.find((c) => c.name === name);
+      if (!spec) continue;
+      const { targetContainerName, ...common } = spec;
+      let targetId: string | undefined;
+      if (targetContainerName !== undefined && targetContainerName !== '') {
+        targetId = runtimePod?.containers.find((c) => c.name === targetContainerName && c.state === 'running')?.id;
+        if (targetId === undefined) {
+          const message = `target container ${JSON.stringify(targetContainerName)} is not running`;
+          this.opts.events?.(pod, 'Warning', 'Failed', `Error: ${message}`, { name, init: false });
+          record({ step: 'StartContainer', container: name, reason: 'CreateContainerConfigError', message }, waiting, errors);
+          continue;
+        }
+      }
+      const e = await this.startContainer(ctx, common as Container, false, targetId);
+      if (e) record(e, waiting, errors);
+      else started.push(name);
+    }
     return { waiting, errors, started, sandboxId, podIP };
   }
 
   /** One container start; returns what went wrong, or undefined when it runs. */
-  private async startContainer(ctx: StartContext, container: Container, isInit: boolean): Promise<SyncStepError | undefined> {
+  private async startContainer(ctx: StartContext, container: Container, isInit: boolean, targetId?: string): Promise<SyncStepError | undefined> {
     const { pod, runtimePod } = ctx;
     const log = this.opts.log.child({ pod: formatPod(pod), container: container.name });
     const ref = { name: container.name, init: isInit };
@@ -329,6 +349,7 @@ export class PodExecutor {
         isInit,
         imageRef,
         ...(imageUser !== undefined ? { imageUser } : {}),
+        ...(targetId !== undefined ? { targetId } : {}),
       });
     } catch (err) {
       const reason = err instanceof ContainerConfigError ? err.reason : 'CreateContainerConfigError';

@@ -142,6 +142,12 @@ export interface RunningKubelet {
   stop(): Promise<void>;
 }
 
+/** Which list of the spec an event's container is in, for its fieldPath. */
+function containerListOf(pod: Pod, c: { name: string; init: boolean }): string {
+  if (c.init) return 'initContainers';
+  return (pod.spec.ephemeralContainers ?? []).some((e) => e.name === c.name) ? 'ephemeralContainers' : 'containers';
+}
+
 /** ObjectLookup over direct GETs (ConfigMaps, Secrets) and a Service informer. */
 function apiLookup(client: KubeClient, services: () => readonly Service[]): ObjectLookup {
   const getOpt = async <T>(ref: typeof resources.configMaps, ns: string, name: string): Promise<T | undefined> => {
@@ -307,7 +313,7 @@ export async function startKubelet(cfg: KubeletConfig): Promise<RunningKubelet> 
     cgroupParentOf: (pod) => `${(cfg.cgroupRoot ?? '').replace(/\/+$/, '')}/kubepods/pod${pod.metadata.uid ?? ''}`,
     configSourceOf: (pod) => (isStaticPod(pod) ? 'file' : 'api'),
     events: (pod, type, reason, message, container) =>
-      recorder.record(pod, { apiVersion: 'v1', kind: 'Pod', ...(container !== undefined ? { fieldPath: `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}` } : {}) }, type, reason, message),
+      recorder.record(pod, { apiVersion: 'v1', kind: 'Pod', ...(container !== undefined ? { fieldPath: `spec.${containerListOf(pod, container)}{${container.name}}` } : {}) }, type, reason, message),
   });
   let sources: PodSources | undefined;
   const statusManager = new StatusManager({ client, log, isStaticPod, mirrorPodOf: (p) => sources?.mirrorPodOf(p) });

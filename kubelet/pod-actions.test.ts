@@ -526,3 +526,35 @@ describe('pod-actions helpers', () => {
     expect(shouldContainerBeRestarted(p, app, undefined)).toBe(false);
   });
 });
+
+describe('computePodActions: ephemeral containers (kubectl debug)', () => {
+  const debug = { name: 'debugger', image: IMAGE, targetContainerName: 'app' };
+
+  it('starts one that never ran, and never starts it again once it ran', () => {
+    const p = basePod({ spec: { ephemeralContainers: [debug] } });
+    expect(computePodActions(p, rt([sb()], [ctr('app')]), ctxWith()).ephemeralContainersToStart).toEqual(['debugger']);
+    for (const state of [ctr('debugger'), exited('debugger', 0), exited('debugger', 1)]) {
+      const actions = computePodActions(p, rt([sb()], [ctr('app'), state]), ctxWith());
+      expect(actions.ephemeralContainersToStart).toBeUndefined();
+      expect(actions.containersToKill).toEqual([]);
+      expect(actions.killPod).toBe(false);
+    }
+  });
+
+  it('starts it while init containers still run, but not in a pod being killed or on a new sandbox', () => {
+    const initializing = basePod({ spec: { initContainers: [init1], ephemeralContainers: [debug] } });
+    const actions = computePodActions(initializing, rt([sb()], [ctr('init1')]), ctxWith());
+    expect(actions.initContainerToStart).toBeUndefined();
+    expect(actions.ephemeralContainersToStart).toEqual(['debugger']);
+    const deleting = basePod({ spec: { ephemeralContainers: [debug] }, meta: { deletionTimestamp: '2026-01-01T00:00:00Z' } });
+    expect(computePodActions(deleting, rt([sb()], [ctr('app')]), ctxWith()).ephemeralContainersToStart).toBeUndefined();
+    expect(computePodActions(basePod({ spec: { ephemeralContainers: [debug] } }), undefined, ctxWith()).ephemeralContainersToStart).toBeUndefined();
+  });
+
+  it('holds it back like any container when its image may not be pulled', () => {
+    const p = basePod({ spec: { ephemeralContainers: [{ ...debug, image: 'missing:1', imagePullPolicy: 'Never' }] } });
+    const actions = computePodActions(p, rt([sb()], [ctr('app')]), ctxWith({ imagePresent: (i) => i !== 'missing:1' }));
+    expect(actions.ephemeralContainersToStart).toBeUndefined();
+    expect(actions.waiting['debugger']?.reason).toBe('ErrImageNeverPull');
+  });
+});

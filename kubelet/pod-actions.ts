@@ -16,7 +16,9 @@
  *     Never only if it never ran); running -> kill and restart when its spec hash changed (any
  *     policy), liveness or startup probe failed (per policy). Nothing running and nothing to start ->
  *     kill the pod (it is done).
- *  5. Held back: a start whose previous instance exited inside its restart back-off window waits with
+ *  5. Ephemeral containers (`kubectl debug`): each one that never ran is started, whether init is
+ *     complete or not, as long as the pod is not being killed; one that ran is never started again.
+ *  6. Held back: a start whose previous instance exited inside its restart back-off window waits with
  *     CrashLoopBackOff (upstream's message); with image facts given, a missing image under pull policy
  *     Never waits with ErrImageNeverPull, a pull inside its back-off window with ImagePullBackOff.
  *
@@ -298,7 +300,11 @@ export function computePodActions(pod: Pod, runtime: RuntimePod | undefined, ctx
     sandboxAttempt: sandbox.attempt,
     ...(sandbox.sandboxId !== undefined ? { sandboxId: sandbox.sandboxId } : {}),
   };
-  const done = (killPod: boolean, createSandbox: boolean, extra: Partial<Pick<PodActions, 'initContainerToStart' | 'containersToStart' | 'containersToKill'>> = {}): PodActions =>
+  const done = (
+    killPod: boolean,
+    createSandbox: boolean,
+    extra: Partial<Pick<PodActions, 'initContainerToStart' | 'containersToStart' | 'containersToKill' | 'ephemeralContainersToStart'>> = {},
+  ): PodActions =>
     finish(pod, runtime, ctx, { killPod, createSandbox, ...base, containersToStart: [], containersToKill: [], waiting: {}, ...extra });
 
   if (isPodTerminating(pod)) return done(true, false);
@@ -315,12 +321,17 @@ export function computePodActions(pod: Pod, runtime: RuntimePod | undefined, ctx
     return done(true, true, { containersToStart: toStart });
   }
 
+  // upstream: ephemeral containers may start before initialization is complete, and never again
+  const ephemeral = (pod.spec.ephemeralContainers ?? []).filter((c) => latestContainer(runtime, c.name) === undefined).map((c) => c.name);
+  const withEphemeral = ephemeral.length > 0 ? { ephemeralContainersToStart: ephemeral } : {};
+
   const init = planInitContainers(pod, runtime);
   if (init.killPod) return done(true, false);
   if (!init.initialized) {
     return done(false, false, {
       ...(init.start ? { initContainerToStart: init.start.name } : {}),
       containersToKill: init.kill ? [init.kill] : [],
+      ...withEphemeral,
     });
   }
 
@@ -357,14 +368,14 @@ export function computePodActions(pod: Pod, runtime: RuntimePod | undefined, ctx
     toKill.push({ id: s.id, name: c.name, reason: message });
   }
   const killPod = keep === 0 && toStart.length === 0;
-  return done(killPod, false, { containersToStart: toStart, containersToKill: toKill });
+  return done(killPod, false, { containersToStart: toStart, containersToKill: toKill, ...(killPod ? {} : withEphemeral) });
 }
 
 /** Moves starts that must wait (back-off, images) into `waiting`. */
 function finish(pod: Pod, runtime: RuntimePod | undefined, ctx: PodActionsContext, plan: PodActions): PodActions {
   const waiting: Record<string, WaitingReason> = {};
   const byName = new Map<string, Container>();
-  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) byName.set(c.name, c);
+  for (const c of [...(pod.spec.initContainers ?? []), ...pod.spec.containers, ...(pod.spec.ephemeralContainers ?? [])]) byName.set(c.name, c as Container);
   const check = (name: string): boolean => {
     const c = byName.get(name);
     const why = c ? holdBack(pod, c, runtime, ctx) : undefined;
@@ -372,12 +383,14 @@ function finish(pod: Pod, runtime: RuntimePod | undefined, ctx: PodActionsContex
     return why === undefined;
   };
   const containersToStart = plan.containersToStart.filter(check);
-  const { initContainerToStart, ...rest } = plan;
+  const { initContainerToStart, ephemeralContainersToStart, ...rest } = plan;
   const initOk = initContainerToStart !== undefined && check(initContainerToStart);
+  const ephemeral = (ephemeralContainersToStart ?? []).filter(check);
   return {
     ...rest,
     ...(initOk ? { initContainerToStart } : {}),
     containersToStart,
+    ...(ephemeral.length > 0 ? { ephemeralContainersToStart: ephemeral } : {}),
     waiting,
   };
 }

@@ -303,3 +303,24 @@ describe('generatePodStatus: conditions and times', () => {
     expect(s).toMatchObject({ podIP: '10.1.0.5', podIPs: [{ ip: '10.1.0.5' }, { ip: 'fd00::5' }] });
   });
 });
+
+describe('generatePodStatus: ephemeral containers', () => {
+  const debug = { name: 'debugger', image: IMAGE, targetContainerName: 'app' };
+
+  it('reports them apart, never ready nor started, and leaves the phase and conditions to the others', () => {
+    const p = basePod({ spec: { ephemeralContainers: [debug] } });
+    const waiting = generatePodStatus(p, rt([ctr('app')]), ctx());
+    expect(waiting.ephemeralContainerStatuses).toEqual([{ name: 'debugger', ready: false, restartCount: 0, image: IMAGE, imageID: '', state: { waiting: { reason: 'ContainerCreating' } } }]);
+    const running = generatePodStatus(p, rt([ctr('app'), ctr('debugger')]), ctx());
+    expect(running.phase).toBe('Running');
+    expect(running.ephemeralContainerStatuses?.[0]?.state?.running).toBeDefined();
+    expect(running.ephemeralContainerStatuses?.[0]?.ready).toBe(false);
+    expect(running.ephemeralContainerStatuses?.[0]).not.toHaveProperty('started');
+    expect(running.containerStatuses?.map((c) => c.name)).toEqual(['app']);
+    expect(cond(running, 'Ready')?.status).toBe('True');
+    const done = generatePodStatus(p, rt([ctr('app'), exited('debugger', 3)]), ctx());
+    expect(done.phase).toBe('Running');
+    expect(done.ephemeralContainerStatuses?.[0]?.state?.terminated?.exitCode).toBe(3);
+    expect(generatePodStatus(basePod(), rt([ctr('app')]), ctx())).not.toHaveProperty('ephemeralContainerStatuses');
+  });
+});

@@ -299,6 +299,12 @@ export function generatePodStatus(pod: Pod, runtime: RuntimePod | undefined, ctx
   const regular = containerStatuses(pod, runtime, old.containerStatuses, pod.spec.containers, false, ctx);
   const inits = containerStatuses(pod, runtime, old.initContainerStatuses, pod.spec.initContainers ?? [], true, ctx);
   const all = [...regular, ...inits];
+  // ephemeral containers: no probes, so never ready nor started (upstream leaves both unset/false);
+  // they count for neither the phase nor the conditions
+  const ephemeral = containerStatuses(pod, runtime, old.ephemeralContainerStatuses, (pod.spec.ephemeralContainers ?? []) as Container[], false, ctx).map((st) => {
+    const { started: _started, ...rest } = st;
+    return { ...rest, ready: false };
+  });
 
   let phase = computePodPhase(pod, all, ctx.podIsTerminal === true);
   const terminal = (p: PodPhase | undefined): boolean => p === 'Succeeded' || p === 'Failed';
@@ -339,6 +345,7 @@ export function generatePodStatus(pod: Pod, runtime: RuntimePod | undefined, ctx
     startTime: old.startTime ?? api.startTime ?? now,
     ...(inits.length > 0 ? { initContainerStatuses: inits } : {}),
     containerStatuses: regular,
+    ...(ephemeral.length > 0 ? { ephemeralContainerStatuses: ephemeral } : {}),
     qosClass: computePodQOS(pod.spec),
   };
 }

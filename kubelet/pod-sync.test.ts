@@ -367,6 +367,44 @@ describe('PodSyncer.syncPod', () => {
   });
 });
 
+describe('PodSyncer: ephemeral containers (kubectl debug)', () => {
+  it('starts one added to a running pod in its target\'s process namespace, reports it, and never restarts it', async () => {
+    const { api, runtime, syncer, events } = setup();
+    const pod = makePod(api);
+    await syncer.syncPod(pod, signal);
+    const app = (await readPodRuntime(runtime, pod.metadata.uid ?? ''))?.containers.find((c) => c.name === 'app');
+    const debugged = api.put<Pod>(resources.pods, { ...pod, spec: { ...pod.spec, ephemeralContainers: [{ name: 'debugger', image: IMAGE, targetContainerName: 'app' }] } });
+    runtime.recorder.clear();
+    await syncer.syncPod(debugged, signal);
+    const created = runtime.recorder.requestsOf('createContainer') as Array<{ config: { metadata: { name: string }; linux?: { securityContext?: { namespaceOptions?: unknown } } } }>;
+    expect(created.map((r) => r.config.metadata.name)).toEqual(['debugger']);
+    expect(created[0]?.config.linux?.securityContext?.namespaceOptions).toEqual({ network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: app?.id });
+    expect(events).toContain('Normal Started debugger: Started container debugger');
+    const st = statusOf(api);
+    expect(st?.ephemeralContainerStatuses?.map((c) => [c.name, c.ready, c.state?.running !== undefined])).toEqual([['debugger', false, true]]);
+    expect(st?.containerStatuses?.map((c) => c.name)).toEqual(['app']);
+    // it exits: it stays exited, the pod keeps running
+    const id = (await readPodRuntime(runtime, pod.metadata.uid ?? ''))?.containers.find((c) => c.name === 'debugger')?.id ?? '';
+    await runtime.stopContainer({ containerId: id, timeout: 0 });
+    runtime.recorder.clear();
+    await syncer.syncPod(api.object<Pod>(resources.pods, 'web', 'default') ?? debugged, signal);
+    expect(runtime.recorder.requestsOf('createContainer')).toEqual([]);
+    expect(statusOf(api)?.ephemeralContainerStatuses?.[0]?.state?.terminated).toBeDefined();
+    expect(statusOf(api)?.phase).toBe('Running');
+  });
+
+  it('does not start one whose target container is not running, and says so', async () => {
+    const { api, runtime, syncer, events } = setup();
+    const pod = makePod(api, { ephemeralContainers: [{ name: 'debugger', image: IMAGE, targetContainerName: 'gone' }] });
+    await syncer.syncPod(pod, signal);
+    // a failed step asks the pod worker for a quick retry
+    await expect(syncer.syncPod(api.object<Pod>(resources.pods, 'web', 'default') ?? pod, signal)).rejects.toThrow(/target container "gone" is not running/);
+    expect((await readPodRuntime(runtime, pod.metadata.uid ?? ''))?.containers.map((c) => c.name)).toEqual(['app']);
+    expect(events).toContain('Warning Failed debugger: Error: target container "gone" is not running');
+    expect(statusOf(api)?.ephemeralContainerStatuses?.[0]?.state?.waiting).toEqual({ reason: 'CreateContainerConfigError', message: 'target container "gone" is not running' });
+  });
+});
+
 describe('PodSyncer termination', () => {
   it('records FailedPreStopHook when preStop fails, and still stops the container', async () => {
     const { api, runtime, syncer, hooks, events } = setup();

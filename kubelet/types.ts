@@ -88,6 +88,8 @@ export interface PodActions {
   readonly initContainerToStart?: string;
   /** Regular containers to (re)start now (names). */
   readonly containersToStart: readonly string[];
+  /** Ephemeral containers to start now (names): those that never ran; they are never restarted. */
+  readonly ephemeralContainersToStart?: readonly string[];
   readonly containersToKill: readonly ContainerToKill[];
   /** Containers held back (back-off) and why. */
   readonly waiting: Readonly<Record<string, WaitingReason>>;

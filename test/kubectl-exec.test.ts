@@ -92,3 +92,45 @@ describe('kubectl attach', () => {
     expect(r.stderr).toContain('pods "nopod" not found');
   });
 });
+
+interface EphemeralView {
+  status?: { ephemeralContainerStatuses?: Array<{ name: string; ready: boolean; state?: { running?: unknown; terminated?: { exitCode: number } } }> };
+  spec?: { ephemeralContainers?: Array<{ name: string; targetContainerName?: string }> };
+}
+
+async function ephemeralState(pod: string, name: string): Promise<{ running?: unknown; terminated?: { exitCode: number } } | undefined> {
+  const p = JSON.parse(await lab.kubectlOk(['get', 'pod', pod, '-o', 'json'])) as EphemeralView;
+  return p.status?.ephemeralContainerStatuses?.find((s) => s.name === name)?.state;
+}
+
+describe('kubectl debug (ephemeral containers)', () => {
+  it('adds a container to a running pod that sees the target container\'s processes, and shows its output and status', async () => {
+    const r = await lab.kubectl(['debug', 'two', `--image=${TESTSERVER_IMAGE}`, '--image-pull-policy=Never', '--target=side', '--profile=general', '-c', 'dbg', '--', 'sh', '-c', 'ps -o args']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const done = await waitFor('dbg terminated', async () => (await ephemeralState('two', 'dbg'))?.terminated, { timeoutMs: 60_000 });
+    expect(done.exitCode).toBe(0);
+    // the target's process namespace: side's sleep is there, main's testserver is not
+    const out = await lab.kubectlOk(['logs', 'two', '-c', 'dbg']);
+    expect(out).toContain('sleep 100000');
+    expect(out).not.toContain('/testserver');
+    const pod = JSON.parse(await lab.kubectlOk(['get', 'pod', 'two', '-o', 'json'])) as EphemeralView & { status: { phase: string } };
+    expect(pod.spec?.ephemeralContainers).toEqual([expect.objectContaining({ name: 'dbg', targetContainerName: 'side' })]);
+    expect(pod.status.phase).toBe('Running');
+    expect(pod.status.ephemeralContainerStatuses?.[0]?.ready).toBe(false);
+    expect(await lab.kubectlOk(['describe', 'pod', 'two'])).toMatch(/Ephemeral Containers:\s+dbg:/);
+  }, 90_000);
+
+  it('-i attaches to the new container and passes stdin to it', async () => {
+    const r = await lab.kubectl(['debug', '-i', 'two', `--image=${TESTSERVER_IMAGE}`, '--image-pull-policy=Never', '--profile=general', '-c', 'dbg2', '--', 'sh', '-c', 'read line; echo got:$line'], 'hello\n');
+    expect(r.stdout).toContain('got:hello');
+    expect(r.code).toBe(0);
+    await waitFor('dbg2 terminated', async () => (await ephemeralState('two', 'dbg2'))?.terminated, { timeoutMs: 30_000 });
+  }, 60_000);
+
+  it('refuses a second container of a name already in the pod, naming the field', async () => {
+    const r = await lab.kubectl(['debug', 'two', `--image=${TESTSERVER_IMAGE}`, '--profile=general', '-c', 'side', '--', 'true']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/spec\.ephemeralContainers\[\d+\]\.name: Duplicate value: "side"/);
+  });
+});
