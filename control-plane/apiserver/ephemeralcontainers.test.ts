@@ -14,6 +14,7 @@ import { handleResource } from './handlers.js';
 import { writeStatus } from './http-util.js';
 import { NamespaceLifecycle } from './plugins/namespace-lifecycle.js';
 import { Registry } from './registry.js';
+import { apiError } from './test-support.js';
 import { parseRequestPath } from './request-info.js';
 import type { RequestUser, ResourceEntry } from './resource-table.js';
 import { servedResources } from './resources.js';
@@ -60,15 +61,6 @@ beforeEach(async () => {
   await registry.create(pods, 'default', webPod);
 });
 
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe('Registry: the ephemeralcontainers subresource', () => {
   const addDebugger = (p: KubeObject): KubeObject => ({ ...p, spec: { ...(p['spec'] as object), ephemeralContainers: [debuggerC] } });

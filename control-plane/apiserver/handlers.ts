@@ -110,7 +110,7 @@ const noSuchResource = (): ApiError => new ApiError(404, 'NotFound', 'the server
 const dryRunOf = (q: Record<string, string>): boolean => q['dryRun'] === 'All';
 
 /** The writer recorded in managedFields (fieldManager, else the User-Agent's product); nothing if neither. */
-function managerOption(ctx: RequestCtx): { fieldManager?: string } {
+export function managerOption(ctx: RequestCtx): { fieldManager?: string } {
   const fieldManager = fieldManagerOf(ctx);
   return fieldManager !== '' ? { fieldManager } : {};
 }

@@ -7,6 +7,7 @@ import { ApiError } from './errors.js';
 import { everything } from './filter.js';
 import { NamespaceLifecycle } from './plugins/namespace-lifecycle.js';
 import { ServiceAllocation } from './plugins/service-allocation.js';
+import { apiError } from './test-support.js';
 import { Registry, planDeletion } from './registry.js';
 import { listObjects } from './registry-read.js';
 import type { ResourceEntry } from './resource-table.js';
@@ -31,15 +32,6 @@ const pod = (name: string, extra: Record<string, unknown> = {}): KubeObject => (
   spec: { containers: [{ name: 'c', image: 'busybox' }], ...extra },
 });
 
-async function apiError(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe('Registry', () => {
   let clock: FakeClock;

@@ -19,10 +19,10 @@ import { everything } from './filter.js';
 import { readBody, writeJson } from './http-util.js';
 import type { RequestCtx } from './handlers.js';
 import type { RequestUser } from './resource-table.js';
-import { deleteOptionsOf, expectedOf, respondObject, userOption } from './handlers.js';
+import { deleteOptionsOf, expectedOf, managerOption, respondObject, userOption } from './handlers.js';
 import { serveTokenRequest } from './token-request.js';
 import { checkInput, decodeInput, fieldValidationOf, warningHeader } from './input.js';
-import { fieldManagerOf, patchTypeOf, patchValue } from './patching.js';
+import { patchTypeOf, patchValue } from './patching.js';
 import { decodeProtobufBody, hasProtobufMagic, isProtobuf } from './protobuf.js';
 import { csrApproval } from './csr-approval.js';
 import { servePodLog } from './node-proxy.js';
@@ -196,7 +196,7 @@ async function ephemeralContainers(ctx: RequestCtx): Promise<void> {
   const expected = expectedOf(ctx.entry);
   const validation = fieldValidationOf(ctx.query['fieldValidation']);
   const gr = { group: ctx.entry.def.group, resource: ctx.entry.def.plural };
-  const options = { dryRun: ctx.query['dryRun'] === 'All', subresource: 'ephemeralcontainers' as const, ...managerOf(ctx), ...userOption(ctx) };
+  const options = { dryRun: ctx.query['dryRun'] === 'All', subresource: 'ephemeralcontainers' as const, ...managerOption(ctx), ...userOption(ctx) };
   let warnings: readonly string[] = [];
   let updated: KubeObject;
   if (method === 'PUT') {
@@ -226,12 +226,6 @@ async function ephemeralContainers(ctx: RequestCtx): Promise<void> {
     );
   }
   respondObject(ctx, 200, updated, warnings);
-}
-
-/** The writer recorded in managedFields, as the main endpoint records it. */
-function managerOf(ctx: RequestCtx): { fieldManager?: string } {
-  const fieldManager = fieldManagerOf(ctx);
-  return fieldManager !== '' ? { fieldManager } : {};
 }
 
 // ---- eviction ---------------------------------------------------------------------------------------

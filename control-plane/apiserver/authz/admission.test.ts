@@ -8,6 +8,7 @@ import { MIRROR_ANNOTATION, NodeRestriction, RbacEscalationCheck } from './admis
 import { RBAC_GROUP } from './rbac.js';
 import { ADMIN, clusterRole, clusterRoleBinding, nodeUser, plainUser, roleBinding, testChain, user } from './testing.js';
 import type { Rule } from './types.js';
+import { apiError } from '../test-support.js';
 
 const index = servedResources();
 function entryOf(group: string, plural: string): ResourceEntry {
@@ -22,15 +23,7 @@ const ctx = (group: string, plural: string, u: RequestUser | undefined): Admissi
   ...(u !== undefined ? { user: u } : {}),
 });
 
-async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof ApiError) return err;
-    throw err;
-  }
-  throw new Error('expected an ApiError');
-}
+const refusal = apiError;
 
 const podObj = (name: string, nodeName: string | undefined, mirror = false): KubeObject =>
   ({
