@@ -86,3 +86,14 @@ describe('pods/ephemeralcontainers updates', () => {
     expect(podKind.validateUpdate(oneDebugger, stored).map((e) => [e.field, e.type])).toEqual([['spec', 'FieldValueForbidden']]);
   });
 });
+
+describe('ephemeral containers on create and at binding', () => {
+  it('refuses them on create, as upstream, but a stored pod that gained them can still be bound', () => {
+    const created: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web', namespace: 'default' }, spec: { containers: [{ name: 'app', image: 'busybox' }], ephemeralContainers: [{ name: 'dbg', image: 'busybox', terminationMessagePolicy: 'File', imagePullPolicy: 'IfNotPresent' }] } } as Pod;
+    const errs = podKind.validate(created).map((e) => [e.field, e.type, e.detail]);
+    expect(errs).toContainEqual(['spec.ephemeralContainers', 'FieldValueForbidden', 'cannot have ephemeral containers on create']);
+    const stored = podKind.default(created);
+    const bound = { ...stored, spec: { ...stored.spec, nodeName: 'w1' } };
+    expect(podKind.validateSubresourceUpdate?.('binding', bound, stored)).toEqual([]);
+  });
+});

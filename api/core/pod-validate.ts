@@ -181,7 +181,17 @@ export function validatePodBody(pod: Pod): FieldError[] {
   ];
 }
 
+/** A new pod (create, static pods): a stored pod's rules plus upstream's create-only one. */
 export function validatePod(pod: Pod): FieldError[] {
+  const errs = validateStoredPod(pod);
+  if ((pod.spec?.ephemeralContainers ?? []).length > 0) {
+    errs.push(forbidden(FieldPath.root('spec').child('ephemeralContainers'), 'cannot have ephemeral containers on create'));
+  }
+  return errs;
+}
+
+/** A pod as stored, which may have gained ephemeral containers (pods/ephemeralcontainers): e.g. at binding. */
+export function validateStoredPod(pod: Pod): FieldError[] {
   return [
     ...validateObjectMeta(pod.metadata, { namespaced: true }),
     ...validateKubeFinalizerNames(pod.metadata.finalizers, FieldPath.root('metadata').child('finalizers')),

@@ -14,7 +14,7 @@ import { defaultPod, defaultPodSpec, defaultPodTemplateSpec } from './pod-defaul
 import { podSchema, podSpecSchema, podStatusSchema, podTemplateSpecSchema } from './pod-schema.js';
 import type { Pod } from './pod-types.js';
 import { validatePodEphemeralContainersUpdate, validatePodUpdate } from './pod-update.js';
-import { validatePod, validatePodSpec, validatePodStatus, validatePodTemplateSpec } from './pod-validate.js';
+import { validatePod, validatePodSpec, validateStoredPod, validatePodStatus, validatePodTemplateSpec } from './pod-validate.js';
 
 export type * from './pod-types.js';
 export type * from './container-types.js';
@@ -55,9 +55,14 @@ export function podSelectableFields(pod: Pod): Readonly<Record<string, string>> 
   };
 }
 
-/** Subresources with update rules of their own: ephemeralcontainers (the rest use validatePodUpdate). */
+/**
+ * Subresources with rules of their own: ephemeralcontainers, and binding (the whole pod as stored, which
+ * may have ephemeral containers by then). The rest use validatePodUpdate.
+ */
 export function validatePodSubresourceUpdate(subresource: string, pod: Pod, old: Pod): FieldError[] | undefined {
-  return subresource === 'ephemeralcontainers' ? validatePodEphemeralContainersUpdate(pod, old) : undefined;
+  if (subresource === 'ephemeralcontainers') return validatePodEphemeralContainersUpdate(pod, old);
+  if (subresource === 'binding') return validateStoredPod(pod);
+  return undefined;
 }
 
 export const podKind: KindDefinition<Pod> = {

@@ -458,11 +458,10 @@ function specFinalizersOf(obj: KubeObject): readonly string[] {
  * them; everything else gets the kind's update rules.
  */
 function validateWrite(e: ResourceEntry, next: KubeObject, current: KubeObject, subresource: UpdateSubresource | undefined): FieldError[] {
+  const own = subresource !== undefined ? e.def.validateSubresourceUpdate?.(subresource, next, current) : undefined;
+  if (own !== undefined) return own;
+  // a binding sets spec.nodeName, which a plain update may not change: checked as a whole object
   if (subresource === 'binding') return e.def.validate(next);
-  if (subresource !== undefined) {
-    const own = e.def.validateSubresourceUpdate?.(subresource, next, current);
-    if (own !== undefined) return own;
-  }
   return e.def.validateUpdate(next, current);
 }
 
