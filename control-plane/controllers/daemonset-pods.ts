@@ -19,7 +19,6 @@ import type { NodeSelectorRequirement, NodeSelectorTerm, Toleration } from '../.
 import type { DaemonSet } from '../../api/apps/daemonset.js';
 import type { ObjectMeta, OwnerReference } from '../../api/meta.js';
 import {
-  findUntoleratedTaint,
   TAINT_DISK_PRESSURE,
   TAINT_MEMORY_PRESSURE,
   TAINT_NETWORK_UNAVAILABLE,
@@ -28,6 +27,7 @@ import {
   TAINT_UNREACHABLE,
   TAINT_UNSCHEDULABLE,
 } from './node-lifecycle-taints.js';
+import { findUntoleratedTaint } from '../../api/core/tolerations.js';
 
 export const LABEL_REVISION_HASH = 'controller-revision-hash';
 export const LABEL_TEMPLATE_GENERATION = 'pod-template-generation';

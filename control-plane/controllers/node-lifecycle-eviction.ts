@@ -13,7 +13,7 @@
  */
 import type { Pod } from '../../api/core/pod.js';
 import type { Taint } from '../../api/core/scheduling.js';
-import { matchingToleration } from './node-lifecycle-taints.js';
+import { matchingToleration } from '../../api/core/tolerations.js';
 
 export const DISRUPTION_TARGET = 'DisruptionTarget';
 export const REASON_DELETION_BY_TAINT_MANAGER = 'DeletionByTaintManager';

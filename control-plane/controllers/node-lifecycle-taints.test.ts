@@ -2,15 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Node, NodeCondition } from '../../api/core/node.js';
 import type { Taint, Toleration } from '../../api/core/scheduling.js';
 import type { NoExecuteAction, TaintChange } from './node-lifecycle-taints.js';
-import {
-  applyTaintChanges,
-  findUntoleratedTaint,
-  planNoExecuteTaint,
-  planNoScheduleTaints,
-  TAINT_NOT_READY,
-  TAINT_UNREACHABLE,
-  toleratesTaint,
-} from './node-lifecycle-taints.js';
+import { findUntoleratedTaint, toleratesTaint } from '../../api/core/tolerations.js';
+import { applyTaintChanges, planNoExecuteTaint, planNoScheduleTaints, TAINT_NOT_READY, TAINT_UNREACHABLE } from './node-lifecycle-taints.js';
 
 const taint = (key: string, effect: Taint['effect'] = 'NoExecute', value?: string): Taint => ({ key, effect, ...(value !== undefined ? { value } : {}) });
 

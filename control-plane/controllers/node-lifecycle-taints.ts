@@ -1,13 +1,12 @@
 /**
- * Taints the node lifecycle controller owns, and the toleration rules every taint reader shares (the
- * taint manager here, the DaemonSet controller): upstream's `Toleration.ToleratesTaint`,
- * `FindMatchingUntoleratedTaint`, and the node-condition -> NoSchedule taint map of
+ * Taints the node lifecycle controller owns (the toleration rules every taint reader shares are in
+ * api/core/tolerations.ts), and the node-condition -> NoSchedule taint map of
  * `doNoScheduleTaintingPass` (TaintNodesByCondition). Pure functions over plain data.
  *
  * Taints are compared by key and effect, as upstream's `MatchTaint` (value and timeAdded do not count).
  */
 import type { Node } from '../../api/core/node.js';
-import type { Taint, TaintEffect, Toleration } from '../../api/core/scheduling.js';
+import type { Taint, TaintEffect } from '../../api/core/scheduling.js';
 
 export const TAINT_NOT_READY = 'node.kubernetes.io/not-ready';
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -37,34 +36,6 @@ export interface TaintRef {
 }
 
 export const sameTaint = (a: TaintRef, b: TaintRef): boolean => a.key === b.key && a.effect === b.effect;
-
-/** Upstream Toleration.ToleratesTaint: an empty key with Exists tolerates every taint (of its effect). */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect !== undefined && (t.effect as string) !== '' && t.effect !== taint.effect) return false;
-  if (t.key !== undefined && t.key !== '' && t.key !== taint.key) return false;
-  switch (t.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-      return (t.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
-/** The first toleration that tolerates `taint` (upstream's GetMatchingTolerations takes the first). */
-export function matchingToleration(tolerations: readonly Toleration[] | undefined, taint: Taint): Toleration | undefined {
-  return (tolerations ?? []).find((t) => toleratesTaint(t, taint));
-}
-
-/** Upstream FindMatchingUntoleratedTaint: the first taint passing `filter` that no toleration tolerates. */
-export function findUntoleratedTaint(
-  taints: readonly Taint[] | undefined,
-  tolerations: readonly Toleration[] | undefined,
-  filter: (t: Taint) => boolean = () => true,
-): Taint | undefined {
-  return (taints ?? []).find((taint) => filter(taint) && matchingToleration(tolerations, taint) === undefined);
-}
 
 export const noExecuteTaints = (taints: readonly Taint[] | undefined): Taint[] => (taints ?? []).filter((t) => t.effect === 'NoExecute');
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Node } from '../../api/core/node.js';
 import type { Pod } from '../../api/core/pod.js';
 import type { FilterPlugin } from './filters.js';
-import { runFilters, toleratesTaint } from './filters.js';
+import { toleratesTaint } from '../../api/core/tolerations.js';
+import { runFilters } from './filters.js';
 import { NodeInfo } from './node-info.js';
 import { computeAffinityState } from './pod-affinity.js';
 import { computePodInfo } from './pod-info.js';
@@ -206,6 +207,7 @@ describe('toleratesTaint', () => {
     ['effect must match when set', { key: 'k', operator: 'Exists' as const, effect: 'NoExecute' as const }, { key: 'k', effect: 'NoSchedule' as const }, false],
     ['Equal is the default operator', { key: 'k', value: 'v' }, { key: 'k', value: 'v', effect: 'NoSchedule' as const }, true],
     ['Equal with no value matches an empty value', { key: 'k' }, { key: 'k', effect: 'NoSchedule' as const }, true],
+    ['an empty effect matches every effect (upstream)', { key: 'k', operator: 'Exists' as const, effect: '' as never }, { key: 'k', effect: 'NoExecute' as const }, true],
   ])('%s', (_name, tol, taint, want) => {
     expect(toleratesTaint(tol, taint)).toBe(want);
   });

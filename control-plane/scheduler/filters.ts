@@ -15,7 +15,8 @@
  *
  * Cost per node: a handful of comparisons for a plain pod (no ports, no affinity, a few taints).
  */
-import type { Taint, Toleration } from '../../api/core/scheduling.js';
+import type { Taint } from '../../api/core/scheduling.js';
+import { findUntoleratedTaint, matchingToleration } from '../../api/core/tolerations.js';
 import type { NodeInfo } from './node-info.js';
 import { TAINT_UNSCHEDULABLE } from './node-info.js';
 import { podMatchesNode } from './node-affinity.js';
@@ -48,30 +49,6 @@ export const REASON_SPREAD_LABEL = "node(s) didn't match pod topology spread con
 export const taintReason = (t: Taint): string => `node(s) had untolerated taint {${t.key}: ${t.value ?? ''}}`;
 export const insufficientReason = (resource: string): string => `Insufficient ${resource}`;
 
-/** Upstream's Toleration.ToleratesTaint. */
-export function toleratesTaint(tol: Toleration, taint: Taint): boolean {
-  if (tol.effect !== undefined && tol.effect !== taint.effect) return false;
-  if (tol.key !== undefined && tol.key !== '' && tol.key !== taint.key) return false;
-  switch (tol.operator ?? 'Equal') {
-    case 'Exists':
-      return true;
-    case 'Equal':
-      return (tol.value ?? '') === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
-
-export function tolerated(tolerations: readonly Toleration[], taint: Taint): boolean {
-  for (const t of tolerations) if (toleratesTaint(t, taint)) return true;
-  return false;
-}
-
-export function firstUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[]): Taint | undefined {
-  for (const t of taints) if (!tolerated(tolerations, t)) return t;
-  return undefined;
-}
-
 const UNSCHEDULABLE_TAINT: Taint = { key: TAINT_UNSCHEDULABLE, effect: 'NoSchedule' };
 
 /** All resource shortfalls on the node, in upstream's order (pods, cpu, memory, ephemeral-storage, others). */
@@ -92,11 +69,11 @@ export function insufficientResources(pod: PodInfo, node: NodeInfo): string[] {
 
 /** Runs the filters in order; undefined when the node fits. */
 export function runFilters(pod: PodInfo, node: NodeInfo, affinity: AffinityState, spread: SpreadFilterState = EMPTY_SPREAD_STATE): FilterFailure | undefined {
-  if (node.unschedulable && !tolerated(pod.tolerations, UNSCHEDULABLE_TAINT)) {
+  if (node.unschedulable && matchingToleration(pod.tolerations, UNSCHEDULABLE_TAINT) === undefined) {
     return { plugin: 'NodeUnschedulable', reasons: [REASON_UNSCHEDULABLE], resolvable: false };
   }
   if (node.filterTaints.length > 0) {
-    const t = firstUntoleratedTaint(node.filterTaints, pod.tolerations);
+    const t = findUntoleratedTaint(node.filterTaints, pod.tolerations);
     if (t !== undefined) return { plugin: 'TaintToleration', reasons: [taintReason(t)], resolvable: false };
   }
   if ((pod.nodeSelector !== undefined || pod.requiredNodeAffinity !== undefined) && !podMatchesNode(pod, node.labels, node.name)) {

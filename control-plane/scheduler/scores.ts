@@ -15,7 +15,7 @@
  */
 import type { NodeInfo } from './node-info.js';
 import { preferredAffinityWeight } from './node-affinity.js';
-import { tolerated } from './filters.js';
+import { matchingToleration } from '../../api/core/tolerations.js';
 import type { PodInfo } from './pod-info.js';
 import { spreadScores } from './topology-spread.js';
 
@@ -48,7 +48,7 @@ export function intolerablePreferTaints(pod: PodInfo, node: NodeInfo): number {
   if (node.preferTaints.length === 0) return 0;
   const tols = pod.tolerations.filter((t) => t.effect === undefined || t.effect === 'PreferNoSchedule');
   let n = 0;
-  for (const t of node.preferTaints) if (!tolerated(tols, t)) n++;
+  for (const t of node.preferTaints) if (matchingToleration(tols, t) === undefined) n++;
   return n;
 }
 

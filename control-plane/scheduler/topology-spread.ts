@@ -23,7 +23,7 @@
 import type { TopologySpreadConstraint } from '../../api/core/scheduling.js';
 import type { Requirement, Selector } from '../../api/labels.js';
 import { isEverything, labelSelectorAsSelector, matches, nothing } from '../../api/labels.js';
-import { firstUntoleratedTaint } from './filters.js';
+import { findUntoleratedTaint } from '../../api/core/tolerations.js';
 import { podMatchesNode } from './node-affinity.js';
 import type { NodeInfo } from './node-info.js';
 import type { PodInfo } from './pod-info.js';
@@ -70,7 +70,7 @@ export interface SpreadCounts {
 /** Upstream's matchNodeInclusionPolicies, for one constraint. */
 function included(pod: PodInfo, node: NodeInfo, c: SpreadConstraint): boolean {
   if (c.honorNodeAffinity && (pod.nodeSelector !== undefined || pod.requiredNodeAffinity !== undefined) && !podMatchesNode(pod, node.labels, node.name)) return false;
-  if (c.honorTaints && firstUntoleratedTaint(node.filterTaints, pod.tolerations) !== undefined) return false;
+  if (c.honorTaints && findUntoleratedTaint(node.filterTaints, pod.tolerations) !== undefined) return false;
   return true;
 }
 
