@@ -5,9 +5,14 @@
  * every packet these programs do not take goes on unchanged (TC_ACT_OK).
  *
  *   from_pod       tc ingress of each pod's host-side veth (attached at ADD). A packet for a pod of
- *                  another node is routed with bpf_fib_lookup, that is by the overlay's own route,
- *                  neighbour and FDB entries (cni/overlay/plan.ts), and handed to the VXLAN device.
- *                  Skipped: the bridge (and br_netfilter's hooks), IP forwarding and its netfilter hooks.
+ *                  another node is routed with bpf_fib_lookup, that is by the overlay's own route and
+ *                  neighbour entries (cni/overlay/plan.ts), then encapsulated here the way the VXLAN
+ *                  device would (outer Ethernet, IPv4, UDP, VXLAN), with the peer's underlay IP from
+ *                  knode_peers (the overlay agent's mirror of the device's FDB), and sent out of the
+ *                  underlay link. Skipped: the bridge (and br_netfilter's hooks), IP forwarding and its
+ *                  netfilter hooks, the VXLAN device's transmit with its route lookup and the outer
+ *                  packet's OUTPUT and POSTROUTING hooks. When the peer or its underlay neighbour is not
+ *                  known yet, the routed packet goes to the VXLAN device instead (which resolves it).
  *   from_underlay  tc ingress of the node's underlay link. A VXLAN packet (our port and VNI, for this
  *                  node's IP) carrying a packet for a pod of this node loses its outer headers and goes
  *                  straight into the pod's namespace (bpf_redirect_peer on its veth, from the knode_pods
@@ -19,8 +24,8 @@
  * taking a TCP or UDP packet each program looks its connection up in conntrack (the bpf_skb_ct_lookup
  * kfunc, which only reads) and leaves it alone when the entry has SNAT or DNAT. A connection between
  * two pod IPs that was never NATed has no entry at all (its packets never meet conntrack) and is taken.
- * Other protocols (ICMP...), fragments, IP options, packets whose TTL would expire and pods that are
- * not in the map take the normal path.
+ * Other protocols (ICMP...), fragments, IP options, packets whose TTL would expire, VXLAN packets an
+ * underlay router marked CE and pods that are not in the map take the normal path.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -46,6 +51,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct knode_pod);
 } knode_pods SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, KNODE_MAX_PEERS);
+	__type(key, struct knode_peer_key);
+	__type(value, __u32);
+} knode_peers SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -85,6 +97,20 @@ struct vxlanhdr {
 
 /* Outer IPv4 + UDP + VXLAN + inner Ethernet: what decapsulation removes after the outer Ethernet. */
 #define ENCAP_LEN (sizeof(struct iphdr) + sizeof(struct udphdr) + sizeof(struct vxlanhdr) + ETH_HLEN)
+
+/* Everything in front of the inner IP header of a VXLAN packet. */
+struct vxlan_headers {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
+	struct vxlanhdr vxlan;
+	struct ethhdr inner;
+} __attribute__((packed));
+
+/* The kernel's VXLAN device picks its UDP source ports from the local port range (sysctl defaults). */
+#define SPORT_MIN 32768
+#define SPORT_MAX 60999
+#define OUTER_TTL 64
 
 static __always_inline void count(__u32 stat)
 {
@@ -155,6 +181,93 @@ static __always_inline int route(struct __sk_buff *skb, __u32 ip_off, struct iph
 	return 0;
 }
 
+#define ECN_MASK 3
+#define ECN_ECT_0 2
+#define ECN_CE 3
+
+/* The outer header's ECN field for an inner TOS, as the kernel's tunnels set it (RFC 6040): the
+ * inner packet's ECN capability, with CE sent as ECT(0). */
+static __always_inline __u8 outer_ecn(__u8 inner_tos)
+{
+	__u8 ecn = inner_tos & ECN_MASK;
+	return ecn == ECN_CE ? ECN_ECT_0 : ecn;
+}
+
+static __always_inline __u16 csum_fold(__u64 sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+/*
+ * What the VXLAN device would do with this packet, done here: outer Ethernet, IPv4, UDP and VXLAN
+ * headers in front of it, then straight out of the underlay link. `inner` is the routed packet's new
+ * Ethernet header (dst: the peer's VTEP MAC, src: ours). Needs the peer's underlay IP (knode_peers,
+ * the mirror of the device's FDB) and its underlay next hop's MAC (the neighbour table, through
+ * bpf_fib_lookup); without either the caller hands the packet to the VXLAN device. Returns the
+ * underlay ifindex, 0 when the caller should fall back, or -1 when the packet was damaged (to drop).
+ */
+static __always_inline int encapsulate(struct __sk_buff *skb, struct knode_config *cfg, __u8 inner_tos,
+				      const __u8 *dmac, const __u8 *smac)
+{
+	struct knode_peer_key key = {};
+	__builtin_memcpy(key.mac, dmac, ETH_ALEN);
+	__u32 *peer = bpf_map_lookup_elem(&knode_peers, &key);
+	if (!peer)
+		return 0;
+	struct bpf_fib_lookup fib = {
+		.family = 2, /* AF_INET */
+		.ipv4_src = cfg->node_ip,
+		.ipv4_dst = *peer,
+		.ifindex = skb->ingress_ifindex,
+	};
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex == cfg->vxlan_ifindex)
+		return 0;
+
+	struct vxlan_headers h = {};
+	__builtin_memcpy(h.eth.h_dest, fib.dmac, ETH_ALEN);
+	__builtin_memcpy(h.eth.h_source, fib.smac, ETH_ALEN);
+	h.eth.h_proto = bpf_htons(ETH_P_IP);
+	__builtin_memcpy(h.inner.h_dest, dmac, ETH_ALEN);
+	__builtin_memcpy(h.inner.h_source, smac, ETH_ALEN);
+	h.inner.h_proto = bpf_htons(ETH_P_IP);
+
+	/*
+	 * Room for the outer headers after the Ethernet header, marked as a UDP tunnel so a GSO packet is
+	 * segmented (or passed on unsegmented) the way the VXLAN device's are. FIXED_GSO: the pod's MTU
+	 * already leaves room for the encapsulation, so the segment size stays what the pod chose.
+	 */
+	__u64 flags = BPF_F_ADJ_ROOM_FIXED_GSO | BPF_F_ADJ_ROOM_ENCAP_L3_IPV4 | BPF_F_ADJ_ROOM_ENCAP_L4_UDP |
+		      BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
+	__u32 hash = bpf_get_hash_recalc(skb);
+	if (bpf_skb_adjust_room(skb, ENCAP_LEN, BPF_ADJ_ROOM_MAC, flags) < 0)
+		return 0;
+	__u32 len = skb->len;
+	struct iphdr ip = {
+		.version = 4,
+		.ihl = 5,
+		.tot_len = bpf_htons(len - ETH_HLEN),
+		.id = (__u16)bpf_get_prandom_u32(),
+		.tos = outer_ecn(inner_tos),
+		.ttl = OUTER_TTL,
+		.protocol = IPPROTO_UDP,
+		.saddr = cfg->node_ip,
+		.daddr = *peer,
+	};
+	ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&ip, sizeof(ip), 0));
+	h.ip = ip;
+	h.udp.source = bpf_htons((__u16)((((__u64)hash * (SPORT_MAX - SPORT_MIN)) >> 32) + SPORT_MIN));
+	h.udp.dest = cfg->vxlan_port;
+	h.udp.len = bpf_htons(len - ETH_HLEN - sizeof(struct iphdr));
+	h.udp.check = 0; /* as the kernel's VXLAN device over IPv4 by default */
+	h.vxlan.flags = bpf_htonl(VXLAN_FLAG_VNI);
+	h.vxlan.vni = bpf_htonl(cfg->vni << 8);
+	if (bpf_skb_store_bytes(skb, 0, &h, sizeof(h), 0) < 0)
+		return -1;
+	return (int)fib.ifindex;
+}
+
 SEC("tc")
 int from_pod(struct __sk_buff *skb)
 {
@@ -182,8 +295,16 @@ int from_pod(struct __sk_buff *skb)
 	};
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex != cfg->vxlan_ifindex)
 		goto pass;
+	__u8 tos = ip->tos; /* packet pointers are invalid after route() */
 	if (route(skb, ETH_HLEN, ip, fib.dmac, fib.smac) < 0)
 		goto pass;
+	int underlay = encapsulate(skb, cfg, tos, fib.dmac, fib.smac);
+	if (underlay < 0)
+		return TC_ACT_SHOT;
+	if (underlay > 0) {
+		count(STAT_POD_ENCAPSULATED);
+		return bpf_redirect(underlay, 0);
+	}
 	count(STAT_POD_REDIRECTED);
 	return bpf_redirect(fib.ifindex, 0);
 pass:
@@ -207,6 +328,9 @@ int from_underlay(struct __sk_buff *skb)
 		goto pass;
 	if (outer->ihl != 5 || outer->protocol != IPPROTO_UDP || outer->daddr != cfg->node_ip ||
 	    (outer->frag_off & bpf_htons(IP_MF_OR_OFFSET)) || udp->dest != cfg->vxlan_port)
+		goto pass;
+	/* congestion marked on the way: the VXLAN device carries the mark over (or drops) as RFC 6040 says */
+	if ((outer->tos & ECN_MASK) == ECN_CE)
 		goto pass;
 	if (vxlan->flags != bpf_htonl(VXLAN_FLAG_VNI) || vxlan->vni != bpf_htonl(cfg->vni << 8) ||
 	    inner_eth->h_proto != bpf_htons(ETH_P_IP) || !forwardable(ip, end))

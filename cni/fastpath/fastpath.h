@@ -27,10 +27,22 @@ struct knode_pod {
 
 #define KNODE_MAX_PODS 4096
 
+/*
+ * Another node's VTEP (hash map `knode_peers`): the overlay agent mirrors there the FDB entries it gives
+ * the VXLAN device (its MAC -> that node's underlay IP), so from_pod can encapsulate itself.
+ */
+struct knode_peer_key {
+	__u8 mac[6];
+	__u16 pad; /* zero */
+};
+
+#define KNODE_MAX_PEERS 1024
+
 /* Counters (per-CPU array map `knode_stats`). */
 enum {
 	STAT_POD_REDIRECTED,
 	STAT_POD_PASSED,
+	STAT_POD_ENCAPSULATED,
 	STAT_UNDERLAY_REDIRECTED,
 	STAT_UNDERLAY_PASSED,
 	STAT_COUNT,

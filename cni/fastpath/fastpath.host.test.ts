@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mustRun, realExec } from '../../lib/exec.js';
 import type { ExecResult } from '../../lib/exec.js';
-import { parsePods, parseStats } from './fastpath.js';
+import { parsePeers, parsePods, parseStats } from './fastpath.js';
 
 const isRoot = process.getuid?.() === 0;
 const NS = `knode-fpt-${randomBytes(3).toString('hex')}`;
@@ -68,7 +68,7 @@ describe.skipIf(!isRoot)('knode-fastpath on the real kernel', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(readdirSync(DIR).sort()).toEqual(['from_pod', 'from_underlay', 'maps']);
-    expect(readdirSync(join(DIR, 'maps')).sort()).toEqual(['knode_config', 'knode_pods', 'knode_stats']);
+    expect(readdirSync(join(DIR, 'maps')).sort()).toEqual(['knode_config', 'knode_peers', 'knode_pods', 'knode_stats']);
     const early = await helper('enable', DIR);
     expect([early.code, early.stderr]).toEqual([1, `knode-fastpath: ${DIR} has no settings yet: run config first\n`]);
   });
@@ -118,9 +118,32 @@ describe.skipIf(!isRoot)('knode-fastpath on the real kernel', () => {
     expect((await helper('pods', DIR)).stdout).toBe('');
   });
 
-  it('reports its four counters, and detaches from a link (twice, and from a missing one, quietly)', async () => {
+  it('sets the peer map to exactly the given VTEPs; a bad argument changes nothing and is named', async () => {
+    expect((await helper('peers', DIR)).stdout).toBe('');
+    const a = { mac: '02:8e:ce:68:e5:f0', ip: '172.31.250.12' };
+    const b = { mac: '12:7d:a2:aa:a0:ee', ip: '172.31.250.13' };
+    const byMac = (x: { mac: string }, y: { mac: string }): number => x.mac.localeCompare(y.mac);
+    expect((await helper('peers-set', DIR, `${a.mac}=${a.ip}`, `${b.mac.toUpperCase()}=${b.ip}`)).code).toBe(0);
+    expect(parsePeers((await helper('peers', DIR)).stdout).sort(byMac)).toEqual([a, b]);
+    for (const [arg, message] of [
+      ['02:8e:ce:68:e5:f0', 'knode-fastpath: invalid peer 02:8e:ce:68:e5:f0 (want MAC=IP)\n'],
+      ['02:8e:ce:68:e5=172.31.250.12', 'knode-fastpath: invalid MAC address 02:8e:ce:68:e5\n'],
+      ['02:8e:ce:68:e5:f1=172.31.250.300', 'knode-fastpath: invalid IPv4 address 172.31.250.300\n'],
+    ] as const) {
+      const r = await helper('peers-set', DIR, `${b.mac}=172.31.250.99`, arg);
+      expect([r.code, r.stderr]).toEqual([1, message]);
+    }
+    expect(parsePeers((await helper('peers', DIR)).stdout).sort(byMac)).toEqual([a, b]);
+    const moved = { ...b, ip: '172.31.250.14' };
+    expect((await helper('peers-set', DIR, `${moved.mac}=${moved.ip}`)).code).toBe(0);
+    expect(parsePeers((await helper('peers', DIR)).stdout)).toEqual([moved]);
+    expect((await helper('peers-set', DIR)).code).toBe(0);
+    expect((await helper('peers', DIR)).stdout).toBe('');
+  });
+
+  it('reports its five counters, and detaches from a link (twice, and from a missing one, quietly)', async () => {
     const stats = parseStats((await helper('stats', DIR)).stdout);
-    expect([...stats.keys()]).toEqual(['pod_redirected', 'pod_passed', 'underlay_redirected', 'underlay_passed']);
+    expect([...stats.keys()]).toEqual(['pod_redirected', 'pod_passed', 'pod_encapsulated', 'underlay_redirected', 'underlay_passed']);
     for (const dev of ['u0', 'u0', 'nosuch0']) expect((await helper('detach', dev)).code).toBe(0);
     expect(await ingressFilters('u0')).toBe('');
   });

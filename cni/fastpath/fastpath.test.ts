@@ -16,8 +16,10 @@ import {
   fastPathPods,
   loadFastPath,
   missingFastPathFiles,
+  parsePeers,
   parsePods,
   parseStats,
+  peersArgv,
   planReconcile,
 } from './fastpath.js';
 import type { FastPathNetwork, FastPathPod } from './fastpath.js';
@@ -26,13 +28,17 @@ const log = silentLogger();
 const NET: FastPathNetwork = { clusterCIDR: '10.244.0.0/16', podCIDR: '10.244.1.0/24', nodeIP: '172.31.250.11', device: 'knode.1', vni: 1, port: 8472, underlay: 'eth0' };
 const pod = (ip: string, hostVeth: string): FastPathPod => ({ ip, hostVeth, podMac: '0a:58:0a:f4:01:02', hostMac: '02:00:00:00:00:01' });
 
-describe('parsePods / parseStats', () => {
+describe('parsePods / parsePeers / parseStats', () => {
   it('reads the helper\'s lines and ignores anything else', () => {
     expect(parsePods('10.244.1.2 5 0a:58:0a:f4:01:02 02:29:7e:8b:81:e2\n\n10.244.1.3 7 0a:58:0a:f4:01:03 02:00:00:00:00:09\ngarbage\n')).toEqual([
       { ip: '10.244.1.2', ifindex: 5, podMac: '0a:58:0a:f4:01:02', hostMac: '02:29:7e:8b:81:e2' },
       { ip: '10.244.1.3', ifindex: 7, podMac: '0a:58:0a:f4:01:03', hostMac: '02:00:00:00:00:09' },
     ]);
     expect(parsePods('')).toEqual([]);
+    expect(parsePeers('02:8e:ce:68:e5:f0 172.31.250.12\nnoise\n\n12:7d:a2:aa:a0:ee 172.31.250.11\n')).toEqual([
+      { mac: '02:8e:ce:68:e5:f0', ip: '172.31.250.12' },
+      { mac: '12:7d:a2:aa:a0:ee', ip: '172.31.250.11' },
+    ]);
     expect([...parseStats('pod_redirected 12\npod_passed 3\nnot a line\nunderlay_passed x\n')]).toEqual([
       ['pod_redirected', 12],
       ['pod_passed', 3],
@@ -98,7 +104,37 @@ describe('FastPath', () => {
       '/h/knode-fastpath config /sys/fs/bpf/knode 10.244.0.0/16 10.244.1.0/24 172.31.250.11 knode.1 1 8472',
       '/h/knode-fastpath attach /sys/fs/bpf/knode from_underlay ens3',
     ]);
-    expect(configArgv('/h/knode-fastpath', '/d', NET)).toEqual(['/h/knode-fastpath', 'config', '/d', '10.244.0.0/16', '10.244.1.0/24', '172.31.250.11', 'knode.1', '1', '8472']);
+    expect(configArgv('/d', NET)).toEqual(['config', '/d', '10.244.0.0/16', '10.244.1.0/24', '172.31.250.11', 'knode.1', '1', '8472']);
+  });
+
+  it('sets the peer map to exactly the FDB\'s entries, sorted and in lower case, and again only when they change', async () => {
+    const exec = new FakeExec();
+    const fp = new FastPath({ ...files, dir: '/d', exec, log });
+    const a = { mac: '12:7D:A2:AA:A0:EE', ip: '172.31.250.11' };
+    const b = { mac: '02:8e:ce:68:e5:f0', ip: '172.31.250.12' };
+    await fp.setPeers([a, b]);
+    await fp.setPeers([b, a]);
+    await fp.setPeers([b]);
+    await fp.setPeers([]);
+    expect(exec.commands()).toEqual([
+      '/h/knode-fastpath peers-set /d 02:8e:ce:68:e5:f0=172.31.250.12 12:7d:a2:aa:a0:ee=172.31.250.11',
+      '/h/knode-fastpath peers-set /d 02:8e:ce:68:e5:f0=172.31.250.12',
+      '/h/knode-fastpath peers-set /d',
+    ]);
+    expect(peersArgv('/d', [a])).toEqual(['peers-set', '/d', '12:7d:a2:aa:a0:ee=172.31.250.11']);
+  });
+
+  it('throws from setPeers with the helper\'s message, counts it, and tries the same set again', async () => {
+    const registry = new Registry();
+    let fail = true;
+    const exec = new FakeExec((c) => (fail && c.argv[1] === 'peers-set' ? { code: 1, stderr: 'knode-fastpath: invalid MAC address zz\n' } : undefined));
+    const fp = new FastPath({ ...files, dir: '/d', exec, log, registry });
+    const peers = [{ mac: '02:8e:ce:68:e5:f0', ip: '172.31.250.12' }];
+    await expect(fp.setPeers(peers)).rejects.toThrow(/invalid MAC address zz/);
+    expect(await registry.metrics()).toContain('knode_fastpath_failures_total{operation="set_peers"} 1');
+    fail = false;
+    await fp.setPeers(peers);
+    expect(exec.commands().filter((c) => c.includes(' peers-set '))).toHaveLength(2);
   });
 
   it('throws from load and configure with the helper\'s message, and tries a failed configure again', async () => {
@@ -125,10 +161,11 @@ describe('FastPath', () => {
 
   it('exposes the programs\' counters as metrics', async () => {
     const registry = new Registry();
-    const exec = new FakeExec((c) => (c.argv[1] === 'stats' ? { stdout: 'pod_redirected 10\npod_passed 2\nunderlay_redirected 9\nunderlay_passed 40\n' } : undefined));
+    const exec = new FakeExec((c) => (c.argv[1] === 'stats' ? { stdout: 'pod_redirected 10\npod_passed 2\npod_encapsulated 7\nunderlay_redirected 9\nunderlay_passed 40\n' } : undefined));
     new FastPath({ ...files, dir: '/d', exec, log, registry });
     const metrics = await registry.metrics();
     expect(metrics).toContain('knode_fastpath_packets{program="from_pod",action="redirected"} 10');
+    expect(metrics).toContain('knode_fastpath_packets{program="from_pod",action="encapsulated"} 7');
     expect(metrics).toContain('knode_fastpath_packets{program="from_underlay",action="passed"} 40');
   });
 

@@ -7,6 +7,8 @@
  *              an earlier start are reused, so pods keep their entries across agent restarts);
  *   configure  once the node's pod CIDR and underlay are known (the overlay agent): the settings, and
  *              from_underlay on the underlay link;
+ *   setPeers   whenever the overlay agent has programmed the VXLAN device's FDB: the same entries
+ *              (VTEP MAC -> underlay IP) in the map from_pod encapsulates with;
  *   addPod / removePod
  *              at CNI ADD / DEL / GC (the plugin): from_pod on the pod's host veth, the pod in the map;
  *   reconcile  after the CNI GC at start: every pod of the IPAM store whose veth exists is (re)attached,
@@ -73,6 +75,12 @@ export interface PodFastPath {
   removePod(ip: string): Promise<void>;
 }
 
+/** Another node's VTEP, as the VXLAN device's FDB holds it. */
+export interface FastPathPeer {
+  readonly mac: string;
+  readonly ip: string;
+}
+
 export interface MapEntry {
   readonly ip: string;
   readonly ifindex: number;
@@ -90,6 +98,22 @@ export function parsePods(stdout: string): MapEntry[] {
     out.push({ ip, ifindex: Number(ifindex), podMac, hostMac });
   }
   return out;
+}
+
+/** `knode-fastpath peers` output: `MAC IP` per line. */
+export function parsePeers(stdout: string): FastPathPeer[] {
+  const out: FastPathPeer[] = [];
+  for (const line of stdout.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 2) out.push({ mac: f[0] as string, ip: f[1] as string });
+  }
+  return out;
+}
+
+/** The argv of `knode-fastpath peers-set` (after the helper): the map becomes exactly these peers. */
+export function peersArgv(dir: string, peers: readonly FastPathPeer[]): string[] {
+  const pairs = peers.map((p) => `${p.mac.toLowerCase()}=${p.ip}`).sort();
+  return ['peers-set', dir, ...pairs];
 }
 
 /** `knode-fastpath stats` output: `NAME VALUE` per line. */
@@ -116,9 +140,9 @@ export function planReconcile(
   return { attach, remove: entries.filter((e) => !live.has(e.ip)).map((e) => e.ip) };
 }
 
-/** The argv of `knode-fastpath config`. */
-export function configArgv(helper: string, dir: string, n: FastPathNetwork): string[] {
-  return [helper, 'config', dir, n.clusterCIDR, n.podCIDR, n.nodeIP, n.device, String(n.vni), String(n.port)];
+/** The argv of `knode-fastpath config` (after the helper). */
+export function configArgv(dir: string, n: FastPathNetwork): string[] {
+  return ['config', dir, n.clusterCIDR, n.podCIDR, n.nodeIP, n.device, String(n.vni), String(n.port)];
 }
 
 export interface FastPathOptions {
@@ -134,6 +158,7 @@ export interface FastPathOptions {
 const STAT_LABELS: Readonly<Record<string, { program: string; action: string }>> = {
   pod_redirected: { program: 'from_pod', action: 'redirected' },
   pod_passed: { program: 'from_pod', action: 'passed' },
+  pod_encapsulated: { program: 'from_pod', action: 'encapsulated' },
   underlay_redirected: { program: 'from_underlay', action: 'redirected' },
   underlay_passed: { program: 'from_underlay', action: 'passed' },
 };
@@ -141,6 +166,7 @@ const STAT_LABELS: Readonly<Record<string, { program: string; action: string }>>
 export class FastPath implements PodFastPath {
   private readonly o: FastPathOptions;
   private configured: string | undefined;
+  private peersSet: string | undefined;
   private readonly failures?: Counter<'operation'>;
 
   constructor(o: FastPathOptions) {
@@ -189,10 +215,24 @@ export class FastPath implements PodFastPath {
   async configure(n: FastPathNetwork): Promise<void> {
     const key = JSON.stringify(n);
     if (key === this.configured) return;
-    await this.run(configArgv(this.o.helper, this.o.dir, n).slice(1), 'configure');
+    await this.run(configArgv(this.o.dir, n), 'configure');
     await this.run(['attach', this.o.dir, 'from_underlay', n.underlay], 'configure');
     this.configured = key;
     this.o.log.info({ ...n, dir: this.o.dir }, 'pod fast path enabled');
+  }
+
+  /** Makes the peer map exactly `peers` (when they changed since the last call); throws with the helper's message. */
+  async setPeers(peers: readonly FastPathPeer[]): Promise<void> {
+    const argv = peersArgv(this.o.dir, peers);
+    const key = argv.join(' ');
+    if (key === this.peersSet) return;
+    await this.run(argv, 'set_peers');
+    this.peersSet = key;
+    this.o.log.info({ peers: peers.length }, 'fast path peers set');
+  }
+
+  async peers(): Promise<FastPathPeer[]> {
+    return parsePeers(await this.run(['peers', this.o.dir], 'list'));
   }
 
   async addPod(pod: FastPathPod): Promise<void> {

@@ -15,6 +15,9 @@
  *                                         from_pod on DEV, and the pod in the map
  *   knode-fastpath pod-del DIR IP         the pod out of the map (absent: fine)
  *   knode-fastpath pods DIR               one line per pod: IP IFINDEX POD_MAC HOST_MAC
+ *   knode-fastpath peers-set DIR [MAC=IP...]
+ *                                         the other nodes' VTEPs (MAC -> underlay IP), replacing the map
+ *   knode-fastpath peers DIR              one line per peer: MAC IP
  *   knode-fastpath stats DIR              one line per counter: NAME VALUE (summed over CPUs)
  *
  * Exit 0 on success; otherwise 1 and one line on stderr naming what failed, with the kernel's reason.
@@ -39,8 +42,8 @@
 #define TC_HANDLE 1
 
 static const char *const PROGRAMS[] = { "from_pod", "from_underlay" };
-static const char *const STAT_NAMES[STAT_COUNT] = { "pod_redirected", "pod_passed", "underlay_redirected",
-						     "underlay_passed" };
+static const char *const STAT_NAMES[STAT_COUNT] = { "pod_redirected", "pod_passed", "pod_encapsulated",
+						     "underlay_redirected", "underlay_passed" };
 
 /* libbpf's messages go to stderr, except while creating a clsact qdisc that may exist already (the
  * kernel's "exclusivity flag" complaint is then expected and ignored). */
@@ -63,7 +66,7 @@ static int usage(void)
 {
 	fprintf(stderr, "knode-fastpath: usage: load DIR OBJECT | config DIR CLUSTER_CIDR NODE_CIDR NODE_IP VXLAN_DEV "
 			"VNI PORT | disable DIR | enable DIR | attach DIR PROG DEV | detach DEV | pod-add DIR IP DEV POD_MAC "
-			"HOST_MAC | pod-del DIR IP | pods DIR | stats DIR\n");
+			"HOST_MAC | pod-del DIR IP | pods DIR | peers-set DIR [MAC=IP...] | peers DIR | stats DIR\n");
 	return 2;
 }
 
@@ -203,7 +206,7 @@ static int cmd_load(const char *dir, const char *object)
 			bpf_object__close(obj);
 			if (attempt == 0) {
 				/* maybe pins of an older layout: drop them and try once more */
-				const char *names[] = { "knode_config", "knode_pods", "knode_stats" };
+				const char *names[] = { "knode_config", "knode_pods", "knode_peers", "knode_stats" };
 				for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 					path_of(path, sizeof(path), dir, "maps", names[i]);
 					unlink(path);
@@ -385,6 +388,84 @@ static int cmd_pods(const char *dir)
 	return 0;
 }
 
+/* The map becomes exactly the given set: entries are written first, then the ones not given are removed,
+ * so a peer that stays is never missing meanwhile. Every argument is checked before anything changes. */
+static int cmd_peers_set(const char *dir, char **a, int n)
+{
+	struct knode_peer_key *keys = calloc((size_t)(n > 0 ? n : 1), sizeof(*keys));
+	__u32 *ips = calloc((size_t)(n > 0 ? n : 1), sizeof(*ips));
+	int fd = -1, rc = 1;
+	if (keys == NULL || ips == NULL) {
+		rc = fail("allocating", ENOMEM);
+		goto out;
+	}
+	if (n > KNODE_MAX_PEERS) {
+		fprintf(stderr, "knode-fastpath: %d peers: the map holds %d\n", n, KNODE_MAX_PEERS);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		char mac[32];
+		const char *eq = strchr(a[i], '=');
+		if (eq == NULL || (size_t)(eq - a[i]) >= sizeof(mac)) {
+			fprintf(stderr, "knode-fastpath: invalid peer %s (want MAC=IP)\n", a[i]);
+			goto out;
+		}
+		memcpy(mac, a[i], (size_t)(eq - a[i]));
+		mac[eq - a[i]] = 0;
+		if (parse_mac(mac, keys[i].mac) || parse_ipv4(eq + 1, &ips[i]))
+			goto out;
+	}
+	if (open_pinned(dir, "maps", "knode_peers", &fd) != 0)
+		goto out;
+	for (int i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &ips[i], BPF_ANY) != 0) {
+			rc = fail("adding a peer to the map", errno);
+			goto out;
+		}
+	struct knode_peer_key key, next, *prev = NULL;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		int wanted = 0;
+		for (int i = 0; i < n && !wanted; i++)
+			wanted = memcmp(&keys[i], &key, sizeof(key)) == 0;
+		if (!wanted && bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT) {
+			rc = fail("removing a peer from the map", errno);
+			goto out;
+		}
+		if (!wanted)
+			prev = NULL; /* the walk restarts: the removed key cannot lead on */
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(keys);
+	free(ips);
+	return rc;
+}
+
+static int cmd_peers(const char *dir)
+{
+	int fd;
+	struct knode_peer_key key, next, *prev = NULL;
+	if (open_pinned(dir, "maps", "knode_peers", &fd) != 0)
+		return 1;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		__u32 ip;
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &ip) != 0)
+			continue;
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &ip, text, sizeof(text));
+		printf("%02x:%02x:%02x:%02x:%02x:%02x %s\n", key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
+		       key.mac[5], text);
+	}
+	close(fd);
+	return 0;
+}
+
 static int cmd_stats(const char *dir)
 {
 	int fd, cpus = libbpf_num_possible_cpus();
@@ -435,6 +516,10 @@ int main(int argc, char **argv)
 		return cmd_pod_del(a[0], a[1]);
 	if (strcmp(cmd, "pods") == 0 && n == 1)
 		return cmd_pods(a[0]);
+	if (strcmp(cmd, "peers-set") == 0 && n >= 1)
+		return cmd_peers_set(a[0], a + 1, n - 1);
+	if (strcmp(cmd, "peers") == 0 && n == 1)
+		return cmd_peers(a[0]);
 	if (strcmp(cmd, "stats") == 0 && n == 1)
 		return cmd_stats(a[0]);
 	return usage();

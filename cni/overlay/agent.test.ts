@@ -3,7 +3,7 @@ import type { Node } from '../../api/core/node.js';
 import { FakeClock } from '../../lib/clock.js';
 import { silentLogger } from '../../lib/log.js';
 import type { DeviceControl, NodeSource } from './agent.js';
-import type { FastPathNetwork } from '../fastpath/fastpath.js';
+import type { FastPathNetwork, FastPathPeer } from '../fastpath/fastpath.js';
 import { OverlayAgent } from './agent.js';
 import type { DeviceSpec, ObservedLink } from './device.js';
 import { deviceMAC } from './device.js';
@@ -95,7 +95,7 @@ function node(name: string, i: number, opts: { mac?: string; ip?: string; cidr?:
   } as Node;
 }
 
-function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: FakeNodes; publishFails?: boolean; fastPath?: { configure(n: FastPathNetwork): Promise<void> } } = {}) {
+function setup(opts: { resyncMs?: number; executor?: FlakyExecutor; nodes?: FakeNodes; publishFails?: boolean; fastPath?: { configure(n: FastPathNetwork): Promise<void>; setPeers(peers: readonly FastPathPeer[]): Promise<void> } } = {}) {
   const clock = new FakeClock();
   const nodes = opts.nodes ?? new FakeNodes();
   const executor = opts.executor ?? new FlakyExecutor();
@@ -201,6 +201,7 @@ describe('OverlayAgent', () => {
         seen.push(n);
         return fail ? Promise.reject(new Error('knode-fastpath: no link knode.1')) : Promise.resolve();
       },
+      setPeers: (): Promise<void> => Promise.resolve(),
     };
     const t = setup({ fastPath });
     t.nodes.upsert(node('w1', 1, { cidr: null }));
@@ -220,6 +221,33 @@ describe('OverlayAgent', () => {
     await settle();
     expect(seen).toEqual([want, want]);
     expect(t.agent.status().peers).toBe(2);
+    await r.stop();
+  });
+
+  it('mirrors the FDB it programs into the fast path\'s peer map, after the device, and retries a failure at the next sync', async () => {
+    const calls: string[] = [];
+    let fail = true;
+    const t = setup({
+      fastPath: {
+        configure: (): Promise<void> => Promise.resolve(),
+        setPeers: (peers: readonly FastPathPeer[]): Promise<void> => {
+          calls.push(`peers ${peers.map((p) => `${p.mac}=${p.ip}`).join(' ')} (fdb entries so far: ${t.executor.log.filter((l) => l.includes(' fdb ')).length})`);
+          return fail ? Promise.reject(new Error('knode-fastpath: opening /d/maps/knode_peers: No such file or directory')) : Promise.resolve();
+        },
+      },
+    });
+    t.nodes.upsert(node('w1', 1));
+    t.nodes.upsert(node('w2', 2));
+    const r = await running(t);
+    expect(calls).toEqual([`peers ${deviceMAC('w2')}=172.31.250.12 (fdb entries so far: 1)`]);
+    expect(t.agent.status().lastSyncError).toBeUndefined(); // the failure did not fail the sync
+    fail = false;
+    t.nodes.upsert(node('w3', 3));
+    await settle();
+    expect(calls.at(-1)).toBe(`peers ${deviceMAC('w2')}=172.31.250.12 ${deviceMAC('w3')}=172.31.250.13 (fdb entries so far: 2)`);
+    t.nodes.remove('w2');
+    await settle();
+    expect(calls.at(-1)).toBe(`peers ${deviceMAC('w3')}=172.31.250.13 (fdb entries so far: 3)`);
     await r.stop();
   });
 

@@ -27,7 +27,7 @@ import type { Logger } from '../../lib/log.js';
 import { PRIVATE_MODE, writeFileAtomic } from '../../lib/pki/files.js';
 import type { ObservedLink, DeviceSpec } from './device.js';
 import { deviceSpec, findUnderlay } from './device.js';
-import type { FastPathNetwork } from '../fastpath/fastpath.js';
+import type { FastPathNetwork, FastPathPeer } from '../fastpath/fastpath.js';
 import type { OverlayExecutor } from './executor.js';
 import type { PeerNode } from './plan.js';
 import { describeOp, diff, nodePeer, planPeers, PUBLIC_IP_ANNOTATION, VTEP_MAC_ANNOTATION, canonicalCIDR } from './plan.js';
@@ -74,7 +74,7 @@ export interface OverlayAgentOptions {
    * The pod fast path (../fastpath/fastpath.ts), configured once the pod CIDR is known and again when
    * anything it uses changes; its failures are logged, never a failed sync (pods use the normal path).
    */
-  readonly fastPath?: { configure(n: FastPathNetwork): Promise<void> };
+  readonly fastPath?: { configure(n: FastPathNetwork): Promise<void>; setPeers(peers: readonly FastPathPeer[]): Promise<void> };
 }
 
 export interface OverlayStatus {
@@ -110,7 +110,7 @@ export class OverlayAgent {
   private wake: (() => void) | undefined;
   private peers = 0;
   private lastError: string | undefined;
-  private fastPathError: string | undefined;
+  private readonly fastPathErrors = new Map<'settings' | 'peers', string>();
   private readonly syncs?: Counter<'result'>;
   private readonly duration?: Histogram;
   private readonly opsTotal?: Counter<'kind' | 'action'>;
@@ -230,18 +230,28 @@ export class OverlayAgent {
       opts.log.info({ ops: ops.map(describeOp) }, 'overlay peers programmed');
     }
     this.peers = desired.routes.length;
+    // after the device's FDB: from_pod encapsulates only for a peer whose route and neighbour exist
+    const fp = opts.fastPath;
+    if (fp !== undefined) await this.fastPathStep('peers', () => fp.setPeers(desired.fdb.map((f) => ({ mac: f.mac, ip: f.dst }))));
   }
 
   private async configureFastPath(fp: NonNullable<OverlayAgentOptions['fastPath']>, podCIDR: string, device: string, underlay: string): Promise<void> {
     const { opts } = this;
     const n: FastPathNetwork = { clusterCIDR: opts.clusterCIDR, podCIDR, nodeIP: opts.nodeIP, device, vni: opts.vni, port: opts.port, underlay };
+    await this.fastPathStep('settings', () => fp.configure(n));
+  }
+
+  /** A fast path step never fails the sync: its error is logged once (until it changes) and it is retried at each sync. */
+  private async fastPathStep(what: 'settings' | 'peers', step: () => Promise<void>): Promise<void> {
     try {
-      await fp.configure(n);
-      this.fastPathError = undefined;
+      await step();
+      this.fastPathErrors.delete(what);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (msg !== this.fastPathError) opts.log.warn({ err: msg }, 'could not configure the pod fast path; pods use the normal path (retried at each sync)');
-      this.fastPathError = msg;
+      if (msg !== this.fastPathErrors.get(what)) {
+        this.opts.log.warn({ err: msg, what }, 'could not configure the pod fast path; pods use the normal path (retried at each sync)');
+      }
+      this.fastPathErrors.set(what, msg);
     }
   }
 
