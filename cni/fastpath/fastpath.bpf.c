@@ -202,8 +202,8 @@ static __always_inline __u16 csum_fold(__u64 sum)
 
 /*
  * What the VXLAN device would do with this packet, done here: outer Ethernet, IPv4, UDP and VXLAN
- * headers in front of it, then straight out of the underlay link. `inner` is the routed packet's new
- * Ethernet header (dst: the peer's VTEP MAC, src: ours). Needs the peer's underlay IP (knode_peers,
+ * headers in front of it, then straight out of the underlay link. `dmac` and `smac` are the routed
+ * packet's new Ethernet addresses (the peer's VTEP MAC, ours). Needs the peer's underlay IP (knode_peers,
  * the mirror of the device's FDB) and its underlay next hop's MAC (the neighbour table, through
  * bpf_fib_lookup); without either the caller hands the packet to the VXLAN device. Returns the
  * underlay ifindex, 0 when the caller should fall back, or -1 when the packet was damaged (to drop).
@@ -345,9 +345,10 @@ int from_underlay(struct __sk_buff *skb)
 	/*
 	 * Remove outer IP, UDP, VXLAN and inner Ethernet, keeping the outer Ethernet header in front. A
 	 * checksum the NIC had verified (CHECKSUM_UNNECESSARY) was the outer one: the kernel resets it
-	 * here, so the pod's stack verifies the inner packet itself.
+	 * here, so the pod's stack verifies the inner packet itself. FIXED_GSO: a super-packet's segment
+	 * size is the inner packet's MSS already (the pod's TCP measures its peer's MSS by it).
 	 */
-	if (bpf_skb_adjust_room(skb, -(__s32)ENCAP_LEN, BPF_ADJ_ROOM_MAC, 0) < 0)
+	if (bpf_skb_adjust_room(skb, -(__s32)ENCAP_LEN, BPF_ADJ_ROOM_MAC, BPF_F_ADJ_ROOM_FIXED_GSO) < 0)
 		goto pass;
 	data = (void *)(long)skb->data;
 	end = (void *)(long)skb->data_end;
