@@ -23,12 +23,11 @@
  * carries the CPU time both iperf3 processes spent per received byte (from iperf3's rusage figures):
  * on a loaded 2-core machine bits/s swing by 2x with other work, the cost per byte much less.
  *
- * What was measured (2 cores, load 4-6, kernel 6.x; see the report of the throughput investigation):
- * the pods' 64 KB GSO packets cross the VXLAN device, the veths and the switch unsegmented (tcpdump shows
- * 64308-byte frames on both underlay ends), so neither the 1450 MTU nor encapsulation costs anything
- * measurable: static routes instead of VXLAN give the same pod figure, as does `noudpcsum` or `notrack`
- * on UDP 8472. The gap is the pod's own plumbing: a veth and the bridge knode0 on each node, with
- * br_netfilter (net.bridge.bridge-nf-call-iptables=1) running the IP hooks for every bridged frame.
+ * What was measured first (2 cores, load 4-6, kernel 6.x, before the fast path): the pods' 64 KB GSO
+ * packets cross the VXLAN device, the veths and the switch unsegmented (tcpdump shows 64308-byte frames
+ * on both underlay ends); the gap was the pod's own plumbing (a veth and the bridge knode0 with
+ * br_netfilter on each node, IP forwarding with its hooks). The fast path skips all of that but the
+ * pod's veth; bench/README.md has the figures.
  *
  * Flags: --seconds S (1..60, default 5), --runs R (1..20, default 3), --lab NAME (default bip),
  * --timeout S (default 180 + R x 4 x (S + 25), i.e. 540 s). Report on stdout, progress on stderr.
