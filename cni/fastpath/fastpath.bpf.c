@@ -7,12 +7,14 @@
  *   from_pod       tc ingress of each pod's host-side veth (attached at ADD). A packet for a pod of
  *                  another node is routed with bpf_fib_lookup, that is by the overlay's own route and
  *                  neighbour entries (cni/overlay/plan.ts), then encapsulated here the way the VXLAN
- *                  device would (outer Ethernet, IPv4, UDP, VXLAN), with the peer's underlay IP from
- *                  knode_peers (the overlay agent's mirror of the device's FDB), and sent out of the
- *                  underlay link. Skipped: the bridge (and br_netfilter's hooks), IP forwarding and its
- *                  netfilter hooks, the VXLAN device's transmit with its route lookup and the outer
- *                  packet's OUTPUT and POSTROUTING hooks. When the peer or its underlay neighbour is not
- *                  known yet, the routed packet goes to the VXLAN device instead (which resolves it).
+ *                  device would (outer IPv4, UDP, VXLAN), with the peer's underlay IP from knode_peers
+ *                  (the overlay agent's mirror of the device's FDB), and sent out of the underlay link
+ *                  with bpf_redirect_neigh. Skipped: the bridge (and br_netfilter's hooks), IP
+ *                  forwarding and its netfilter hooks, the VXLAN device's transmit with its route
+ *                  lookup, and the outer packet's OUTPUT and POSTROUTING hooks. A peer the map does not
+ *                  know yet: the routed packet goes to the VXLAN device. A packet too big for the
+ *                  underlay once encapsulated: the normal path, which deals with it as without the
+ *                  fast path (the VXLAN device learns the path MTU and fragments its outer packet).
  *   from_underlay  tc ingress of the node's underlay link. A VXLAN packet (our port and VNI, for this
  *                  node's IP) carrying a packet for a pod of this node loses its outer headers and goes
  *                  straight into the pod's namespace (bpf_redirect_peer on its veth, from the knode_pods
@@ -201,33 +203,76 @@ static __always_inline __u16 csum_fold(__u64 sum)
 }
 
 /*
- * What the VXLAN device would do with this packet, done here: outer Ethernet, IPv4, UDP and VXLAN
- * headers in front of it, then straight out of the underlay link. `dmac` and `smac` are the routed
- * packet's new Ethernet addresses (the peer's VTEP MAC, ours). Needs the peer's underlay IP (knode_peers,
- * the mirror of the device's FDB) and its underlay next hop's MAC (the neighbour table, through
- * bpf_fib_lookup); without either the caller hands the packet to the VXLAN device. Returns the
- * underlay ifindex, 0 when the caller should fall back, or -1 when the packet was damaged (to drop).
+ * The largest IPv4 packet this one puts on the wire: itself, or for a GSO super-packet one segment
+ * (headers plus gso_size). Only TCP and UDP packets get here (without_nat). 0: cannot tell.
  */
-static __always_inline int encapsulate(struct __sk_buff *skb, struct knode_config *cfg, __u8 inner_tos,
-				      const __u8 *dmac, const __u8 *smac)
+static __always_inline __u32 wire_len(struct __sk_buff *skb, struct iphdr *ip, void *end)
+{
+	if (!skb->gso_size)
+		return bpf_ntohs(ip->tot_len);
+	__u32 l4 = sizeof(struct udphdr);
+	if (ip->protocol == IPPROTO_TCP) {
+		struct tcphdr *tcp = (void *)(ip + 1);
+		if ((void *)(tcp + 1) > end)
+			return 0;
+		l4 = tcp->doff * 4;
+	}
+	return sizeof(struct iphdr) + l4 + skb->gso_size;
+}
+
+/* Where from_pod sends a packet it encapsulates. */
+struct underlay_hop {
+	__u32 ifindex; /* the underlay link */
+	__be32 peer; /* the other node's underlay IP: the outer destination */
+	struct bpf_redir_neigh next_hop; /* the peer itself, or the gateway towards it */
+};
+
+enum { HOP_UNKNOWN, HOP_FOUND, HOP_TOO_BIG };
+
+/*
+ * The underlay hop to the node whose VTEP has MAC `vtep`, for a packet of `len` bytes on the wire
+ * (wire_len): its underlay IP from knode_peers (the mirror of the VXLAN device's FDB), then the
+ * underlay route to it. The next hop's MAC is left to the neighbour table: bpf_redirect_neigh
+ * resolves, confirms and re-probes it as the kernel's own output does. HOP_UNKNOWN: no such peer or no
+ * route; HOP_TOO_BIG: the packet would not fit the underlay's MTU once encapsulated.
+ */
+static __always_inline int underlay_hop(struct __sk_buff *skb, struct knode_config *cfg, const __u8 *vtep, __u32 len,
+					struct underlay_hop *hop)
 {
 	struct knode_peer_key key = {};
-	__builtin_memcpy(key.mac, dmac, ETH_ALEN);
-	__u32 *peer = bpf_map_lookup_elem(&knode_peers, &key);
-	if (!peer)
-		return 0;
+	__builtin_memcpy(key.mac, vtep, ETH_ALEN);
+	__u32 *entry = bpf_map_lookup_elem(&knode_peers, &key);
+	if (!entry)
+		return HOP_UNKNOWN;
+	hop->peer = *entry; /* once: the agent may rewrite the entry meanwhile */
 	struct bpf_fib_lookup fib = {
 		.family = 2, /* AF_INET */
 		.ipv4_src = cfg->node_ip,
-		.ipv4_dst = *peer,
+		.ipv4_dst = hop->peer,
 		.ifindex = skb->ingress_ifindex,
 	};
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex == cfg->vxlan_ifindex)
-		return 0;
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_SKIP_NEIGH) != BPF_FIB_LKUP_RET_SUCCESS ||
+	    fib.ifindex == cfg->vxlan_ifindex || len == 0)
+		return HOP_UNKNOWN;
+	if (len + ENCAP_LEN > fib.mtu_result)
+		return HOP_TOO_BIG;
+	hop->ifindex = fib.ifindex;
+	hop->next_hop.nh_family = 2; /* AF_INET */
+	hop->next_hop.ipv4_nh = fib.ipv4_dst; /* the lookup put the gateway there, if there is one */
+	return HOP_FOUND;
+}
 
+/*
+ * What the VXLAN device would do with this packet, done here: outer Ethernet, IPv4, UDP and VXLAN
+ * headers in front of it. `dmac` and `smac` are the routed packet's new Ethernet addresses (the peer's
+ * VTEP MAC, ours). Returns 0, or -1 when the packet could not be changed (untouched: the caller
+ * hands it to the device) or -2 when it was damaged (to drop).
+ */
+static __always_inline int encapsulate(struct __sk_buff *skb, struct knode_config *cfg, __u8 inner_tos,
+				      const struct underlay_hop *hop, const __u8 *dmac, const __u8 *smac)
+{
+	/* The outer Ethernet addresses stay zero: bpf_redirect_neigh writes them. */
 	struct vxlan_headers h = {};
-	__builtin_memcpy(h.eth.h_dest, fib.dmac, ETH_ALEN);
-	__builtin_memcpy(h.eth.h_source, fib.smac, ETH_ALEN);
 	h.eth.h_proto = bpf_htons(ETH_P_IP);
 	__builtin_memcpy(h.inner.h_dest, dmac, ETH_ALEN);
 	__builtin_memcpy(h.inner.h_source, smac, ETH_ALEN);
@@ -242,30 +287,31 @@ static __always_inline int encapsulate(struct __sk_buff *skb, struct knode_confi
 		      BPF_F_ADJ_ROOM_ENCAP_L2_ETH | BPF_F_ADJ_ROOM_ENCAP_L2(ETH_HLEN);
 	__u32 hash = bpf_get_hash_recalc(skb);
 	if (bpf_skb_adjust_room(skb, ENCAP_LEN, BPF_ADJ_ROOM_MAC, flags) < 0)
-		return 0;
-	__u32 len = skb->len;
+		return -1;
+	__u32 total = skb->len;
 	struct iphdr ip = {
 		.version = 4,
 		.ihl = 5,
-		.tot_len = bpf_htons(len - ETH_HLEN),
+		.tot_len = bpf_htons(total - ETH_HLEN),
 		.id = (__u16)bpf_get_prandom_u32(),
 		.tos = outer_ecn(inner_tos),
 		.ttl = OUTER_TTL,
 		.protocol = IPPROTO_UDP,
 		.saddr = cfg->node_ip,
-		.daddr = *peer,
+		.daddr = hop->peer,
 	};
 	ip.check = csum_fold(bpf_csum_diff(0, 0, (__be32 *)&ip, sizeof(ip), 0));
 	h.ip = ip;
+	hash ^= hash << 16; /* as the kernel's udp_flow_src_port: a flow keeps its port on either path */
 	h.udp.source = bpf_htons((__u16)((((__u64)hash * (SPORT_MAX - SPORT_MIN)) >> 32) + SPORT_MIN));
 	h.udp.dest = cfg->vxlan_port;
-	h.udp.len = bpf_htons(len - ETH_HLEN - sizeof(struct iphdr));
+	h.udp.len = bpf_htons(total - ETH_HLEN - sizeof(struct iphdr));
 	h.udp.check = 0; /* as the kernel's VXLAN device over IPv4 by default */
 	h.vxlan.flags = bpf_htonl(VXLAN_FLAG_VNI);
 	h.vxlan.vni = bpf_htonl(cfg->vni << 8);
 	if (bpf_skb_store_bytes(skb, 0, &h, sizeof(h), 0) < 0)
-		return -1;
-	return (int)fib.ifindex;
+		return -2;
+	return 0;
 }
 
 SEC("tc")
@@ -295,16 +341,29 @@ int from_pod(struct __sk_buff *skb)
 	};
 	if (bpf_fib_lookup(skb, &fib, sizeof(fib), 0) != BPF_FIB_LKUP_RET_SUCCESS || fib.ifindex != cfg->vxlan_ifindex)
 		goto pass;
+	/*
+	 * Too big for the underlay once encapsulated (an underlay MTU lowered since the pod started, a pod
+	 * MTU set by hand): the normal path deals with it as it would without the fast path (forwarding
+	 * answers with ICMP beyond the VXLAN device's MTU, the device fragments its outer packet beyond
+	 * the underlay's).
+	 */
+	struct underlay_hop hop = {};
+	int found = underlay_hop(skb, cfg, fib.dmac, wire_len(skb, ip, end), &hop);
+	if (found == HOP_TOO_BIG)
+		goto pass;
 	__u8 tos = ip->tos; /* packet pointers are invalid after route() */
 	if (route(skb, ETH_HLEN, ip, fib.dmac, fib.smac) < 0)
 		goto pass;
-	int underlay = encapsulate(skb, cfg, tos, fib.dmac, fib.smac);
-	if (underlay < 0)
-		return TC_ACT_SHOT;
-	if (underlay > 0) {
-		count(STAT_POD_ENCAPSULATED);
-		return bpf_redirect(underlay, 0);
+	if (found == HOP_FOUND) {
+		int err = encapsulate(skb, cfg, tos, &hop, fib.dmac, fib.smac);
+		if (err == -2)
+			return TC_ACT_SHOT;
+		if (err == 0) {
+			count(STAT_POD_ENCAPSULATED);
+			return bpf_redirect_neigh(hop.ifindex, &hop.next_hop, sizeof(hop.next_hop), 0);
+		}
 	}
+	/* a peer the map does not know (yet): the VXLAN device encapsulates */
 	count(STAT_POD_REDIRECTED);
 	return bpf_redirect(fib.ifindex, 0);
 pass:

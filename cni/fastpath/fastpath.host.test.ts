@@ -141,6 +141,24 @@ describe.skipIf(!isRoot)('knode-fastpath on the real kernel', () => {
     expect((await helper('peers', DIR)).stdout).toBe('');
   });
 
+  it('replaces a full peer map by another full one (the old entries go first, making room)', async () => {
+    const set = (first: number): string[] =>
+      Array.from({ length: 1024 }, (_, i) => {
+        const n = first + i;
+        return `02:00:00:00:${((n >> 8) & 0xff).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}=172.31.${(n >> 8) & 0xff}.${n & 0xff}`;
+      });
+    for (const first of [0, 1024]) {
+      const r = await helper('peers-set', DIR, ...set(first));
+      expect([r.code, r.stderr]).toEqual([0, '']);
+      const peers = parsePeers((await helper('peers', DIR)).stdout);
+      expect(peers).toHaveLength(1024);
+      expect(peers.map((p) => `${p.mac}=${p.ip}`).sort()).toEqual(set(first).sort());
+    }
+    const over = await helper('peers-set', DIR, ...set(0), '02:00:00:00:ff:ff=172.31.255.255');
+    expect([over.code, over.stderr]).toEqual([1, 'knode-fastpath: 1025 peers: the map holds 1024\n']);
+    expect((await helper('peers-set', DIR)).code).toBe(0);
+  });
+
   it('reports its five counters, and detaches from a link (twice, and from a missing one, quietly)', async () => {
     const stats = parseStats((await helper('stats', DIR)).stdout);
     expect([...stats.keys()]).toEqual(['pod_redirected', 'pod_passed', 'pod_encapsulated', 'underlay_redirected', 'underlay_passed']);

@@ -388,13 +388,22 @@ static int cmd_pods(const char *dir)
 	return 0;
 }
 
-/* The map becomes exactly the given set: entries are written first, then the ones not given are removed,
- * so a peer that stays is never missing meanwhile. Every argument is checked before anything changes. */
+static void format_mac(char out[18], const __u8 mac[6])
+{
+	snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/*
+ * The map becomes exactly the given set. Every argument is checked before anything changes. The peers
+ * not given are removed first (which also makes room), then the given ones written: a peer that stays
+ * is never missing meanwhile.
+ */
 static int cmd_peers_set(const char *dir, char **a, int n)
 {
 	struct knode_peer_key *keys = calloc((size_t)(n > 0 ? n : 1), sizeof(*keys));
 	__u32 *ips = calloc((size_t)(n > 0 ? n : 1), sizeof(*ips));
 	int fd = -1, rc = 1;
+	char mac[32];
 	if (keys == NULL || ips == NULL) {
 		rc = fail("allocating", ENOMEM);
 		goto out;
@@ -404,7 +413,6 @@ static int cmd_peers_set(const char *dir, char **a, int n)
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		char mac[32];
 		const char *eq = strchr(a[i], '=');
 		if (eq == NULL || (size_t)(eq - a[i]) >= sizeof(mac)) {
 			fprintf(stderr, "knode-fastpath: invalid peer %s (want MAC=IP)\n", a[i]);
@@ -417,25 +425,28 @@ static int cmd_peers_set(const char *dir, char **a, int n)
 	}
 	if (open_pinned(dir, "maps", "knode_peers", &fd) != 0)
 		goto out;
-	for (int i = 0; i < n; i++)
-		if (bpf_map_update_elem(fd, &keys[i], &ips[i], BPF_ANY) != 0) {
-			rc = fail("adding a peer to the map", errno);
-			goto out;
-		}
-	struct knode_peer_key key, next, *prev = NULL;
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		key = next;
-		prev = &key;
+	struct knode_peer_key key, next;
+	int more = bpf_map_get_next_key(fd, NULL, &key) == 0;
+	while (more) {
+		/* the next key first: the walk cannot go on from a removed one */
+		more = bpf_map_get_next_key(fd, &key, &next) == 0;
 		int wanted = 0;
 		for (int i = 0; i < n && !wanted; i++)
 			wanted = memcmp(&keys[i], &key, sizeof(key)) == 0;
 		if (!wanted && bpf_map_delete_elem(fd, &key) != 0 && errno != ENOENT) {
-			rc = fail("removing a peer from the map", errno);
+			int err = errno;
+			format_mac(mac, key.mac);
+			fprintf(stderr, "knode-fastpath: removing peer %s from the map: %s\n", mac, strerror(err));
 			goto out;
 		}
-		if (!wanted)
-			prev = NULL; /* the walk restarts: the removed key cannot lead on */
+		if (more)
+			key = next;
 	}
+	for (int i = 0; i < n; i++)
+		if (bpf_map_update_elem(fd, &keys[i], &ips[i], BPF_ANY) != 0) {
+			fprintf(stderr, "knode-fastpath: adding peer %s to the map: %s\n", a[i], strerror(errno));
+			goto out;
+		}
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -457,10 +468,10 @@ static int cmd_peers(const char *dir)
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &ip) != 0)
 			continue;
-		char text[INET_ADDRSTRLEN];
+		char text[INET_ADDRSTRLEN], mac[18];
 		inet_ntop(AF_INET, &ip, text, sizeof(text));
-		printf("%02x:%02x:%02x:%02x:%02x:%02x %s\n", key.mac[0], key.mac[1], key.mac[2], key.mac[3], key.mac[4],
-		       key.mac[5], text);
+		format_mac(mac, key.mac);
+		printf("%s %s\n", mac, text);
 	}
 	close(fd);
 	return 0;

@@ -100,6 +100,12 @@ function ownPodCIDR(node: Node | undefined): string | undefined {
   return undefined;
 }
 
+const FAST_PATH_FAILED = {
+  settings: 'could not configure the pod fast path; pods use the normal path (retried at each sync)',
+  peers:
+    "could not write the fast path's peer map (retried at each sync): packets for a node it does not list go through the VXLAN device, and a node whose underlay IP changed gets them at its old IP until a sync succeeds",
+} as const;
+
 export class OverlayAgent {
   private readonly opts: OverlayAgentOptions;
   private readonly resyncMs: number;
@@ -248,9 +254,7 @@ export class OverlayAgent {
       this.fastPathErrors.delete(what);
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      if (msg !== this.fastPathErrors.get(what)) {
-        this.opts.log.warn({ err: msg, what }, 'could not configure the pod fast path; pods use the normal path (retried at each sync)');
-      }
+      if (msg !== this.fastPathErrors.get(what)) this.opts.log.warn({ err: msg }, FAST_PATH_FAILED[what]);
       this.fastPathErrors.set(what, msg);
     }
   }
