@@ -459,6 +459,20 @@ describe('kubectl discovery commands', () => {
     expect(r.stdout).toMatch(/^KIND:\s+Pod$/m);
     expect(r.stdout).toMatch(/^\s+image\s+<string>/m);
   });
+
+  it('create -f of a create-only kind is validated on the client against /openapi/v2 (kubectl\'s protobuf form)', async () => {
+    // a SelfSubjectAccessReview has no PATCH, so kubectl cannot ask the server to validate its fields
+    const sar = (verbField: string): string =>
+      `apiVersion: authorization.k8s.io/v1\nkind: SelfSubjectAccessReview\nspec:\n  resourceAttributes:\n    ${verbField}: get\n    resource: pods\n    namespace: default\n`;
+    const answer = JSON.parse(await server.kubectlOk(['create', '-f', '-', '-o', 'json'], { input: sar('verb') })) as { status?: { allowed?: boolean } };
+    expect(answer.status?.allowed).toBe(true);
+    const bad = await server.kubectl(['create', '-f', '-'], { input: sar('verbb') });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('unknown field "verbb" in io.k8s.api.authorization.v1.SelfSubjectAccessReview.spec.resourceAttributes');
+    const json = JSON.parse(await server.kubectlOk(['get', '--raw', '/openapi/v2'])) as { swagger: string; definitions: Record<string, unknown> };
+    expect(json.swagger).toBe('2.0');
+    expect(Object.keys(json.definitions)).toContain('io.k8s.api.core.v1.Pod');
+  });
 });
 
 describe('kubectl create generators', () => {

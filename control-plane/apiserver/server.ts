@@ -34,6 +34,7 @@ import { handleResource } from './handlers.js';
 import type { ResourceHandlerDeps } from './handlers.js';
 import { queryOf, writeJson, writeStatus } from './http-util.js';
 import { buildOpenAPIV3GroupVersion, buildOpenAPIV3Root } from './openapi.js';
+import { buildOpenAPIV2, buildOpenAPIV2Protobuf, OPENAPI_V2_PROTOBUF, OPENAPI_V2_PROTOBUF_RETURNED } from './openapi-v2.js';
 import { parseRequestPath } from './request-info.js';
 import { REVIEW_KINDS, handleReview, reviewKindOf } from './reviews.js';
 
@@ -262,6 +263,13 @@ export class ApiServer {
       return writeJson(res, 200, list);
     }
     if (path === '/openapi/v3') return writeJson(res, 200, buildOpenAPIV3Root(this.served));
+    if (path === '/openapi/v2') {
+      if (!accept.includes(OPENAPI_V2_PROTOBUF)) return writeJson(res, 200, buildOpenAPIV2(this.served));
+      const body = buildOpenAPIV2Protobuf(this.served);
+      res.writeHead(200, { 'Content-Type': OPENAPI_V2_PROTOBUF_RETURNED, 'Content-Length': body.length, 'Cache-Control': 'no-cache, private' });
+      res.end(body);
+      return;
+    }
     const m = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(path);
     if (m) {
       const group = m[1] ? '' : (m[2] ?? '');
