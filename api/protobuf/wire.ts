@@ -25,6 +25,18 @@ export interface Tag {
   readonly offset: number;
 }
 
+/** A non-negative integer (up to 2^53) as a protobuf varint: what the few encoders in production need. */
+export function varintBytes(n: number): number[] {
+  const out: number[] = [];
+  let v = n;
+  while (v > 0x7f) {
+    out.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return out;
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export class WireReader {

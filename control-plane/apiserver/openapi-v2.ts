@@ -18,6 +18,7 @@
  * field numbers are used below); anything else gets JSON. Vendor extensions travel in protobuf as YAML
  * text, for which JSON text qualifies. Memoized per `resources` array, like the v3 documents.
  */
+import { varintBytes } from '../../api/protobuf/wire.js';
 import { KNODE_GIT_VERSION, servedGroupVersions } from './discovery.js';
 import type { ServedResource } from './discovery.js';
 import { buildOpenAPIV3GroupVersion } from './openapi.js';
@@ -107,14 +108,7 @@ class Message {
   private readonly parts: Uint8Array[] = [];
 
   private varint(n: number): void {
-    const bytes: number[] = [];
-    let v = n;
-    while (v > 0x7f) {
-      bytes.push((v & 0x7f) | 0x80);
-      v = Math.floor(v / 128);
-    }
-    bytes.push(v);
-    this.parts.push(Uint8Array.from(bytes));
+    this.parts.push(Uint8Array.from(varintBytes(n)));
   }
 
   private delimited(field: number, body: Uint8Array): this {

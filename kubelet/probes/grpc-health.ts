@@ -11,6 +11,7 @@
  */
 import { Client, Metadata, credentials, status as grpcStatus } from '@grpc/grpc-js';
 import type { ServiceError, ServiceDefinition } from '@grpc/grpc-js';
+import { varintBytes } from '../../api/protobuf/wire.js';
 import { joinHostPort } from './net-errors.js';
 import { KUBE_MAJOR_MINOR, goDuration } from './settings.js';
 import type { ProbeOutcome } from './settings.js';
@@ -26,17 +27,6 @@ export interface HealthCheckRequest {
 export interface HealthCheckResponse {
   /** The enum number; see SERVING_STATUS_NAMES. */
   readonly status: number;
-}
-
-function encodeVarint(n: number): number[] {
-  const out: number[] = [];
-  let v = n;
-  while (v > 0x7f) {
-    out.push((v & 0x7f) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return out;
 }
 
 function readVarint(buf: Buffer, pos: number): [number, number] {
@@ -83,7 +73,7 @@ function walkFields(buf: Buffer, onField: (field: number, wireType: number, pos:
 export function encodeHealthCheckRequest(req: HealthCheckRequest): Buffer {
   if (req.service === '') return Buffer.alloc(0);
   const s = Buffer.from(req.service, 'utf8');
-  return Buffer.concat([Buffer.from([0x0a, ...encodeVarint(s.length)]), s]);
+  return Buffer.concat([Buffer.from([0x0a, ...varintBytes(s.length)]), s]);
 }
 
 export function decodeHealthCheckRequest(buf: Buffer): HealthCheckRequest {
@@ -98,7 +88,7 @@ export function decodeHealthCheckRequest(buf: Buffer): HealthCheckRequest {
 }
 
 export function encodeHealthCheckResponse(res: HealthCheckResponse): Buffer {
-  return res.status === 0 ? Buffer.alloc(0) : Buffer.from([0x08, ...encodeVarint(res.status)]);
+  return res.status === 0 ? Buffer.alloc(0) : Buffer.from([0x08, ...varintBytes(res.status)]);
 }
 
 export function decodeHealthCheckResponse(buf: Buffer): HealthCheckResponse {
